@@ -1,0 +1,1 @@
+"""Pure analytics library (no Django): anonymity gate, metrics, psychometrics, drivers, linkage."""

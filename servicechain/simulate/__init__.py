@@ -1,0 +1,1 @@
+"""Pure synthetic organisation with known ground truth (no Django)."""
