@@ -1,0 +1,216 @@
+"""The `servicechain` command (DESIGN §2 "CLI")."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicechain.settings")
+    import django
+
+    django.setup()
+
+
+def _demo_environment(db: Path) -> None:
+    """Settings for the demo: a local SQLite file, plain HTTP on loopback, a kept secret key."""
+    db = db.resolve()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    os.environ["DATABASE_URL"] = f"sqlite:///{db}"
+    os.environ.setdefault("SERVICECHAIN_HTTPS", "0")
+    key_file = db.with_name(db.name + ".secret")
+    if "SERVICECHAIN_SECRET_KEY" not in os.environ:
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(50))
+            key_file.chmod(0o600)
+        os.environ["SERVICECHAIN_SECRET_KEY"] = key_file.read_text().strip()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _demo_environment(Path(args.db))
+    _setup_django()
+    from django.core.management import call_command
+
+    from servicechain import demo
+
+    call_command("migrate", interactive=False, verbosity=0)
+    organization = demo.existing_demo()
+    if organization is None:
+        print(f"Seeding a {args.size} synthetic organisation into {args.db} …", flush=True)
+        organization = demo.seed_demo(size=args.size, seed=args.seed, progress=print)
+    url = f"http://127.0.0.1:{args.port}/"
+    print(f"\nservicechain demo — {organization.name}\n  {url}\n\nLog in as (username / password):")
+    for login in demo.DEMO_LOGINS:
+        print(f"  {login.role:<11} {login.username} / {login.password}   ({login.note})")
+    print(flush=True)
+    if args.no_serve:
+        return 0
+    return _serve(host="127.0.0.1", port=args.port, workers=1, threads=8)
+
+
+def _serve(*, host: str, port: int, workers: int, threads: int) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from servicechain.wsgi import application
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+            self.cfg.set("accesslog", os.environ.get("SERVICECHAIN_ACCESS_LOG") or None)
+            self.cfg.set("timeout", 120)
+            self.cfg.set("keepalive", 5)
+
+        def load(self):
+            return application
+
+    Server().run()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup_django()
+    workers = (
+        args.workers
+        or int(os.environ.get("SERVICECHAIN_WORKERS", 0))
+        or (2 * (os.cpu_count() or 1) + 1)
+    )
+    return _serve(host=args.host, port=args.port, workers=workers, threads=args.threads)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from servicechain.simulate import simulate_organisation
+
+    if args.size:
+        organisation = simulate_organisation(size=args.size, seed=args.seed)
+    else:
+        organisation = simulate_organisation(
+            units=args.units, months=args.months, employees=args.employees, seed=args.seed
+        )
+    out = Path(args.out)
+    organisation.write(out)
+    print(f"Wrote the synthetic organisation to {out}/ (ground truth in ground_truth.json)")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    _setup_django()
+    from servicechain.org import services
+    from servicechain.org.imports import ImportFailed
+
+    organization = _organization(args.org)
+    if organization is None:
+        return 2
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: {path} does not exist or is not a file", file=sys.stderr)
+        return 2
+    try:
+        report = services.import_file(
+            organization=organization, kind=args.kind, path=path, dry_run=args.dry_run
+        )
+    except ImportFailed as failure:
+        print(
+            f"error: {path.name} was rejected with {failure.total} error(s); nothing was imported.",
+            file=sys.stderr,
+        )
+        for error in failure.errors:
+            print(f"  {error}", file=sys.stderr)
+        if failure.total > len(failure.errors):
+            print(f"  … and {failure.total - len(failure.errors)} more", file=sys.stderr)
+        return 1
+    verb = "would import" if report.dry_run else "imported"
+    print(
+        f"{path.name}: {verb} {report.rows} {report.kind} rows "
+        f"({report.created} new, {report.updated} updated) into {organization.slug}"
+        + (" — dry run, nothing written" if report.dry_run else "")
+    )
+    return 0
+
+
+def _organization(slug: str | None):
+    from servicechain.org.models import Organization
+
+    if slug:
+        organization = Organization.objects.filter(slug=slug).first()
+        if organization is None:
+            print(
+                f"error: no organisation {slug!r}; create it with "
+                f'`servicechain manage create_organisation {slug} "Name"`',
+                file=sys.stderr,
+            )
+        return organization
+    organizations = list(Organization.objects.all()[:2])
+    if len(organizations) == 1:
+        return organizations[0]
+    print("error: say which organisation with --org SLUG", file=sys.stderr)
+    return None
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["servicechain manage", *args.args])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="servicechain", description="The service-profit chain, run employee-first."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="seed a synthetic organisation into SQLite and serve it")
+    demo.add_argument("--db", default="servicechain-demo.sqlite3", help="SQLite file")
+    demo.add_argument("--size", choices=["small", "medium", "large"], default="small")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--no-serve", action="store_true", help="seed and exit")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="serve the app on the configured database")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=0, help="processes (default 2×cores+1)")
+    serve.add_argument("--threads", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    simulate = sub.add_parser("simulate", help="write a synthetic organisation as CSV files")
+    simulate.add_argument("--size", choices=["small", "medium", "large"])
+    simulate.add_argument("--units", type=int, default=20)
+    simulate.add_argument("--months", type=int, default=12)
+    simulate.add_argument("--employees", type=int, default=None)
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--out", required=True)
+    simulate.set_defaults(func=cmd_simulate)
+
+    imp = sub.add_parser("import", help="import a CSV/XLSX file atomically")
+    imp.add_argument(
+        "kind",
+        choices=["units", "employees", "customers", "interactions", "transactions", "responses"],
+    )
+    imp.add_argument("file")
+    imp.add_argument("--org", default=None, help="organisation slug")
+    imp.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
+    imp.set_defaults(func=cmd_import)
+
+    manage = sub.add_parser("manage", help="Django management commands", add_help=False)
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,377 @@
+"""Import kinds for the organisation: units, employees, customers, interactions, transactions.
+
+Each is an `Importer` (see `imports.py`): the columns it reads, how references to other
+records are resolved, and one upsert per batch keyed by (organisation, external_id).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import imports
+from .imports import Column, ErrorLog, Importer, register
+from .models import Customer, Employee, Interaction, Transaction, Unit, encode_segment
+
+
+def lookup(model, organization, external_ids, *fields: str) -> dict[str, Any]:
+    """Map external ids of `model` in the organisation to their pk (or a tuple with `fields`)."""
+    ids = {i for i in external_ids if i}
+    if not ids:
+        return {}
+    rows = model.objects.filter(organization=organization, external_id__in=ids).values_list(
+        "external_id", "pk", *fields
+    )
+    if fields:
+        return {row[0]: row[1:] for row in rows}
+    return dict(rows)
+
+
+def existing_ids(model, organization, external_ids) -> set[str]:
+    return set(
+        model.objects.filter(
+            organization=organization, external_id__in=list(external_ids)
+        ).values_list("external_id", flat=True)
+    )
+
+
+def upsert(model, organization, objects: list, update_fields: list[str]) -> tuple[int, int]:
+    if not objects:
+        return 0, 0
+    before = existing_ids(model, organization, [o.external_id for o in objects])
+    model.objects.bulk_create(
+        objects,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["organization", "external_id"],
+        update_fields=update_fields,
+    )
+    return len(objects) - len(before), len(before)
+
+
+def require(mapping: dict, key: str | None, errors: ErrorLog, number: int, column: str, what: str):
+    """The referenced record's value, or None with an error naming the unknown id."""
+    if key is None:
+        return None
+    if key not in mapping:
+        errors.add(number, column, f"unknown {what} {key!r}; import the {what}s first")
+        return None
+    return mapping[key]
+
+
+@register
+class UnitImporter(Importer):
+    kind = "units"
+    columns = (
+        Column("external_id", imports.identifier),
+        Column("name", imports.text(200)),
+        Column("parent_external_id", imports.identifier, required=False),
+        Column("kind", imports.choice(Unit.Kind.values), required=False),
+    )
+
+    def __init__(self, organization):
+        super().__init__(organization)
+        # Units are few (tens of thousands at most), so the file's parent links are kept until
+        # the whole tree is known; parents may appear after their children.
+        self.parents: dict[str, tuple[int, str | None]] = {}
+
+    def write(self, rows, errors, *, write):
+        objects = []
+        for number, values in rows:
+            self.parents[values["external_id"]] = (number, values["parent_external_id"])
+            objects.append(
+                Unit(
+                    organization=self.organization,
+                    external_id=values["external_id"],
+                    name=values["name"],
+                    kind=values["kind"] or Unit.Kind.TEAM,
+                    path="",
+                )
+            )
+        if not write:
+            return 0, 0
+        return upsert(Unit, self.organization, objects, ["name", "kind"])
+
+    def finish(self, errors: ErrorLog, *, write: bool) -> None:
+        units = {u.external_id: u for u in Unit.objects.filter(organization=self.organization)}
+        by_pk = {u.pk: u for u in units.values()}
+        parent_of: dict[str, str | None] = {
+            u.external_id: by_pk[u.parent_id].external_id if u.parent_id else None
+            for u in units.values()
+        }
+        for external_id, (number, parent) in self.parents.items():
+            if parent is not None and parent not in units and parent not in self.parents:
+                errors.add(number, "parent_external_id", f"unknown parent unit {parent!r}")
+            elif parent == external_id:
+                errors.add(number, "parent_external_id", "a unit cannot be its own parent")
+            parent_of[external_id] = parent
+        if errors:
+            return
+        order = _tree_order(parent_of, self.parents, errors)
+        if errors or not write:
+            return
+        changed = []
+        for external_id in order:
+            unit = units[external_id]
+            parent_id = parent_of[external_id]
+            parent = units[parent_id] if parent_id else None
+            path = (parent.path if parent else "") + encode_segment(unit.pk)
+            depth = parent.depth + 1 if parent else 0
+            new_parent_pk = parent.pk if parent else None
+            if (unit.path, unit.depth, unit.parent_id) != (path, depth, new_parent_pk):
+                unit.path, unit.depth, unit.parent_id = path, depth, new_parent_pk
+                changed.append(unit)
+        Unit.objects.bulk_update(changed, ["path", "depth", "parent"], batch_size=1000)
+
+
+def _tree_order(parent_of: dict[str, str | None], rows: dict, errors: ErrorLog) -> list[str]:
+    """Units ordered parents first; cycles are reported on the rows that close them."""
+    children: dict[str | None, list[str]] = {}
+    for unit, parent in parent_of.items():
+        children.setdefault(parent, []).append(unit)
+    order, stack = [], list(children.get(None, []))
+    while stack:
+        unit = stack.pop()
+        order.append(unit)
+        stack.extend(children.get(unit, []))
+    if len(order) != len(parent_of):
+        placed = set(order)
+        for unit in sorted(set(parent_of) - placed):
+            number = rows.get(unit, (None,))[0]
+            errors.add(number, "parent_external_id", f"unit {unit!r} is part of a cycle of parents")
+    return order
+
+
+@register
+class EmployeeImporter(Importer):
+    kind = "employees"
+    columns = (
+        Column("external_id", imports.identifier),
+        Column("unit_external_id", imports.identifier),
+        Column("first_name", imports.text(100), required=False),
+        Column("last_name", imports.text(100), required=False),
+        Column("email", imports.email, required=False),
+        Column("job_title", imports.text(200), required=False),
+        Column("job_family", imports.choice(Employee.JobFamily.values), required=False),
+        Column("hire_date", imports.date),
+        Column("leave_date", imports.date, required=False),
+        Column("is_manager", imports.boolean, required=False),
+    )
+
+    def write(self, rows, errors, *, write):
+        units = lookup(Unit, self.organization, (v["unit_external_id"] for _, v in rows))
+        objects = []
+        for number, v in rows:
+            unit_id = require(
+                units, v["unit_external_id"], errors, number, "unit_external_id", "unit"
+            )
+            if v["leave_date"] and v["leave_date"] < v["hire_date"]:
+                errors.add(number, "leave_date", "is before hire_date")
+                continue
+            if unit_id is None:
+                continue
+            objects.append(
+                Employee(
+                    organization=self.organization,
+                    external_id=v["external_id"],
+                    unit_id=unit_id,
+                    first_name=v["first_name"] or "",
+                    last_name=v["last_name"] or "",
+                    email=v["email"] or "",
+                    job_title=v["job_title"] or "",
+                    job_family=v["job_family"] or Employee.JobFamily.FRONTLINE,
+                    hire_date=v["hire_date"],
+                    leave_date=v["leave_date"],
+                    is_manager=bool(v["is_manager"]),
+                )
+            )
+        if not write or errors:
+            return 0, 0
+        return upsert(
+            Employee,
+            self.organization,
+            objects,
+            [
+                "unit",
+                "first_name",
+                "last_name",
+                "email",
+                "job_title",
+                "job_family",
+                "hire_date",
+                "leave_date",
+                "is_manager",
+            ],
+        )
+
+
+@register
+class CustomerImporter(Importer):
+    kind = "customers"
+    columns = (
+        Column("external_id", imports.identifier),
+        Column("name", imports.text(200), required=False),
+        Column("email", imports.email, required=False),
+        Column("owner_employee_external_id", imports.identifier, required=False),
+    )
+
+    def write(self, rows, errors, *, write):
+        owners = lookup(
+            Employee, self.organization, (v["owner_employee_external_id"] for _, v in rows)
+        )
+        objects = []
+        for number, v in rows:
+            owner = v["owner_employee_external_id"]
+            owner_id = require(
+                owners, owner, errors, number, "owner_employee_external_id", "employee"
+            )
+            if owner and owner_id is None:
+                continue
+            objects.append(
+                Customer(
+                    organization=self.organization,
+                    external_id=v["external_id"],
+                    name=v["name"] or "",
+                    email=v["email"] or "",
+                    owner_id=owner_id,
+                )
+            )
+        if not write or errors:
+            return 0, 0
+        return upsert(Customer, self.organization, objects, ["name", "email", "owner"])
+
+
+@register
+class InteractionImporter(Importer):
+    kind = "interactions"
+    columns = (
+        Column("external_id", imports.identifier),
+        Column("customer_external_id", imports.identifier),
+        Column("employee_external_id", imports.identifier, required=False),
+        Column("unit_external_id", imports.identifier, required=False),
+        Column("channel", imports.choice(Interaction.Channel.values)),
+        Column("started_at", imports.datetime),
+        Column("duration_s", imports.integer(minimum=0, maximum=7 * 24 * 3600), required=False),
+    )
+
+    def write(self, rows, errors, *, write):
+        customers = lookup(
+            Customer, self.organization, (v["customer_external_id"] for _, v in rows)
+        )
+        employees = lookup(
+            Employee, self.organization, (v["employee_external_id"] for _, v in rows), "unit_id"
+        )
+        units = lookup(Unit, self.organization, (v["unit_external_id"] for _, v in rows))
+        objects = []
+        for number, v in rows:
+            customer_id = require(
+                customers,
+                v["customer_external_id"],
+                errors,
+                number,
+                "customer_external_id",
+                "customer",
+            )
+            employee = require(
+                employees,
+                v["employee_external_id"],
+                errors,
+                number,
+                "employee_external_id",
+                "employee",
+            )
+            unit_id = require(
+                units, v["unit_external_id"], errors, number, "unit_external_id", "unit"
+            )
+            if v["unit_external_id"] is None:
+                if v["employee_external_id"] is None:
+                    errors.add(
+                        number,
+                        "unit_external_id",
+                        "is empty; give the unit or the employee who served",
+                    )
+                    continue
+                unit_id = employee[1] if employee else None
+            if (
+                customer_id is None
+                or unit_id is None
+                or (v["employee_external_id"] and employee is None)
+            ):
+                continue
+            objects.append(
+                Interaction(
+                    organization=self.organization,
+                    external_id=v["external_id"],
+                    customer_id=customer_id,
+                    employee_id=employee[0] if employee else None,
+                    unit_id=unit_id,
+                    channel=v["channel"],
+                    started_at=v["started_at"],
+                    duration_s=v["duration_s"] or 0,
+                )
+            )
+        if not write or errors:
+            return 0, 0
+        return upsert(
+            Interaction,
+            self.organization,
+            objects,
+            ["customer", "employee", "unit", "channel", "started_at", "duration_s"],
+        )
+
+
+@register
+class TransactionImporter(Importer):
+    kind = "transactions"
+    columns = (
+        Column("external_id", imports.identifier),
+        Column("customer_external_id", imports.identifier),
+        Column("employee_external_id", imports.identifier, required=False),
+        Column("amount", imports.decimal),
+        Column("occurred_at", imports.datetime),
+    )
+
+    def write(self, rows, errors, *, write):
+        customers = lookup(
+            Customer, self.organization, (v["customer_external_id"] for _, v in rows)
+        )
+        employees = lookup(
+            Employee, self.organization, (v["employee_external_id"] for _, v in rows)
+        )
+        objects = []
+        for number, v in rows:
+            customer_id = require(
+                customers,
+                v["customer_external_id"],
+                errors,
+                number,
+                "customer_external_id",
+                "customer",
+            )
+            employee_id = require(
+                employees,
+                v["employee_external_id"],
+                errors,
+                number,
+                "employee_external_id",
+                "employee",
+            )
+            if customer_id is None or (v["employee_external_id"] and employee_id is None):
+                continue
+            objects.append(
+                Transaction(
+                    organization=self.organization,
+                    external_id=v["external_id"],
+                    customer_id=customer_id,
+                    employee_id=employee_id,
+                    amount=v["amount"],
+                    occurred_at=v["occurred_at"],
+                )
+            )
+        if not write or errors:
+            return 0, 0
+        return upsert(
+            Transaction,
+            self.organization,
+            objects,
+            ["customer", "employee", "amount", "occurred_at"],
+        )

@@ -1,0 +1,494 @@
+"""Atomic, streaming imports of CSV and XLSX files.
+
+One framework serves every import kind (units, employees, customers, interactions,
+transactions here; survey responses register from the surveys app). A file is read row by row
+and handled in batches, so memory stays bounded however long the file is: each batch is
+parsed, checked against the database and upserted by `external_id` inside one transaction.
+Duplicate ids are detected through a temporary table rather than a Python set that would
+grow with the file. After the first error nothing more is written but every remaining row is
+still checked, so the person sees all the problems at once; then the transaction is rolled
+back and the database is exactly as before.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import secrets
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+MAX_REPORTED_ERRORS = 200
+
+
+@dataclass(frozen=True)
+class RowError:
+    file: str
+    row: int | None  # 1-based line/row number in the file, the header being row 1
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column!r}")
+        return f"{', '.join(where)}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "row": self.row, "column": self.column, "message": self.message}
+
+
+class ImportFailed(Exception):
+    """The file was rejected; nothing was written."""
+
+    def __init__(self, errors: list[RowError], total: int | None = None):
+        self.errors = errors
+        self.total = total if total is not None else len(errors)
+        super().__init__("\n".join(str(e) for e in errors[:20]))
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    file: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "file": self.file,
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "dry_run": self.dry_run,
+        }
+
+
+class ErrorLog:
+    """Collects row errors, keeping the first MAX_REPORTED_ERRORS and counting the rest."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.errors: list[RowError] = []
+        self.total = 0
+
+    def add(self, row: int | None, column: str | None, message: str) -> None:
+        self.total += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(RowError(self.file, row, column, message))
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def fail(self) -> ImportFailed:
+        return ImportFailed(self.errors, self.total)
+
+
+# --- reading files ---------------------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    return value  # numbers and dates from spreadsheets keep their type
+
+
+def read_rows(path: Path, *, filename: str, errors: ErrorLog) -> tuple[list[str], Iterator]:
+    """Open a CSV or XLSX file; return its header and an iterator of (row_number, dict).
+
+    Problems with the file as a whole (type, encoding, emptiness) are recorded in `errors`.
+    """
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".xlsx":
+        return _read_xlsx(path, errors)
+    if suffix in (".csv", ".txt", ""):
+        return _read_csv(path, errors)
+    errors.add(None, None, f"unsupported file type {suffix!r}; upload a .csv or .xlsx file")
+    return [], iter(())
+
+
+def _read_csv(path: Path, errors: ErrorLog) -> tuple[list[str], Iterator]:
+    raw = open(path, "rb")  # noqa: SIM115 - closed by the generator below
+    position = {"line": 0}
+
+    def decoded_lines():
+        # Decode line by line (not in 8 KB chunks) so an encoding error names its row.
+        for number, line in enumerate(raw, start=1):
+            position["line"] = number
+            if number == 1 and line.startswith(codecs.BOM_UTF8):
+                line = line[len(codecs.BOM_UTF8) :]
+            yield line.decode("utf-8")
+
+    reader = csv.reader(decoded_lines())
+    try:
+        header = next(reader, None)
+    except UnicodeDecodeError as exc:
+        errors.add(1, None, _encoding_message(exc))
+        raw.close()
+        return [], iter(())
+    if header is None:
+        errors.add(None, None, "the file is empty; the first row must name the columns")
+        raw.close()
+        return [], iter(())
+    header = [h.strip() for h in header]
+
+    def rows():
+        try:
+            for values in reader:
+                line = reader.line_num
+                if not any(v.strip() for v in values):
+                    continue
+                if len(values) > len(header):
+                    errors.add(line, None, f"{len(values)} values but {len(header)} columns")
+                    continue
+                yield line, {h: v.strip() for h, v in zip(header, values, strict=False)}
+        except UnicodeDecodeError as exc:
+            errors.add(position["line"], None, _encoding_message(exc))
+        except csv.Error as exc:
+            errors.add(position["line"], None, f"the CSV is malformed: {exc}")
+        finally:
+            raw.close()
+
+    return header, rows()
+
+
+def _encoding_message(exc: UnicodeDecodeError) -> str:
+    return (
+        f"the file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} cannot be read); "
+        "save it as 'CSV UTF-8' and upload it again"
+    )
+
+
+def _read_xlsx(path: Path, errors: ErrorLog) -> tuple[list[str], Iterator]:
+    from openpyxl import load_workbook
+
+    if not zipfile.is_zipfile(path):
+        errors.add(None, None, "the file is not a valid .xlsx workbook")
+        return [], iter(())
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    sheet = workbook.worksheets[0]
+    values = sheet.iter_rows(values_only=True)
+    header_values = next(values, None)
+    if header_values is None or not any(v is not None for v in header_values):
+        errors.add(None, None, "the workbook's first sheet is empty; row 1 must name the columns")
+        workbook.close()
+        return [], iter(())
+    header = [str(h).strip() if h is not None else "" for h in header_values]
+
+    def rows():
+        try:
+            for number, row in enumerate(values, start=2):
+                if row is None or all(v is None or v == "" for v in row):
+                    continue
+                yield number, {h: _cell_text(v) for h, v in zip(header, row, strict=False) if h}
+        finally:
+            workbook.close()
+
+    return header, rows()
+
+
+# --- parsing values --------------------------------------------------------------------------
+
+
+class CellError(ValueError):
+    """A value that cannot be used; the message says what would be right."""
+
+
+def text(max_length: int = 200) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        value = str(value).strip()
+        if len(value) > max_length:
+            raise CellError(f"is {len(value)} characters long; at most {max_length} allowed")
+        return value
+
+    return parse
+
+
+def identifier(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # spreadsheets turn 1001 into 1001.0
+    value = str(value).strip()
+    if not value:
+        raise CellError("is empty; every row needs an id")
+    if len(value) > 100:
+        raise CellError("is longer than 100 characters")
+    return value
+
+
+def date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise CellError(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def datetime(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        raw = str(value).strip()
+        try:
+            parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise CellError(
+                f"{value!r} is not a date-time; write it as ISO 8601, e.g. 2026-03-01T09:30:00Z"
+            ) from None
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)  # naive times are read in the configured time zone
+    return parsed
+
+
+def decimal(value: Any) -> Decimal:
+    try:
+        amount = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise CellError(f"{value!r} is not a number") from None
+    if not amount.is_finite():
+        raise CellError(f"{value!r} is not a finite number")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise CellError(f"{value!r} has more than two decimal places")
+    if abs(amount) >= Decimal("1e12"):
+        raise CellError(f"{value!r} is too large")
+    return amount.quantize(Decimal("0.01"))
+
+
+def integer(minimum: int | None = None, maximum: int | None = None) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        try:
+            number = float(value) if not isinstance(value, int) else value
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise CellError(f"{value!r} is not a whole number") from None
+        if minimum is not None and number < minimum:
+            raise CellError(f"{number} is below the minimum of {minimum}")
+        if maximum is not None and number > maximum:
+            raise CellError(f"{number} is above the maximum of {maximum}")
+        return number
+
+    return parse
+
+
+def choice(choices: Iterable[str]) -> Callable[[Any], str]:
+    allowed = tuple(choices)
+
+    def parse(value: Any) -> str:
+        value = str(value).strip().lower()
+        if value not in allowed:
+            raise CellError(f"{value!r} is not one of: {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raw = str(value).strip().lower()
+    if raw in ("1", "true", "yes", "y", "t"):
+        return True
+    if raw in ("0", "false", "no", "n", "f"):
+        return False
+    raise CellError(f"{value!r} is not yes/no (use true/false, yes/no or 1/0)")
+
+
+def email(value: Any) -> str:
+    from django.core.validators import validate_email
+
+    raw = str(value).strip()
+    try:
+        validate_email(raw)
+    except Exception:
+        raise CellError(f"{raw!r} is not an e-mail address") from None
+    return raw
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    parse: Callable[[Any], Any]
+    required: bool = True
+
+
+@dataclass
+class Batch:
+    """Parsed rows of one batch: row numbers and values by column (None when blank)."""
+
+    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+
+class Importer:
+    """Base for one import kind. Subclasses set `kind`, `columns` and implement `write`."""
+
+    kind: str = ""
+    columns: tuple[Column, ...] = ()
+    batch_size = 5000
+
+    def __init__(self, organization):
+        self.organization = organization
+
+    def check_header(self, header: list[str], errors: ErrorLog) -> None:
+        present = set(header)
+        for column in self.columns:
+            if column.required and column.name not in present:
+                errors.add(1, column.name, "this required column is missing from the header row")
+
+    def parse(self, number: int, raw: dict[str, Any], errors: ErrorLog) -> dict[str, Any] | None:
+        values: dict[str, Any] = {}
+        ok = True
+        for column in self.columns:
+            cell = raw.get(column.name, "")
+            if cell == "" or cell is None:
+                if column.required:
+                    errors.add(number, column.name, "is empty but required")
+                    ok = False
+                values[column.name] = None
+                continue
+            try:
+                values[column.name] = column.parse(cell)
+            except CellError as exc:
+                errors.add(number, column.name, str(exc))
+                ok = False
+        return values if ok else None
+
+    def write(
+        self, rows: list[tuple[int, dict]], errors: ErrorLog, *, write: bool
+    ) -> tuple[int, int]:
+        """Resolve references, record errors and (when `write`) upsert; return (created, updated)."""
+        raise NotImplementedError
+
+    def finish(self, errors: ErrorLog, *, write: bool) -> None:
+        """Work that needs the whole file (e.g. the unit tree's paths)."""
+
+
+class SeenIds:
+    """Ids already met in this file, kept in a temporary table so memory stays bounded."""
+
+    def __init__(self):
+        self.table = f"import_seen_{secrets.token_hex(6)}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.table} (external_id VARCHAR(100) PRIMARY KEY, row_no INTEGER)"
+            )
+
+    def check_and_add(self, rows: list[tuple[int, str]]) -> dict[int, int]:
+        """Return {row: first_row} for ids seen before (in earlier batches or this one)."""
+        duplicates: dict[int, int] = {}
+        first_in_batch: dict[str, int] = {}
+        for number, external_id in rows:
+            if external_id in first_in_batch:
+                duplicates[number] = first_in_batch[external_id]
+            else:
+                first_in_batch[external_id] = number
+        ids = list(first_in_batch)
+        with connection.cursor() as cursor:
+            for chunk_start in range(0, len(ids), 500):
+                chunk = ids[chunk_start : chunk_start + 500]
+                marks = ",".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"SELECT external_id, row_no FROM {self.table} WHERE external_id IN ({marks})",
+                    chunk,
+                )
+                for external_id, row_no in cursor.fetchall():
+                    duplicates[first_in_batch.pop(external_id)] = row_no
+            if first_in_batch:
+                cursor.executemany(
+                    f"INSERT INTO {self.table} (external_id, row_no) VALUES (%s, %s)",
+                    list(first_in_batch.items()),
+                )
+        return duplicates
+
+    def drop(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+
+
+IMPORTERS: dict[str, type[Importer]] = {}
+
+
+def register(importer: type[Importer]) -> type[Importer]:
+    IMPORTERS[importer.kind] = importer
+    return importer
+
+
+def _batches(iterator: Iterator, size: int) -> Iterator[list]:
+    while True:
+        batch = list(islice(iterator, size))
+        if not batch:
+            return
+        yield batch
+
+
+def run_import(
+    *, organization, kind: str, path: Path, filename: str | None = None, dry_run: bool = False
+) -> ImportReport:
+    """Import a file atomically. Raises ImportFailed (nothing written) on any bad row."""
+    filename = filename or Path(path).name
+    if kind not in IMPORTERS:
+        raise ImportFailed(
+            [
+                RowError(
+                    filename,
+                    None,
+                    None,
+                    f"unknown import kind {kind!r}; use one of {', '.join(sorted(IMPORTERS))}",
+                )
+            ]
+        )
+    importer = IMPORTERS[kind](organization)
+    errors = ErrorLog(filename)
+    report = ImportReport(kind=kind, file=filename, dry_run=dry_run)
+    header, rows = read_rows(Path(path), filename=filename, errors=errors)
+    if errors:
+        raise errors.fail()
+    importer.check_header(header, errors)
+    if errors:
+        raise errors.fail()
+    # An exception anywhere rolls the transaction back, and with it the temporary table.
+    with transaction.atomic():
+        seen = SeenIds()
+        for batch in _batches(rows, importer.batch_size):
+            report.rows += len(batch)
+            parsed = []
+            for number, raw in batch:
+                values = importer.parse(number, raw, errors)
+                if values is not None:
+                    parsed.append((number, values))
+            id_rows = [(n, v["external_id"]) for n, v in parsed if v.get("external_id")]
+            for number, first in seen.check_and_add(id_rows).items():
+                errors.add(
+                    number, "external_id", f"duplicate id; it already appears on row {first}"
+                )
+            created, updated = importer.write(parsed, errors, write=not errors)
+            report.created += created
+            report.updated += updated
+        if report.rows == 0 and not errors:
+            errors.add(None, None, "the file has a header row but no data rows")
+        importer.finish(errors, write=not errors)
+        seen.drop()
+        if errors:
+            raise errors.fail()
+        if dry_run:
+            transaction.set_rollback(True)
+    return report

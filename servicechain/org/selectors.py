@@ -1,0 +1,86 @@
+"""Reads for the organisation, always within a member's scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from .access import Role, Scope
+from .models import Customer, Employee, Interaction, Transaction, Unit
+
+
+def active_employees(scope: Scope, on: dt.date | None = None) -> QuerySet[Employee]:
+    on = on or timezone.localdate()
+    return Employee.objects.filter(
+        Q(leave_date__isnull=True) | Q(leave_date__gt=on),
+        scope.unit_filter("unit"),
+        organization=scope.organization,
+        hire_date__lte=on,
+    )
+
+
+def headcount_by_unit(scope: Scope, on: dt.date | None = None) -> list[dict]:
+    """Active employees per unit the member may see, in tree order (direct members only)."""
+    counts = dict(
+        active_employees(scope, on).values("unit").annotate(n=Count("pk")).values_list("unit", "n")
+    )
+    return [
+        {
+            "unit_id": unit.pk,
+            "unit": unit.name,
+            "external_id": unit.external_id,
+            "kind": unit.kind,
+            "depth": unit.depth,
+            "headcount": counts.get(unit.pk, 0),
+        }
+        for unit in scope.units().only("pk", "name", "external_id", "kind", "depth", "path")
+    ]
+
+
+def visible_interactions(scope: Scope) -> QuerySet[Interaction]:
+    qs = Interaction.objects.filter(organization=scope.organization)
+    if scope.role == Role.EMPLOYEE:
+        # An employee sees the interactions they served themselves, nobody else's.
+        return qs.filter(employee__user=scope.user)
+    return qs.filter(scope.unit_filter("unit"))
+
+
+def recent_interactions(scope: Scope, limit: int = 15) -> list[Interaction]:
+    return list(
+        visible_interactions(scope)
+        .select_related("customer", "employee", "unit")
+        .order_by("-started_at")[:limit]
+    )
+
+
+def organisation_summary(scope: Scope, days: int = 30) -> dict:
+    since = timezone.now() - dt.timedelta(days=days)
+    interactions = visible_interactions(scope)
+    latest = interactions.order_by("-started_at").values_list("started_at", flat=True).first()
+    if latest is not None:
+        since = min(since, latest - dt.timedelta(days=days))
+    units = scope.units()
+    transactions = Transaction.objects.filter(organization=scope.organization)
+    if not scope.sees_whole_organisation:
+        transactions = transactions.filter(
+            Q(employee__unit__in=units)
+            if scope.role == Role.MANAGER
+            else Q(employee__user=scope.user)
+        )
+    recent_tx = transactions.filter(occurred_at__gte=since)
+    return {
+        "units": units.count(),
+        "headcount": active_employees(scope).count(),
+        "customers": Customer.objects.filter(organization=scope.organization)
+        .filter(Q() if scope.sees_whole_organisation else Q(owner__unit__in=units))
+        .count(),
+        "interactions": interactions.filter(started_at__gte=since).count(),
+        "revenue": recent_tx.aggregate(total=Sum("amount"))["total"] or 0,
+        "since": since,
+    }
+
+
+def unit_subtree(unit: Unit) -> QuerySet[Unit]:
+    return Unit.objects.subtree(unit)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pandas as pd
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from servicechain.charts import bar_chart
+
+from . import selectors
+from .access import memberships_of, org_view
+
+
+@login_required
+def home(request):
+    memberships = list(memberships_of(request.user))
+    if len(memberships) == 1:
+        return redirect("org:overview", memberships[0].organization.slug)
+    return render(request, "choose_organisation.html", {"memberships": memberships})
+
+
+@org_view()
+def overview(request, scope):
+    headcount = selectors.headcount_by_unit(scope)
+    frame = pd.DataFrame(headcount, columns=["unit", "headcount", "depth"])
+    chart = bar_chart(
+        frame,
+        x="unit",
+        y="headcount",
+        x_title="Unit",
+        y_title="Active employees",
+        id="headcount-chart",
+        title="Headcount by unit",
+        description=(
+            f"Active employees in each of {len(frame)} units; "
+            f"{int(frame['headcount'].sum()) if len(frame) else 0} in total."
+        ),
+    )
+    return render(
+        request,
+        "org/overview.html",
+        {
+            "scope": scope,
+            "summary": selectors.organisation_summary(scope),
+            "headcount": headcount,
+            "headcount_chart": chart,
+            "interactions": selectors.recent_interactions(scope),
+        },
+    )

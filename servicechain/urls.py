@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import charts, health
+from .api import api
+from .org import views as org_views
+
+urlpatterns = [
+    path("", org_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("assets/vega-embed.js", charts.vega_bundle, name="vega-bundle"),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("o/<slug:org>/", include("servicechain.org.urls")),
+]
