@@ -89,9 +89,16 @@ def unexpected(request, exc):
 
 
 def _mount_routers() -> None:
+    from servicechain.contactcentre.api import router as contactcentre_router
+    from servicechain.insights.api import router as insights_router
     from servicechain.org.api import router as org_router
+    from servicechain.surveys.api import router as surveys_router
 
     api.add_router("/orgs/", org_router)
+    # Each app's router declares its own full paths (e.g. /orgs/{org}/waves, /respond/{token}).
+    api.add_router("/", surveys_router)
+    api.add_router("/", insights_router)
+    api.add_router("/", contactcentre_router)
 
 
 _mount_routers()

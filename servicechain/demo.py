@@ -19,7 +19,11 @@ DEMO_SLUG = "demo"
 DEMO_NAME = "Northwind Retail & Care (demo)"
 
 # Dotted paths of app seeders, run in order after the organisation exists.
-DEMO_SEEDERS: list[str] = []
+DEMO_SEEDERS: list[str] = [
+    "servicechain.surveys.seed",
+    "servicechain.insights.seed",
+    "servicechain.contactcentre.seed",
+]
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "servicechain.org",
+    "servicechain.surveys",
+    "servicechain.insights",
+    "servicechain.contactcentre",
 ]
 
 MIDDLEWARE = [

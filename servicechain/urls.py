@@ -15,4 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("o/<slug:org>/", include("servicechain.org.urls")),
+    path("o/<slug:org>/surveys/", include("servicechain.surveys.urls")),
+    path("o/<slug:org>/insights/", include("servicechain.insights.urls")),
+    path("o/<slug:org>/contact-centre/", include("servicechain.contactcentre.urls")),
 ]

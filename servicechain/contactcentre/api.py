@@ -1,0 +1,5 @@
+"""JSON API of the contactcentre app (mounted under /api/)."""
+
+from ninja import Router
+
+router = Router(tags=["contactcentre"])

@@ -1,0 +1,5 @@
+"""JSON API of the surveys app (mounted under /api/)."""
+
+from ninja import Router
+
+router = Router(tags=["surveys"])

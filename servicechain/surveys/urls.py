@@ -1,0 +1,4 @@
+"""Pages of the surveys app, under /o/<org>/surveys/."""
+
+app_name = "surveys"
+urlpatterns: list = []
