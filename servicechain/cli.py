@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import sys
@@ -113,7 +114,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 2
     try:
         report = services.import_file(
-            organization=organization, kind=args.kind, path=path, dry_run=args.dry_run
+            organization=organization,
+            kind=args.kind,
+            path=path,
+            dry_run=args.dry_run,
+            options=_import_options(args),
         )
     except ImportFailed as failure:
         print(
@@ -132,6 +137,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         + (" — dry run, nothing written" if report.dry_run else "")
     )
     return 0
+
+
+def _import_options(args: argparse.Namespace) -> dict:
+    """Options of kinds that need more than the file (responses: the wave and column mapping)."""
+    options = {}
+    if args.wave:
+        options["wave"] = args.wave
+    if args.mapping:
+        options["mapping"] = json.loads(Path(args.mapping).read_text(encoding="utf-8"))
+    return options
 
 
 def _organization(slug: str | None):
@@ -199,6 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--org", default=None, help="organisation slug")
     imp.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
+    imp.add_argument("--wave", help="responses: the wave (id or name) the responses belong to")
+    imp.add_argument(
+        "--mapping", help="responses: JSON file mapping the file's columns to item codes"
+    )
     imp.set_defaults(func=cmd_import)
 
     manage = sub.add_parser("manage", help="Django management commands", add_help=False)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tempfile
 from pathlib import Path
 
-from ninja import File, Router, Schema
+from ninja import File, Form, Router, Schema
+from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from . import selectors, services
@@ -109,16 +111,33 @@ def employees(request, org: str, unit_id: int | None = None):
     summary="Import a CSV or XLSX file (atomic: all rows or none)",
 )
 def import_file(
-    request, org: str, kind: str, file: UploadedFile = File(...), dry_run: bool = False
+    request,
+    org: str,
+    kind: str,
+    file: UploadedFile = File(...),
+    dry_run: bool = Form(False),
+    wave: str | None = Form(None),
+    mapping: str | None = Form(None),
 ):
+    """Kinds: units, employees, customers, interactions, transactions, responses.
+
+    Responses also take `wave` (the wave's id or name) and `mapping` (a JSON object from the
+    file's column names to item codes).
+    """
     scope = scope_for(request.user, org)
     scope.require(Role.ADMIN, Role.HR_ANALYST)
     if kind not in IMPORTERS:
-        from ninja.errors import HttpError
-
         raise HttpError(
             404, f"Unknown import kind {kind!r}; use one of {', '.join(sorted(IMPORTERS))}."
         )
+    options = {}
+    if wave:
+        options["wave"] = wave
+    if mapping:
+        try:
+            options["mapping"] = json.loads(mapping)
+        except json.JSONDecodeError as exc:
+            raise HttpError(422, f"mapping is not valid JSON: {exc}") from None
     suffix = Path(file.name or "upload.csv").suffix or ".csv"
     with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
         for chunk in file.chunks():
@@ -131,5 +150,6 @@ def import_file(
             filename=file.name,
             dry_run=dry_run,
             actor=request.user,
+            options=options,
         )
     return report.as_dict()

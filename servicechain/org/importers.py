@@ -68,8 +68,8 @@ class UnitImporter(Importer):
         Column("kind", imports.choice(Unit.Kind.values), required=False),
     )
 
-    def __init__(self, organization):
-        super().__init__(organization)
+    def __init__(self, organization, **options):
+        super().__init__(organization, **options)
         # Units are few (tens of thousands at most), so the file's parent links are kept until
         # the whole tree is known; parents may appear after their children.
         self.parents: dict[str, tuple[int, str | None]] = {}

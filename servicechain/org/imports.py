@@ -345,8 +345,10 @@ class Importer:
     columns: tuple[Column, ...] = ()
     batch_size = 5000
 
-    def __init__(self, organization):
+    def __init__(self, organization, **options):
+        # Kind-specific options (e.g. the wave and column mapping of a responses import).
         self.organization = organization
+        self.options = options
 
     def check_header(self, header: list[str], errors: ErrorLog) -> None:
         present = set(header)
@@ -441,7 +443,13 @@ def _batches(iterator: Iterator, size: int) -> Iterator[list]:
 
 
 def run_import(
-    *, organization, kind: str, path: Path, filename: str | None = None, dry_run: bool = False
+    *,
+    organization,
+    kind: str,
+    path: Path,
+    filename: str | None = None,
+    dry_run: bool = False,
+    options: dict | None = None,
 ) -> ImportReport:
     """Import a file atomically. Raises ImportFailed (nothing written) on any bad row."""
     filename = filename or Path(path).name
@@ -456,7 +464,7 @@ def run_import(
                 )
             ]
         )
-    importer = IMPORTERS[kind](organization)
+    importer = IMPORTERS[kind](organization, **(options or {}))
     errors = ErrorLog(filename)
     report = ImportReport(kind=kind, file=filename, dry_run=dry_run)
     header, rows = read_rows(Path(path), filename=filename, errors=errors)

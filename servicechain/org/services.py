@@ -147,10 +147,16 @@ def import_file(
     filename: str | None = None,
     dry_run: bool = False,
     actor=None,
+    options: dict | None = None,
 ) -> ImportReport:
     """Import a CSV/XLSX file atomically (see `imports.run_import`) and audit it."""
     report = run_import(
-        organization=organization, kind=kind, path=path, filename=filename, dry_run=dry_run
+        organization=organization,
+        kind=kind,
+        path=path,
+        filename=filename,
+        dry_run=dry_run,
+        options=options,
     )
     if not dry_run:
         audit_record(
