@@ -6,6 +6,8 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 from servicechain.analytics.drivers import KeyDriverAnalysis
+from servicechain.analytics.linkage import ServiceProfitChain
+from servicechain.simulate import simulate_chain_panel
 
 
 def driver_data():
@@ -13,6 +15,11 @@ def driver_data():
     X = pd.DataFrame(rng.normal(size=(200, 4)), columns=["pay", "manager", "growth", "tools"])
     y = X @ np.array([0.5, 0.3, 0.1, 0.0]) + rng.normal(size=200)
     return (X, y)
+
+
+def chain_data():
+    panel, _ = simulate_chain_panel(n_units=30, n_periods=8, seed=0)
+    return (panel,)
 
 
 CASES = [
@@ -25,6 +32,15 @@ CASES = [
         driver_data,
         "summary",
         id="kda-relative-weights-bootstrap",
+    ),
+    pytest.param(
+        lambda: ServiceProfitChain(n_bootstrap=50, random_state=3),
+        chain_data,
+        "summary",
+        id="chain",
+    ),
+    pytest.param(
+        lambda: ServiceProfitChain(n_bootstrap=0), chain_data, "conf_int", id="chain-no-bootstrap"
     ),
 ]
 
