@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection, models
+
 from . import imports
 from .imports import Column, ErrorLog, Importer, register
 from .models import Customer, Employee, Interaction, Transaction, Unit, encode_segment
@@ -26,26 +28,73 @@ def lookup(model, organization, external_ids, *fields: str) -> dict[str, Any]:
     return dict(rows)
 
 
-def existing_ids(model, organization, external_ids) -> set[str]:
-    return set(
-        model.objects.filter(
-            organization=organization, external_id__in=list(external_ids)
-        ).values_list("external_id", flat=True)
-    )
+def _adapter(field):
+    """How one field's Python value becomes a database parameter (what Django does per row)."""
+    ops = connection.ops
+    if isinstance(field, models.DateTimeField):
+        return ops.adapt_datetimefield_value
+    if isinstance(field, models.DateField):
+        return ops.adapt_datefield_value
+    if isinstance(field, models.DecimalField):
+        return lambda v: ops.adapt_decimalfield_value(v, field.max_digits, field.decimal_places)
+    return None
 
 
-def upsert(model, organization, objects: list, update_fields: list[str]) -> tuple[int, int]:
+def _bulk_cursor():
+    """A cursor for large parameterised statements.
+
+    On PostgreSQL, Django's psycopg cursors bind parameters on the client, re-parsing the
+    whole statement text for every execution; a server-binding cursor prepares one statement
+    shape and sends the values separately, which is several times faster for 500-row inserts.
+    """
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        connection.ensure_connection()
+        return psycopg.Cursor(connection.connection)
+    return connection.cursor()
+
+
+def upsert(model, objects: list, update_fields: list[str]) -> int:
+    """INSERT … ON CONFLICT (organization, external_id) DO UPDATE, 500 rows per statement.
+
+    Written as SQL rather than `bulk_create(update_conflicts=True)` because Django's per-value
+    preparation dominated import time; both SQLite (3.24+) and PostgreSQL accept this form.
+    Returns the number of rows written.
+    """
     if not objects:
-        return 0, 0
-    before = existing_ids(model, organization, [o.external_id for o in objects])
-    model.objects.bulk_create(
-        objects,
-        batch_size=1000,
-        update_conflicts=True,
-        unique_fields=["organization", "external_id"],
-        update_fields=update_fields,
+        return 0
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    adapters = [_adapter(f) for f in fields]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    updates = ", ".join(
+        f"{quote(model._meta.get_field(name).column)} = EXCLUDED.{quote(model._meta.get_field(name).column)}"
+        for name in update_fields
     )
-    return len(objects) - len(before), len(before)
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql_head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "
+    sql_tail = (
+        f" ON CONFLICT ({quote('organization_id')}, {quote('external_id')}) DO UPDATE SET {updates}"
+    )
+    attnames = [f.attname for f in fields]
+    rows = [
+        [
+            adapt(value) if adapt is not None and value is not None else value
+            for value, adapt in zip((getattr(obj, a) for a in attnames), adapters, strict=True)
+        ]
+        for obj in objects
+    ]
+    with _bulk_cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One short prepared statement, rows streamed in psycopg's pipeline mode.
+            cursor.executemany(sql_head + placeholder + sql_tail, rows)
+            return len(objects)
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            params = [value for row in chunk for value in row]
+            cursor.execute(sql_head + ", ".join([placeholder] * len(chunk)) + sql_tail, params)
+    return len(objects)
 
 
 def require(mapping: dict, key: str | None, errors: ErrorLog, number: int, column: str, what: str):
@@ -61,6 +110,7 @@ def require(mapping: dict, key: str | None, errors: ErrorLog, number: int, colum
 @register
 class UnitImporter(Importer):
     kind = "units"
+    model = Unit
     columns = (
         Column("external_id", imports.identifier),
         Column("name", imports.text(200)),
@@ -88,8 +138,8 @@ class UnitImporter(Importer):
                 )
             )
         if not write:
-            return 0, 0
-        return upsert(Unit, self.organization, objects, ["name", "kind"])
+            return 0
+        return upsert(Unit, objects, ["name", "kind"])
 
     def finish(self, errors: ErrorLog, *, write: bool) -> None:
         units = {u.external_id: u for u in Unit.objects.filter(organization=self.organization)}
@@ -144,6 +194,7 @@ def _tree_order(parent_of: dict[str, str | None], rows: dict, errors: ErrorLog) 
 @register
 class EmployeeImporter(Importer):
     kind = "employees"
+    model = Employee
     columns = (
         Column("external_id", imports.identifier),
         Column("unit_external_id", imports.identifier),
@@ -185,10 +236,9 @@ class EmployeeImporter(Importer):
                 )
             )
         if not write or errors:
-            return 0, 0
+            return 0
         return upsert(
             Employee,
-            self.organization,
             objects,
             [
                 "unit",
@@ -207,6 +257,7 @@ class EmployeeImporter(Importer):
 @register
 class CustomerImporter(Importer):
     kind = "customers"
+    model = Customer
     columns = (
         Column("external_id", imports.identifier),
         Column("name", imports.text(200), required=False),
@@ -236,13 +287,14 @@ class CustomerImporter(Importer):
                 )
             )
         if not write or errors:
-            return 0, 0
-        return upsert(Customer, self.organization, objects, ["name", "email", "owner"])
+            return 0
+        return upsert(Customer, objects, ["name", "email", "owner"])
 
 
 @register
 class InteractionImporter(Importer):
     kind = "interactions"
+    model = Interaction
     columns = (
         Column("external_id", imports.identifier),
         Column("customer_external_id", imports.identifier),
@@ -310,10 +362,9 @@ class InteractionImporter(Importer):
                 )
             )
         if not write or errors:
-            return 0, 0
+            return 0
         return upsert(
             Interaction,
-            self.organization,
             objects,
             ["customer", "employee", "unit", "channel", "started_at", "duration_s"],
         )
@@ -322,6 +373,7 @@ class InteractionImporter(Importer):
 @register
 class TransactionImporter(Importer):
     kind = "transactions"
+    model = Transaction
     columns = (
         Column("external_id", imports.identifier),
         Column("customer_external_id", imports.identifier),
@@ -368,10 +420,9 @@ class TransactionImporter(Importer):
                 )
             )
         if not write or errors:
-            return 0, 0
+            return 0
         return upsert(
             Transaction,
-            self.organization,
             objects,
             ["customer", "employee", "amount", "occurred_at"],
         )

@@ -120,7 +120,7 @@ class Employee(models.Model):
         SUPPORT = "support"
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="employees"
+        Organization, on_delete=models.CASCADE, related_name="employees", db_index=False
     )
     external_id = models.CharField(max_length=100)
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="employees")
@@ -175,7 +175,7 @@ class Employee(models.Model):
 
 class Customer(models.Model):
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="customers"
+        Organization, on_delete=models.CASCADE, related_name="customers", db_index=False
     )
     external_id = models.CharField(max_length=100)
     name = models.CharField(max_length=200, blank=True)
@@ -208,15 +208,19 @@ class Interaction(models.Model):
         EMAIL = "email"
         IN_PERSON = "in_person"
 
+    # The organisation is the first column of the unique (organization, external_id) index,
+    # and the unit the first of (unit, started_at): separate FK indexes would only slow imports.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="interactions"
+        Organization, on_delete=models.CASCADE, related_name="interactions", db_index=False
     )
     external_id = models.CharField(max_length=100)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
     employee = models.ForeignKey(
         Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions"
     )
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="interactions")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="interactions", db_index=False
+    )
     channel = models.CharField(max_length=20, choices=Channel.choices)
     started_at = models.DateTimeField()
     duration_s = models.PositiveIntegerField(default=0)
