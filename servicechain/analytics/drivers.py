@@ -52,32 +52,42 @@ _BATCH_VALUES = 2**22
 # ----------------------------------------------------------------------------- correlations
 
 
+def _weighted_sums(weights: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``out[b, i, j] = Σ_n weights[b, n] · left[n, i] · right[n, j]`` for every replicate.
+
+    One BLAS product of the (batch × n) weights with per-row products, in row chunks so
+    the products never exceed about 32 MB whatever n is.
+    """
+    n, q = left.shape
+    out = np.zeros((len(weights), q * q))
+    chunk = max(1, _BATCH_VALUES // (q * q))
+    for start in range(0, n, chunk):
+        rows = slice(start, start + chunk)
+        products = (left[rows, :, None] * right[rows, None, :]).reshape(-1, q * q)
+        out += weights[:, rows] @ products
+    return out.reshape(len(weights), q, q)
+
+
 def _moments(data: np.ndarray, weights: np.ndarray, observed: np.ndarray | None) -> np.ndarray:
     """Weighted Pearson correlations for a batch of weight vectors.
 
     ``weights`` has shape (batch, n). With ``observed`` (a 0/1 mask of non-missing
     values, missing values in ``data`` set to 0), each correlation uses the rows where
-    both variables are observed (pairwise deletion); otherwise all rows. One small BLAS
-    product per replicate keeps memory at O(n·q) whatever the batch.
+    both variables are observed (pairwise deletion); otherwise all rows. ``data`` is
+    centred by the caller, so raw moments lose no precision.
     """
-    q = data.shape[1]
-    out = np.empty((len(weights), q, q))
-    for b, w in enumerate(weights):
-        weighted = data * w[:, None]
-        if observed is None:
-            total = w.sum()
-            mean = weighted.sum(axis=0) / total
-            cov = weighted.T @ data / total - np.outer(mean, mean)
-            sd = np.sqrt(np.diag(cov))
-            out[b] = cov / np.outer(sd, sd)
-            continue
-        # Pairwise: [i, j] sums run over the rows where both i and j are observed.
-        total = (observed * w[:, None]).T @ observed
-        mean_i = weighted.T @ observed / total
-        var_i = (weighted * data).T @ observed / total - mean_i**2
-        cov = weighted.T @ data / total - mean_i * mean_i.T
-        out[b] = cov / np.sqrt(var_i * var_i.T)
-    return out
+    if observed is None:
+        total = weights.sum(axis=1)[:, None, None]
+        mean = (weights @ data)[:, :, None] / total
+        cov = _weighted_sums(weights, data, data) / total - mean * np.swapaxes(mean, 1, 2)
+        sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+        return cov / (sd[:, :, None] * sd[:, None, :])
+    # Pairwise: the [i, j] sums run over the rows where both i and j are observed.
+    total = _weighted_sums(weights, observed, observed)
+    mean_i = _weighted_sums(weights, data, observed) / total
+    var_i = _weighted_sums(weights, data * data, observed) / total - mean_i**2
+    cov = _weighted_sums(weights, data, data) / total - mean_i * np.swapaxes(mean_i, 1, 2)
+    return cov / np.sqrt(var_i * np.swapaxes(var_i, 1, 2))
 
 
 def _correlations(data: np.ndarray, weights: np.ndarray, pairwise: bool) -> np.ndarray:
