@@ -4,5 +4,22 @@ See ``docs/simulation.md`` for the generative model and every default.
 """
 
 from servicechain.simulate.chain import ChainParameters, simulate_chain_panel
+from servicechain.simulate.organisation import (
+    DEFAULT_END_MONTH,
+    FILES,
+    SIZES,
+    SyntheticOrganisation,
+    simulate_organisation,
+)
+from servicechain.simulate.parameters import OrgParameters
 
-__all__ = ["ChainParameters", "simulate_chain_panel"]
+__all__ = [
+    "DEFAULT_END_MONTH",
+    "FILES",
+    "SIZES",
+    "ChainParameters",
+    "OrgParameters",
+    "SyntheticOrganisation",
+    "simulate_chain_panel",
+    "simulate_organisation",
+]
