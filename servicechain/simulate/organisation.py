@@ -179,8 +179,8 @@ def simulate_organisation(
     seed : int
         Everything (numbers and Faker names) is a deterministic function of the seed.
     start, end : str, optional
-        First or last month ("YYYY-MM" or "YYYY-MM-DD"). By default the window ends in
-        :data:`DEFAULT_END_MONTH`.
+        First or last month ("YYYY-MM" or "YYYY-MM-DD"); ``start`` wins when both are
+        given. By default the window ends in :data:`DEFAULT_END_MONTH`.
     **overrides
         Any field of :class:`ChainParameters` or :class:`OrgParameters`.
 

@@ -6,6 +6,8 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from servicechain.simulate import FILES, SIZES, simulate_organisation
 from servicechain.simulate.text import CUSTOMER_PHRASES, EMPLOYEE_PHRASES
@@ -501,3 +503,36 @@ def test_unit_cx_shows_in_the_customer_survey(mid_org):
     months = mid_org.unit_months.set_index(["unit_external_id", "period"])["cx"]
     joined = pd.concat([csat.rename("csat"), months], axis=1, join="inner")
     assert joined.corr().iloc[0, 1] > 0.4
+
+
+# --- invariants for any size -------------------------------------------------------------------
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    units=st.integers(min_value=5, max_value=40),
+    per_unit=st.integers(min_value=3, max_value=20),
+    months=st.integers(min_value=1, max_value=7),
+    seed=st.integers(min_value=0, max_value=10_000),
+)
+def test_any_feasible_size_gives_a_consistent_organisation(units, per_unit, months, seed):
+    try:
+        org = simulate_organisation(
+            units=units, employees=units * per_unit, months=months, seed=seed
+        )
+    except ValueError as error:
+        assume("too few" not in str(error))
+        raise
+    assert len(org.units) == units
+    assert org.units["parent_external_id"].isna().sum() == 1
+    assert (org.units["kind"] == "contact_centre").sum() == 1
+    assert org.unit_months["period"].nunique() == months
+    assert org.unit_months[["ex", "cx", "repeat_rate", "revenue"]].notna().all().all()
+    assert set(org.interactions["employee_external_id"]) <= set(org.employees["external_id"])
+    assert set(org.customer_responses["interaction_external_id"]) <= set(
+        org.interactions["external_id"]
+    )
+    left = org.employees.dropna(subset=["leave_date"])
+    assert (left["leave_date"] >= left["hire_date"]).all()
+    assert len(org.employee_waves) >= 1
+    json.dumps(org.ground_truth)
