@@ -7,6 +7,7 @@ the organisation is in place.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import tempfile
 from collections.abc import Callable
@@ -56,7 +57,10 @@ def seed_demo(
     from servicechain.org import services
     from servicechain.simulate import simulate_organisation
 
-    synthetic = simulate_organisation(size=size, seed=seed)
+    # The demo's history ends with the last complete month, so "recent" means recent.
+    today = dt.date.today()
+    last_month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    synthetic = simulate_organisation(size=size, seed=seed, end=last_month)
     with transaction.atomic():
         organization = services.organization_create(slug=DEMO_SLUG, name=DEMO_NAME)
         with tempfile.TemporaryDirectory() as folder:

@@ -14,7 +14,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 REQUIRE_BROWSER = os.environ.get("SERVICECHAIN_REQUIRE_BROWSER", "") in ("1", "true", "yes")
-ARTIFACTS = Path(os.environ.get("SERVICECHAIN_TEST_OUTPUT", "test-results"))
+ARTIFACTS = Path(os.environ.get("SERVICECHAIN_TEST_OUTPUT") or "test-output").resolve()
 
 
 def chromium_available() -> bool:
