@@ -293,3 +293,24 @@ def test_relative_importance_is_the_one_call_form():
         relative_importance(X, y, method="relative_weights"),
         KeyDriverAnalysis(method="relative_weights").fit(X, y).importance_,
     )
+
+
+@pytest.fixture(scope="module")
+def medium_organisation():
+    from servicechain.simulate import simulate_organisation
+
+    return simulate_organisation(size="medium", seed=0)
+
+
+@pytest.mark.parametrize("method", ["lmg", "relative_weights"])
+def test_ranks_the_true_top_three_engagement_drivers_of_the_medium_organisation_first(
+    medium_organisation, method
+):
+    from servicechain.surveys.bank import score_scales
+
+    truth = medium_organisation.ground_truth
+    scores = score_scales(medium_organisation.employee_responses)
+    drivers = list(truth["engagement_driver_weights"])
+    kda = KeyDriverAnalysis(method=method).fit(scores[drivers], scores["engagement"])
+    assert set(kda.summary().index[:3]) == set(truth["engagement_top_drivers"])
+    assert kda.n_obs_ > 10_000  # census responses: every driver asked
