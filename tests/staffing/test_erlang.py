@@ -302,8 +302,9 @@ def test_erlang_a_tends_to_erlang_c_as_patience_grows(calls, aht, extra, within)
         )
         for patience in (1e9, 1e10, 1e12)
     }
-    # The gap shrinks like 1 / patience (its constant is large only near N = A).
-    assert gap[1e10] <= gap[1e9] / 5 + 1e-10
+    # The gap shrinks like 1 / patience (its constant is large only near N = A); far from
+    # N = A it is already at the ~1e-10 floor of the floating-point sums, hence the slack.
+    assert gap[1e10] <= gap[1e9] / 5 + 1e-9
     assert gap[1e12] < 1e-6
     assert erlang_a_service_level(agents, calls, aht, 1800, within, math.inf) == erlang_c_level
     assert abandon_rate(agents, calls, aht, 1800, 1e9) < 1e-4
