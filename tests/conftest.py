@@ -58,3 +58,11 @@ def browser_type_launch_args(browser_type_launch_args):
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+# Hypothesis: the same examples on every run (CI must not flip on a lucky draw), no example
+# database written into the checkout.
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+hypothesis_settings.register_profile("servicechain", derandomize=True, database=None, deadline=None)
+hypothesis_settings.load_profile("servicechain")
