@@ -1,0 +1,54 @@
+"""Settings come from the environment and fail loudly on values they cannot understand."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+SECRET = "s" * 20 + "-production-secret-key-with-enough-entropy-0123456789"
+
+
+def run(code: str, **env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SERVICECHAIN_")}
+    clean.pop("DJANGO_SETTINGS_MODULE", None)
+    clean.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests, never in production
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", code], env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = run(
+        "import sys; from servicechain.cli import main; sys.exit(main(['manage', 'check', '--deploy', '--fail-level', 'WARNING']))",
+        SERVICECHAIN_SECRET_KEY=SECRET,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SERVICECHAIN_DEBUG", "maybe", "is not a boolean"),
+        ("SERVICECHAIN_MIN_GROUP_SIZE", "2", "below the minimum of 3"),
+        ("SERVICECHAIN_MIN_GROUP_SIZE", "five", "is not an integer"),
+        ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL"),
+    ],
+)
+def test_bad_environment_values_stop_start_up_with_the_variable_named(variable, value, message):
+    result = run(
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='servicechain.settings'; django.setup()",
+        SERVICECHAIN_SECRET_KEY=SECRET,
+        **{variable: value},
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_without_a_secret_key_refuses_to_start():
+    result = run(
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='servicechain.settings'; django.setup()"
+    )
+    assert result.returncode != 0 and "SERVICECHAIN_SECRET_KEY must be set" in result.stderr
