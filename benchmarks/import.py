@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -103,7 +104,17 @@ def child(folder: Path) -> None:
         organization=org, kind="interactions", path=folder / "interactions.csv"
     )
     seconds = time.perf_counter() - started
-    print(json.dumps({"vendor": connection.vendor, "rows": report.rows, "seconds": seconds}))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "vendor": connection.vendor,
+                "rows": report.rows,
+                "seconds": seconds,
+                "peak_mb": peak_mb,
+            }
+        )
+    )
 
 
 def _migrated() -> bool:
@@ -145,9 +156,12 @@ def main() -> None:
         sqlite = run_child(folder, f"sqlite:///{folder / 'bench.sqlite3'}")
         postgres = run_child(folder, args.postgres)
     results = {"sqlite": sqlite, "postgres": postgres}
-    print(f"{'database':<12}{'rows':>10}{'seconds':>10}{'rows/s':>12}")
+    print(f"{'database':<12}{'rows':>10}{'seconds':>10}{'rows/s':>12}{'peak RSS MB':>14}")
     for name, r in results.items():
-        print(f"{name:<12}{r['rows']:>10,}{r['seconds']:>10.2f}{r['rows'] / r['seconds']:>12,.0f}")
+        print(
+            f"{name:<12}{r['rows']:>10,}{r['seconds']:>10.2f}{r['rows'] / r['seconds']:>12,.0f}"
+            f"{r['peak_mb']:>14,.0f}"
+        )
     print(
         json.dumps(
             {

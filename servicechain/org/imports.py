@@ -412,6 +412,25 @@ class SeenIds:
                 first_in_batch[external_id] = number
         ids = list(first_in_batch)
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # Set-based on PostgreSQL: insert the batch's ids as arrays; those that
+                # conflict were seen in an earlier batch.
+                cursor.execute(
+                    f"INSERT INTO {self.table} (external_id, row_no) "
+                    f"SELECT * FROM unnest(%s::varchar[], %s::integer[]) "
+                    f"ON CONFLICT (external_id) DO NOTHING RETURNING external_id",
+                    [ids, [first_in_batch[i] for i in ids]],
+                )
+                fresh = {row[0] for row in cursor.fetchall()}
+                repeated = [i for i in ids if i not in fresh]
+                if repeated:
+                    cursor.execute(
+                        f"SELECT external_id, row_no FROM {self.table} WHERE external_id = ANY(%s)",
+                        [repeated],
+                    )
+                    for external_id, row_no in cursor.fetchall():
+                        duplicates[first_in_batch[external_id]] = row_no
+                return duplicates
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 marks = ",".join(["%s"] * len(chunk))
