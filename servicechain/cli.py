@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import secrets
+import subprocess
 import sys
 from pathlib import Path
 
@@ -45,12 +47,45 @@ def cmd_demo(args: argparse.Namespace) -> int:
         organization = demo.seed_demo(size=args.size, seed=args.seed, progress=print)
     url = f"http://127.0.0.1:{args.port}/"
     print(f"\nservicechain demo — {organization.name}\n  {url}\n\nLog in as (username / password):")
-    for login in demo.DEMO_LOGINS:
+    for login in demo.all_logins():
         print(f"  {login.role:<11} {login.username} / {login.password}   ({login.note})")
     print(flush=True)
     if args.no_serve:
         return 0
+    _start_task_worker()
     return _serve(host="127.0.0.1", port=args.port, workers=1, threads=8)
+
+
+def _start_task_worker() -> None:
+    """Run the background-task worker (django-tasks `db_worker`) beside the web server.
+
+    Long analyses (driver impact, linkage, schedules) are queued as tasks; without a worker
+    they would wait forever. The worker is a child process that ends with the server.
+    """
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "servicechain.cli",
+            "manage",
+            "db_worker",
+            "--queue-name",
+            "*",
+            "--no-startup-delay",
+            "--no-reload",
+        ],
+        env=os.environ.copy(),
+    )
+    atexit.register(_stop, worker)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def _serve(*, host: str, port: int, workers: int, threads: int) -> int:
@@ -195,6 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=0, help="processes (default 2×cores+1)")
     serve.add_argument("--threads", type=int, default=1)
+    serve.add_argument(
+        "--no-task-worker",
+        action="store_true",
+        help="do not start a background-task worker (run `servicechain manage db_worker` elsewhere)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     simulate = sub.add_parser("simulate", help="write a synthetic organisation as CSV files")

@@ -45,6 +45,14 @@ DEMO_LOGINS = [
 IMPORT_ORDER = ["units", "employees", "customers", "interactions", "transactions"]
 
 
+def all_logins() -> list:
+    """Every demo login: the four roles, then those the apps' seeders add (e.g. agent, lead)."""
+    logins = list(DEMO_LOGINS)
+    for dotted in DEMO_SEEDERS:
+        logins.extend(getattr(importlib.import_module(dotted), "DEMO_LOGINS", []))
+    return logins
+
+
 def existing_demo():
     from servicechain.org.models import Organization
 

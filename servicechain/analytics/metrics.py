@@ -286,3 +286,39 @@ def mean_ci(x: Iterable, ci: float = 0.95, weights: Iterable | None = None) -> E
     se = math.sqrt(variance / n_eff)
     half = float(stats.t.ppf(0.5 + ci / 2, df=n_eff - 1)) * se
     return Estimate(mean, mean - half, mean + half, n, se, ci)
+
+
+def mean_difference(a: Iterable | Estimate, b: Iterable | Estimate, ci: float = 0.95) -> Estimate:
+    """Difference between two independent means, ``mean(a) − mean(b)``, with a Welch interval.
+
+    ``se = sqrt(se_a² + se_b²)`` and Welch–Satterthwaite degrees of freedom
+    ``ν = (se_a² + se_b²)² / (se_a⁴/(n_a − 1) + se_b⁴/(n_b − 1))`` (Welch 1947), so the two
+    groups need not share a variance; the interval is ``Δ ± t_{ν, (1+ci)/2} · se``.
+
+    Parameters
+    ----------
+    a, b : array-like or Estimate
+        Values of two independent groups (e.g. a driver score in two waves), or
+        :func:`mean_ci` results (which carry ``se`` and ``n``).
+    ci : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    Estimate
+        ``n`` is the total number of values used; NaN limits when either group has fewer
+        than two values.
+    """
+    _z(ci)
+    ea = a if isinstance(a, Estimate) else mean_ci(a, ci=ci)
+    eb = b if isinstance(b, Estimate) else mean_ci(b, ci=ci)
+    value = ea.value - eb.value
+    if ea.n < 2 or eb.n < 2 or math.isnan(ea.se) or math.isnan(eb.se):
+        return Estimate(value, math.nan, math.nan, ea.n + eb.n, math.nan, ci)
+    va, vb = ea.se**2, eb.se**2
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return Estimate(value, value, value, ea.n + eb.n, 0.0, ci)
+    df = (va + vb) ** 2 / (va**2 / (ea.n - 1) + vb**2 / (eb.n - 1))
+    half = float(stats.t.ppf(0.5 + ci / 2, df=df)) * se
+    return Estimate(value, value - half, value + half, ea.n + eb.n, se, ci)
