@@ -5,3 +5,12 @@ class SurveysConfig(AppConfig):
     name = "servicechain.surveys"
     label = "surveys"
     verbose_name = "Surveys"
+
+    def ready(self) -> None:
+        from servicechain.org.access import Role
+        from servicechain.org.context import register_section
+
+        from . import importers  # noqa: F401 - registers the "responses" import kind
+
+        register_section("Surveys", "surveys:waves", None)
+        register_section("Instruments", "surveys:instruments", (Role.ADMIN, Role.HR_ANALYST))

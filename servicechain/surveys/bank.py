@@ -453,3 +453,45 @@ def _scale_score(responses: pd.DataFrame, items: list[BankItem]) -> np.ndarray:
     enough = n_answered * 2 >= len(items)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(enough & (n_answered > 0), total / np.maximum(n_answered, 1), np.nan)
+
+
+def score_items(responses: pd.DataFrame, items: list[BankItem]) -> pd.DataFrame:
+    """Score wide responses into 0-100 scale scores for an explicit list of items.
+
+    The same rules as :func:`score_scales` (reverse-keying, 0-100 rescaling, the half rule,
+    raw 0-10 for NPS-type scales), but the scales are those of ``items`` rather than of the
+    bank: an organisation's instrument may ask only some items of a bank scale, or add
+    items of its own, and the half rule then counts the items actually asked.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        One row per response, one column per item code; NaN for unanswered.
+    items : list of BankItem
+        The items asked (custom items converted to :class:`BankItem`); text and choice
+        items are ignored.
+
+    Returns
+    -------
+    DataFrame
+        Same index as ``responses``; one float column per scale, in the order the
+        scales first appear in ``items``.
+    """
+    by_scale: dict[str, list[BankItem]] = {}
+    for item in items:
+        if item.is_scored:
+            by_scale.setdefault(item.scale, []).append(item)
+    scores = {scale: _scale_score(responses, members) for scale, members in by_scale.items()}
+    return pd.DataFrame(scores, index=responses.index, columns=list(by_scale), dtype=float)
+
+
+def reverse_key_items(responses: pd.DataFrame, items: list[BankItem]) -> pd.DataFrame:
+    """Copy of ``responses`` with every reverse-keyed item of ``items`` flipped to ``min + max - x``.
+
+    Like :func:`reverse_key`, for an explicit list of items (custom items included).
+    """
+    out = responses.copy()
+    for item in items:
+        if item.reverse and item.code in responses.columns:
+            out[item.code] = _flip(_item_matrix(responses, item.code, item), item)
+    return out

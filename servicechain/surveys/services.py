@@ -1,0 +1,860 @@
+"""Writes of the surveys app: keyword-only, validated, one transaction each, audited.
+
+Audit events record what staff did (compose, open, send, close, import); nothing a
+respondent does is ever audited, because an audit row with a time and a person is exactly
+the link that confidentiality forbids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from servicechain.org.models import Employee, Interaction, Organization, Unit
+from servicechain.org.services import audit_record
+
+from . import tokens
+from .bank import ITEM_TYPES, SCORED_TYPES, load_bank
+from .models import (
+    CustomerResponse,
+    Draft,
+    Instrument,
+    InstrumentItem,
+    Invitation,
+    Item,
+    Population,
+    Response,
+    Wave,
+)
+from .questions import clean_answers, questions_for
+
+TENURE_BANDS = ("<1y", "1-2y", "2-5y", "5y+")
+_TENURE_EDGES_DAYS = (365, 730, 1826)
+CODE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
+CUSTOMER_LOOKBACK_DAYS = 7
+EMAIL_BATCH = 500
+
+# --------------------------------------------------------------------------- errors of a link
+
+
+class SurveyLinkError(Exception):
+    """A survey link that cannot be answered; `status` is the HTTP status to answer with."""
+
+    status = 400
+
+
+class UnknownLink(SurveyLinkError):
+    """No invitation has this token. Said the same way whatever the token, so nobody learns
+    whether a wave or an invitation exists."""
+
+    status = 404
+
+    def __init__(self):
+        super().__init__("This survey link is not valid. Check that you copied all of it.")
+
+
+class WaveClosed(SurveyLinkError):
+    status = 410
+
+    def __init__(self, wave: Wave):
+        self.wave = wave
+        super().__init__(f"The survey “{wave.name}” is closed; answers are no longer accepted.")
+
+
+class AlreadySubmitted(SurveyLinkError):
+    status = 409
+
+    def __init__(self):
+        super().__init__("This survey link has already been used: your answers were recorded once.")
+
+
+# --------------------------------------------------------------------------- small rules
+
+
+def tenure_band(hire_date: dt.date, on: dt.date) -> str:
+    """Tenure band on a date: <1y, 1-2y, 2-5y or 5y+ (the bands the simulator uses too)."""
+    days = (on - hire_date).days
+    return TENURE_BANDS[sum(days >= edge for edge in _TENURE_EDGES_DAYS)]
+
+
+def _add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    for day in range(moment.day, 27, -1):  # 31 January + 1 month = 28/29 February
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    return moment.replace(year=year, month=month, day=min(moment.day, 28))
+
+
+CADENCE_MONTHS = {
+    Wave.Cadence.MONTHLY: 1,
+    Wave.Cadence.QUARTERLY: 3,
+    Wave.Cadence.HALF_YEARLY: 6,
+    Wave.Cadence.YEARLY: 12,
+}
+
+
+def respond_url(token: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("respond:form", args=[token])
+
+
+# --------------------------------------------------------------------------- items, instruments
+
+
+@transaction.atomic
+def item_create(
+    *,
+    organization: Organization,
+    code: str,
+    scale: str,
+    text: str,
+    type: str,
+    population: str,
+    reverse: bool = False,
+    options: list[dict] | None = None,
+    actor=None,
+) -> Item:
+    """Add an organisation's own item (same fields as a bank item)."""
+    errors = {}
+    if not CODE_PATTERN.match(code or ""):
+        errors["code"] = "Use a letter then letters, digits or _ (at most 40), e.g. SAFE1."
+    elif code in {item.code for item in load_bank().items}:
+        errors["code"] = f"{code} is an item of the bank; choose another code."
+    if not CODE_PATTERN.match(scale or ""):
+        errors["scale"] = "Use a letter then letters, digits or _ (at most 40)."
+    if type not in ITEM_TYPES:
+        errors["type"] = f"Choose one of {', '.join(ITEM_TYPES)}."
+    if reverse and type not in SCORED_TYPES - {"nps11"}:
+        errors["reverse"] = "Only rating items (likert5, csat5, effort7, yesno) can be reversed."
+    options = list(options or [])
+    if type == "choice" and len(options) < 2:
+        errors["options"] = "A choice item needs at least two options."
+    if any(not str(o.get("value", "")).strip() or not o.get("label") for o in options):
+        errors["options"] = "Each option needs a value and a label."
+    if errors:
+        raise ValidationError(errors)
+    item = Item(
+        organization=organization,
+        code=code,
+        scale=scale,
+        text=(text or "").strip(),
+        type=type,
+        reverse=reverse,
+        population=population,
+        options=[{"value": str(o["value"]).strip(), "label": str(o["label"])} for o in options],
+    )
+    item.full_clean()
+    item.save()
+    audit_record(action="survey.item.create", organization=organization, actor=actor, target=item)
+    return item
+
+
+def _require_editable(instrument: Instrument) -> None:
+    if instrument.waves.exclude(status=Wave.Status.DRAFT).exists():
+        raise ValidationError(
+            f"{instrument.name!r} has been used by an opened wave, so its questions are fixed "
+            "(results would no longer be comparable). Copy it into a new instrument instead."
+        )
+
+
+def _touch(instrument: Instrument) -> None:
+    # updated_at is the version of the cached question list (questions.questions_of).
+    instrument.save(update_fields=["updated_at"])
+
+
+@transaction.atomic
+def instrument_create(
+    *,
+    organization: Organization,
+    name: str,
+    population: str,
+    description: str = "",
+    template: str = "",
+    owner=None,
+    actor=None,
+) -> Instrument:
+    """Create an instrument, empty or with every item of a bank template."""
+    bank = load_bank()
+    if template:
+        if template not in bank.instruments:
+            raise ValidationError(
+                {
+                    "template": f"Unknown template {template!r}; use one of {', '.join(bank.instruments)}."
+                }
+            )
+        template_population = bank.item(bank.instruments[template][0]).population
+        if template_population != population:
+            raise ValidationError(
+                {
+                    "template": f"{template} is a survey of {template_population}s, not {population}s."
+                }
+            )
+    instrument = Instrument(
+        organization=organization,
+        name=(name or "").strip(),
+        population=population,
+        description=description,
+        template=template,
+        owner=owner,
+    )
+    instrument.full_clean()
+    instrument.save()
+    if template:
+        InstrumentItem.objects.bulk_create(
+            InstrumentItem(instrument=instrument, order=order, bank_code=code)
+            for order, code in enumerate(bank.instruments[template], start=1)
+        )
+    audit_record(
+        action="survey.instrument.create",
+        organization=organization,
+        actor=actor,
+        target=instrument,
+        detail={"template": template},
+    )
+    return instrument
+
+
+@transaction.atomic
+def instrument_item_add(
+    *, instrument: Instrument, code: str, required: bool = False, actor=None
+) -> InstrumentItem:
+    """Append a bank item (by code) or one of the organisation's items to an instrument."""
+    _require_editable(instrument)
+    bank = load_bank()
+    custom = Item.objects.filter(organization=instrument.organization, code=code).first()
+    try:
+        population = custom.population if custom else bank.item(code).population
+    except KeyError:
+        raise ValidationError(
+            {"code": f"{code!r} is neither an item of the bank nor one of your items."}
+        ) from None
+    if population != instrument.population:
+        raise ValidationError(
+            {
+                "code": f"{code} is asked of {population}s; this instrument is for {instrument.population}s."
+            }
+        )
+    entries = InstrumentItem.objects.filter(instrument=instrument)
+    if entries.filter(Q(bank_code=code) | Q(item__code=code)).exists():
+        raise ValidationError({"code": f"{code} is already in this instrument."})
+    order = (entries.aggregate(top=Max("order"))["top"] or 0) + 1
+    entry = InstrumentItem.objects.create(
+        instrument=instrument,
+        order=order,
+        bank_code="" if custom else code,
+        item=custom,
+        required=required,
+    )
+    _touch(instrument)
+    audit_record(
+        action="survey.instrument.add_item",
+        organization=instrument.organization,
+        actor=actor,
+        target=instrument,
+        detail={"code": code},
+    )
+    return entry
+
+
+def _entry(instrument: Instrument, code: str) -> InstrumentItem:
+    entry = (
+        InstrumentItem.objects.filter(instrument=instrument)
+        .filter(Q(bank_code=code) | Q(item__code=code))
+        .first()
+    )
+    if entry is None:
+        raise ValidationError({"code": f"{code} is not in this instrument."})
+    return entry
+
+
+@transaction.atomic
+def instrument_item_remove(*, instrument: Instrument, code: str, actor=None) -> None:
+    _require_editable(instrument)
+    _entry(instrument, code).delete()
+    _renumber(instrument, [e.pk for e in instrument.entries.order_by("order", "pk")])
+    audit_record(
+        action="survey.instrument.remove_item",
+        organization=instrument.organization,
+        actor=actor,
+        target=instrument,
+        detail={"code": code},
+    )
+
+
+@transaction.atomic
+def instrument_item_move(*, instrument: Instrument, code: str, position: int, actor=None) -> None:
+    """Move a question to a 1-based position, shifting the others."""
+    _require_editable(instrument)
+    moving = _entry(instrument, code)
+    order = [e.pk for e in instrument.entries.order_by("order", "pk") if e.pk != moving.pk]
+    position = min(max(int(position), 1), len(order) + 1)
+    order.insert(position - 1, moving.pk)
+    _renumber(instrument, order)
+
+
+def _renumber(instrument: Instrument, ordered_pks: list[int]) -> None:
+    entries = {e.pk: e for e in instrument.entries.all()}
+    for number, pk in enumerate(ordered_pks, start=1):
+        entries[pk].order = number
+    InstrumentItem.objects.bulk_update(entries.values(), ["order"])
+    _touch(instrument)
+
+
+@transaction.atomic
+def instrument_item_set_required(*, instrument: Instrument, code: str, required: bool) -> None:
+    _require_editable(instrument)
+    entry = _entry(instrument, code)
+    entry.required = required
+    entry.save(update_fields=["required"])
+    _touch(instrument)
+
+
+# --------------------------------------------------------------------------- waves
+
+
+@transaction.atomic
+def wave_create(
+    *,
+    organization: Organization,
+    instrument: Instrument,
+    name: str,
+    audience_unit: Unit,
+    opens_at: dt.datetime,
+    closes_at: dt.datetime,
+    kind: str = Wave.Kind.CENSUS,
+    sample_fraction: float = 1.0,
+    cadence: str = Wave.Cadence.NONE,
+    reminder_after_days: int = 3,
+    previous: Wave | None = None,
+    actor=None,
+) -> Wave:
+    """Plan a wave (a draft until `wave_open`)."""
+    if instrument.organization_id != organization.pk:
+        raise ValidationError({"instrument": "The instrument belongs to another organisation."})
+    wave = Wave(
+        organization=organization,
+        instrument=instrument,
+        name=(name or "").strip(),
+        kind=kind,
+        audience_unit=audience_unit,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        sample_fraction=sample_fraction,
+        cadence=cadence,
+        reminder_after_days=reminder_after_days,
+        previous=previous,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    wave.full_clean()
+    wave.save()
+    audit_record(action="survey.wave.create", organization=organization, actor=actor, target=wave)
+    return wave
+
+
+@transaction.atomic
+def wave_open(*, wave: Wave, actor=None, now: dt.datetime | None = None) -> Wave:
+    """Open a draft wave for answers (from now, if it was planned to open later)."""
+    now = now or timezone.now()
+    wave = Wave.objects.select_for_update().get(pk=wave.pk)
+    if wave.status != Wave.Status.DRAFT:
+        raise ValidationError(
+            {"status": f"Only a draft wave can be opened; this one is {wave.status}."}
+        )
+    if wave.closes_at <= now:
+        raise ValidationError({"closes_at": "The closing date has passed; move it later first."})
+    if not wave.instrument.entries.exists():
+        raise ValidationError({"instrument": f"{wave.instrument.name!r} has no questions yet."})
+    wave.status = Wave.Status.OPEN
+    wave.opens_at = min(wave.opens_at, now)
+    wave.save(update_fields=["status", "opens_at"])
+    audit_record(
+        action="survey.wave.open", organization=wave.organization, actor=actor, target=wave
+    )
+    return wave
+
+
+@transaction.atomic
+def wave_close(*, wave: Wave, actor=None, now: dt.datetime | None = None) -> Wave:
+    """Close an open wave: no more answers, and every unsent draft is deleted."""
+    now = now or timezone.now()
+    wave = Wave.objects.select_for_update().get(pk=wave.pk)
+    if wave.status != Wave.Status.OPEN:
+        raise ValidationError(
+            {"status": f"Only an open wave can be closed; this one is {wave.status}."}
+        )
+    wave.status = Wave.Status.CLOSED
+    wave.closes_at = min(wave.closes_at, now)
+    if wave.closes_at <= wave.opens_at:
+        wave.opens_at = wave.closes_at - dt.timedelta(seconds=1)
+    wave.save(update_fields=["status", "closes_at", "opens_at"])
+    Draft.objects.filter(wave=wave).delete()
+    audit_record(
+        action="survey.wave.close", organization=wave.organization, actor=actor, target=wave
+    )
+    return wave
+
+
+def waves_close_due(*, now: dt.datetime | None = None) -> list[Wave]:
+    """Close every open wave whose closing time has passed (run by the reminder command)."""
+    now = now or timezone.now()
+    return [
+        wave_close(wave=wave, now=wave.closes_at)
+        for wave in Wave.objects.filter(status=Wave.Status.OPEN, closes_at__lte=now)
+    ]
+
+
+@transaction.atomic
+def wave_create_next(*, wave: Wave, actor=None) -> Wave:
+    """The next wave of a recurring series: same instrument, audience and sample, dates moved on."""
+    months = CADENCE_MONTHS.get(wave.cadence)
+    if months is None:
+        raise ValidationError({"cadence": "This wave is one-off; give it a cadence to repeat it."})
+    opens_at = _add_months(wave.opens_at, months)
+    closes_at = opens_at + (wave.closes_at - wave.opens_at)
+    base = re.sub(r"\s+\d{4}-\d{2}$", "", wave.name)
+    name = f"{base} {opens_at:%Y-%m}"
+    if Wave.objects.filter(organization=wave.organization, name=name).exists():
+        raise ValidationError({"name": f"A wave called {name!r} already exists."})
+    return wave_create(
+        organization=wave.organization,
+        instrument=wave.instrument,
+        name=name,
+        audience_unit=wave.audience_unit,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        kind=wave.kind,
+        sample_fraction=wave.sample_fraction,
+        cadence=wave.cadence,
+        reminder_after_days=wave.reminder_after_days,
+        previous=wave,
+        actor=actor,
+    )
+
+
+# --------------------------------------------------------------------------- invitations
+
+
+@dataclass
+class MailingReport:
+    """What one mailing did (counts only: who answered is never part of a report)."""
+
+    invited: int = 0
+    emailed: int = 0
+    without_email: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "invited": self.invited,
+            "emailed": self.emailed,
+            "without_email": self.without_email,
+        }
+
+
+def _require_open(wave: Wave, now: dt.datetime) -> None:
+    if wave.status != Wave.Status.OPEN or not wave.opens_at <= now < wave.closes_at:
+        raise ValidationError(
+            {
+                "status": f"Invitations go out only while a wave is open; {wave.name!r} is {wave.status}."
+            }
+        )
+
+
+def stratified_sample(groups: list[Any], fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """Indices of a proportionate stratified random sample (strata = `groups`).
+
+    Each stratum gets ``floor(fraction · size)`` places and the leftover places of the
+    total ``round(fraction · N)`` go to the strata with the largest remainders (Hamilton's
+    method), so every unit is represented in proportion; who is drawn within a stratum is a
+    simple random sample.
+    """
+    if fraction >= 1:
+        return np.arange(len(groups))
+    members: dict[Any, list[int]] = defaultdict(list)
+    for index, group in enumerate(groups):
+        members[group].append(index)
+    keys = list(members)
+    quotas = np.array([fraction * len(members[k]) for k in keys])
+    places = np.floor(quotas).astype(int)
+    leftover = int(round(fraction * len(groups))) - int(places.sum())
+    if leftover > 0:
+        order = np.argsort(-(quotas - places) + rng.random(len(keys)) * 1e-9, kind="stable")
+        places[order[:leftover]] += 1
+    chosen = [
+        rng.choice(members[key], size=count, replace=False)
+        for key, count in zip(keys, places, strict=True)
+        if count
+    ]
+    return np.sort(np.concatenate(chosen)) if chosen else np.array([], dtype=int)
+
+
+def _employee_audience(wave: Wave, on: dt.date):
+    return (
+        Employee.objects.filter(
+            Q(leave_date__isnull=True) | Q(leave_date__gt=on),
+            organization=wave.organization,
+            unit__path__startswith=wave.audience_unit.path,
+            hire_date__lte=on,
+        )
+        .exclude(
+            pk__in=Invitation.objects.filter(wave=wave, employee__isnull=False).values("employee")
+        )
+        .order_by("pk")
+        .only("pk", "unit_id", "hire_date", "job_family", "email", "first_name")
+    )
+
+
+def _customer_audience(wave: Wave, now: dt.datetime):
+    """The latest interaction of each customer served in the audience since the wave opened
+    (and in the week before), one invitation per customer per wave."""
+    invited_customers = Invitation.objects.filter(wave=wave, interaction__isnull=False).values(
+        "interaction__customer"
+    )
+    latest: dict[int, Interaction] = {}
+    interactions = (
+        Interaction.objects.filter(
+            organization=wave.organization,
+            unit__path__startswith=wave.audience_unit.path,
+            started_at__gte=wave.opens_at - dt.timedelta(days=CUSTOMER_LOOKBACK_DAYS),
+            started_at__lte=min(now, wave.closes_at),
+        )
+        .exclude(customer__in=invited_customers)
+        .select_related("customer")
+        .order_by("started_at", "pk")
+    )
+    for interaction in interactions:
+        latest[interaction.customer_id] = interaction
+    return sorted(latest.values(), key=lambda i: i.pk)
+
+
+def invitation_send(
+    *, wave: Wave, actor=None, now: dt.datetime | None = None, seed: int | None = None
+) -> MailingReport:
+    """Invite the wave's audience not yet invited, and e-mail each their own link.
+
+    A census invites everyone in the audience subtree; a pulse (or a customer wave) a
+    stratified random `sample_fraction` of them. Run again later, it invites only people
+    who joined since (new starters, new interactions). Tokens exist in clear only in the
+    e-mails: the database keeps their hashes. Invitations are written and mailed in
+    batches; a batch whose e-mail failed keeps `sent_at` empty, and the next run sends it
+    with fresh links.
+    """
+    now = now or timezone.now()
+    wave = Wave.objects.select_related("organization", "audience_unit", "instrument").get(
+        pk=wave.pk
+    )
+    _require_open(wave, now)
+    rng = np.random.default_rng(seed)
+    report = MailingReport()
+    with transaction.atomic():
+        if wave.population == Population.EMPLOYEE:
+            people = list(_employee_audience(wave, now.date()))
+            chosen = stratified_sample([p.unit_id for p in people], wave.sample_fraction, rng)
+            invitations = [
+                Invitation(
+                    wave=wave,
+                    token_hash="",
+                    employee=people[i],
+                    unit_id=people[i].unit_id,
+                    tenure_band=tenure_band(people[i].hire_date, wave.opens_at.date()),
+                    job_family=people[i].job_family,
+                )
+                for i in chosen
+            ]
+        else:
+            served = _customer_audience(wave, now)
+            chosen = stratified_sample([i.unit_id for i in served], wave.sample_fraction, rng)
+            invitations = [
+                Invitation(
+                    wave=wave, token_hash="", interaction=served[i], unit_id=served[i].unit_id
+                )
+                for i in chosen
+            ]
+        for invitation in invitations:
+            # Placeholder hashes keep the unique index happy; real ones are set when mailed.
+            invitation.token_hash = "unsent-" + tokens.new_token()[:50]
+        Invitation.objects.bulk_create(invitations, batch_size=1000)
+        report.invited = len(invitations)
+        audit_record(
+            action="survey.invitation.create",
+            organization=wave.organization,
+            actor=actor,
+            target=wave,
+            detail={"invited": report.invited},
+        )
+    unsent = Invitation.objects.filter(wave=wave, sent_at__isnull=True)
+    _mail(wave, unsent, report, now=now, reminder=False)
+    audit_record(
+        action="survey.invitation.send",
+        organization=wave.organization,
+        actor=actor,
+        target=wave,
+        detail=report.as_dict(),
+    )
+    return report
+
+
+def invitation_remind(*, wave: Wave, actor=None, now: dt.datetime | None = None) -> MailingReport:
+    """E-mail a fresh link to everyone invited who has not answered and was last mailed at
+    least `reminder_after_days` ago.
+
+    The database holds only hashes, so a reminder cannot repeat the old link: it issues a
+    new token and the old link stops working (see docs/surveys.md, "Reminders").
+    """
+    now = now or timezone.now()
+    wave = Wave.objects.select_related("organization", "instrument").get(pk=wave.pk)
+    _require_open(wave, now)
+    due = now - dt.timedelta(days=wave.reminder_after_days)
+    pending = Invitation.objects.filter(wave=wave, responded=False, sent_at__isnull=False).filter(
+        Q(last_reminded_at__lte=due) | Q(last_reminded_at__isnull=True, sent_at__lte=due)
+    )
+    report = MailingReport(invited=0)
+    _mail(wave, pending, report, now=now, reminder=True)
+    audit_record(
+        action="survey.invitation.remind",
+        organization=wave.organization,
+        actor=actor,
+        target=wave,
+        detail=report.as_dict(),
+    )
+    return report
+
+
+def _mail(wave: Wave, invitations, report: MailingReport, *, now, reminder: bool) -> None:
+    """Issue fresh tokens and send one e-mail per invitation, batch by batch."""
+    ids = list(invitations.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), EMAIL_BATCH):
+        batch = list(
+            Invitation.objects.filter(pk__in=ids[start : start + EMAIL_BATCH], responded=False)
+            .select_related("employee", "interaction__customer")
+            .order_by("pk")
+        )
+        messages, issued = [], []
+        for invitation in batch:
+            address, name = _recipient(invitation)
+            if not address:
+                report.without_email += 1
+                continue
+            token = tokens.new_token()
+            invitation.token_hash = tokens.lookup_hash(token)
+            if reminder:
+                invitation.last_reminded_at = now
+                invitation.reminder_count += 1
+            else:
+                invitation.sent_at = now
+            issued.append(invitation)
+            messages.append(_message(wave, address, name, token, reminder=reminder))
+        with transaction.atomic():
+            fields = ["token_hash", "last_reminded_at", "reminder_count", "sent_at"]
+            Invitation.objects.bulk_update(issued, fields, batch_size=1000)
+            # Inside the transaction: if sending fails, the new hashes roll back too, and
+            # the invitations stay unsent rather than holding links nobody received.
+            with mail.get_connection() as connection:
+                connection.send_messages(messages)
+        report.emailed += len(messages)
+
+
+def _recipient(invitation: Invitation) -> tuple[str, str]:
+    if invitation.employee_id:
+        return invitation.employee.email, invitation.employee.first_name
+    customer = invitation.interaction.customer
+    return customer.email, customer.name
+
+
+def _message(wave: Wave, address: str, name: str, token: str, *, reminder: bool):
+    link = respond_url(token)
+    closes = timezone.localtime(wave.closes_at).strftime("%A %d %B %Y")
+    greeting = f"Hello {name}," if name else "Hello,"
+    if wave.population == Population.EMPLOYEE:
+        promise = (
+            "Your answers are confidential: they are stored without your name, and results are "
+            f"only shown for groups of at least {wave.organization.min_group_size} people."
+        )
+    else:
+        promise = "It takes about a minute and helps us serve you better."
+    opening = (
+        "A reminder: we would still like to hear from you. This link replaces the one we sent earlier."
+        if reminder
+        else f"{wave.organization.name} would like your views in “{wave.name}”."
+    )
+    body = (
+        f"{greeting}\n\n{opening}\n\n{link}\n\n{promise}\n\n"
+        f"The survey closes on {closes}. The link is personal: please do not forward it."
+    )
+    subject = ("Reminder: " if reminder else "") + wave.name
+    return mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+
+
+@transaction.atomic
+def invitation_issue_link(*, wave: Wave, employee: Employee, now: dt.datetime | None = None) -> str:
+    """A fresh link for a signed-in employee's own invitation (the "answer now" button).
+
+    Replaces the e-mailed link, like a reminder. Raises AlreadySubmitted when they answered.
+    """
+    now = now or timezone.now()
+    _require_open(wave, now)
+    invitation = Invitation.objects.select_for_update().filter(wave=wave, employee=employee).first()
+    if invitation is None:
+        raise ValidationError("You are not invited to this survey.")
+    if invitation.responded:
+        raise AlreadySubmitted()
+    token = tokens.new_token()
+    invitation.token_hash = tokens.lookup_hash(token)
+    invitation.sent_at = invitation.sent_at or now
+    invitation.save(update_fields=["token_hash", "sent_at"])
+    return token
+
+
+# --------------------------------------------------------------------------- answering
+
+
+@dataclass(frozen=True)
+class Link:
+    """An invitation as seen through its link: what the respondent page needs, no person."""
+
+    invitation_id: int
+    wave: Wave
+    responded: bool
+    unit_id: int
+    tenure_band: str
+    job_family: str
+    interaction_id: int | None
+
+    @property
+    def questions(self):
+        return questions_for(self.wave.instrument_id, self.wave.instrument.updated_at)
+
+
+def link_resolve(token: str) -> Link:
+    """The invitation behind a token, in one query; UnknownLink for anything else."""
+    if not tokens.looks_like_token(token):
+        raise UnknownLink()
+    row = (
+        Invitation.objects.filter(token_hash=tokens.lookup_hash(token))
+        .select_related("wave__instrument", "wave__organization")
+        .only(
+            "pk",
+            "responded",
+            "unit_id",
+            "tenure_band",
+            "job_family",
+            "interaction_id",
+            "wave__id",
+            "wave__name",
+            "wave__kind",
+            "wave__status",
+            "wave__opens_at",
+            "wave__closes_at",
+            "wave__instrument__id",
+            "wave__instrument__updated_at",
+            "wave__instrument__name",
+            "wave__organization__id",
+            "wave__organization__name",
+            "wave__organization__min_group_size",
+        )
+        .first()
+    )
+    if row is None:
+        raise UnknownLink()
+    return Link(
+        invitation_id=row.pk,
+        wave=row.wave,
+        responded=row.responded,
+        unit_id=row.unit_id,
+        tenure_band=row.tenure_band,
+        job_family=row.job_family,
+        interaction_id=row.interaction_id,
+    )
+
+
+def link_check(link: Link, now: dt.datetime | None = None) -> None:
+    """Raise the reason a resolved link cannot be answered now (closed, already used)."""
+    now = now or timezone.now()
+    wave = link.wave
+    if wave.status == Wave.Status.CLOSED or now >= wave.closes_at:
+        raise WaveClosed(wave)
+    if wave.status != Wave.Status.OPEN or now < wave.opens_at:
+        # Invitations go out only once a wave is open, so this is a wave paused back to draft.
+        raise WaveClosed(wave)
+    if link.responded:
+        raise AlreadySubmitted()
+
+
+def response_submit(*, token: str, answers: Any, now: dt.datetime | None = None):
+    """Record a respondent's answers, once: the hot path of every survey.
+
+    One indexed read resolves the token; then one transaction flips the invitation's
+    `responded` flag (only if it is still unset, which serialises double submits), inserts
+    the response and deletes the draft. A confidential response copies the invitation's
+    frozen attributes and nothing else. The unique `submission_key` is the database's
+    own guarantee that one link yields at most one response.
+
+    Raises UnknownLink (404), WaveClosed (410), AlreadySubmitted (409) or
+    questions.AnswerError (422, naming each bad field).
+    """
+    now = now or timezone.now()
+    link = link_resolve(token)
+    link_check(link, now)
+    cleaned = clean_answers(link.questions, answers)
+    try:
+        with transaction.atomic():
+            marked = Invitation.objects.filter(pk=link.invitation_id, responded=False).update(
+                responded=True
+            )
+            if not marked:
+                raise AlreadySubmitted()
+            if link.interaction_id is None:
+                response = Response.objects.create(
+                    wave_id=link.wave.pk,
+                    submission_key=tokens.submission_key(token),
+                    unit_id=link.unit_id,
+                    tenure_band=link.tenure_band,
+                    job_family=link.job_family,
+                    answers=cleaned,
+                )
+            else:
+                response = CustomerResponse.objects.create(
+                    wave_id=link.wave.pk,
+                    interaction_id=link.interaction_id,
+                    unit_id=link.unit_id,
+                    answers=cleaned,
+                    submitted_at=now,
+                )
+            Draft.objects.filter(key=tokens.draft_key(token)).delete()
+    except IntegrityError:
+        raise AlreadySubmitted() from None
+    return response
+
+
+def draft_save(*, token: str, answers: Any, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Save answers given so far (validated, required questions may wait) under the link."""
+    link = link_resolve(token)
+    link_check(link, now)
+    cleaned = clean_answers(link.questions, answers, partial=True)
+    Draft.objects.update_or_create(
+        key=tokens.draft_key(token), defaults={"wave_id": link.wave.pk, "answers": cleaned}
+    )
+    return cleaned
+
+
+def draft_answers(token: str) -> dict[str, Any]:
+    draft = Draft.objects.filter(key=tokens.draft_key(token)).only("answers").first()
+    return dict(draft.answers) if draft else {}
+
+
+def safe_ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else math.nan
