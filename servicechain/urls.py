@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("o/<slug:org>/", include("servicechain.org.urls")),
     path("o/<slug:org>/surveys/", include("servicechain.surveys.urls")),
+    path("s/", include("servicechain.surveys.respond_urls")),
     path("o/<slug:org>/insights/", include("servicechain.insights.urls")),
     path("o/<slug:org>/contact-centre/", include("servicechain.contactcentre.urls")),
 ]
