@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -685,27 +686,7 @@ def psychometrics_report(wave: Wave, data: WaveData | None = None) -> dict:
             entry["withheld"] = f"fewer than {data.min_n} complete responses"
             scales.append(entry)
             continue
-        try:
-            entry["alpha"] = round(psychometrics.cronbach_alpha(complete), 3)
-            if len(codes) >= 3:
-                entry["omega"] = round(psychometrics.mcdonald_omega(complete), 3)
-                table = psychometrics.item_total(complete)
-                entry["item_total"] = [
-                    {
-                        "item": code,
-                        "corrected_item_total": round(float(r["corrected_item_total"]), 3),
-                        "alpha_if_deleted": round(float(r["alpha_if_deleted"]), 3),
-                    }
-                    for code, r in table.iterrows()
-                ]
-        except (ValueError, np.linalg.LinAlgError) as exc:
-            entry["withheld"] = f"cannot be estimated: {exc}"
-            scales.append(entry)
-            continue
-        reliabilities = [
-            v for v in (entry["alpha"], entry["omega"]) if v is not None and not math.isnan(v)
-        ]
-        entry["flagged"] = bool(reliabilities) and min(reliabilities) < RELIABILITY_THRESHOLD
+        entry.update(_reliability(complete))
         scales.append(entry)
     return {
         "wave_id": wave.pk,
@@ -716,6 +697,42 @@ def psychometrics_report(wave: Wave, data: WaveData | None = None) -> dict:
         "min_n": data.min_n,
         "scales": scales,
         "flagged": [s["scale"] for s in scales if s["flagged"]],
+    }
+
+
+def _reliability(complete: pd.DataFrame) -> dict:
+    """Alpha, omega (3+ items) and item-total statistics, or why they cannot be estimated."""
+    if (complete.std(ddof=1) == 0).any():
+        return {
+            "withheld": "an item was answered the same way by everyone, so its scale's "
+            "reliability cannot be estimated"
+        }
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            alpha = psychometrics.cronbach_alpha(complete)
+            omega = psychometrics.mcdonald_omega(complete) if complete.shape[1] >= 3 else None
+            table = psychometrics.item_total(complete) if complete.shape[1] >= 3 else None
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        return {"withheld": f"cannot be estimated: {exc}"}
+    rows = (
+        []
+        if table is None
+        else [
+            {
+                "item": code,
+                "corrected_item_total": _float_or_none(r["corrected_item_total"]),
+                "alpha_if_deleted": _float_or_none(r["alpha_if_deleted"]),
+            }
+            for code, r in table.iterrows()
+        ]
+    )
+    values = [v for v in (alpha, omega) if v is not None and math.isfinite(v)]
+    return {
+        "alpha": round(alpha, 3) if math.isfinite(alpha) else None,
+        "omega": round(omega, 3) if omega is not None and math.isfinite(omega) else None,
+        "item_total": rows,
+        "flagged": bool(values) and min(values) < RELIABILITY_THRESHOLD,
     }
 
 
