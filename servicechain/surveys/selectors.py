@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from servicechain.analytics import anonymity, metrics, psychometrics
 from servicechain.org.access import Role, Scope
@@ -734,6 +734,25 @@ def _reliability(complete: pd.DataFrame) -> dict:
         "item_total": rows,
         "flagged": bool(values) and min(values) < RELIABILITY_THRESHOLD,
     }
+
+
+def reliability_flags(instrument: Instrument) -> dict | None:
+    """Scales of an instrument below the reliability threshold in its latest wave with answers."""
+    latest = (
+        Wave.objects.filter(instrument=instrument)
+        .exclude(status=Wave.Status.DRAFT)
+        .filter(
+            Exists(Response.objects.filter(wave=OuterRef("pk")))
+            | Exists(CustomerResponse.objects.filter(wave=OuterRef("pk")))
+        )
+        .order_by("-opens_at")
+        .first()
+    )
+    if latest is None:
+        return None
+    report = psychometrics_report(latest)
+    names = {s["scale"]: s["name"] for s in report["scales"]}
+    return {"wave": latest, "flagged": [names[code] for code in report["flagged"]]}
 
 
 def can_see_psychometrics(scope: Scope, wave: Wave) -> bool:
