@@ -1,0 +1,118 @@
+"""The demo's survey data: past waves, a year of customer responses, an open census."""
+
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from django.db.models import Count
+
+from servicechain.demo import pick_manager_unit
+from servicechain.org import services as org_services
+from servicechain.org.access import scope_for
+from servicechain.org.models import Employee, Unit
+from servicechain.simulate import simulate_organisation
+from servicechain.surveys import selectors
+from servicechain.surveys.models import CustomerResponse, Invitation, Response, Wave
+from servicechain.surveys.seed import seed_demo
+from tests.factories import member
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return simulate_organisation(size="small", seed=7)
+
+
+@pytest.fixture
+def seeded(synthetic):
+    org = org_services.organization_create(slug="demo", name="Demo")
+    with tempfile.TemporaryDirectory() as folder:
+        synthetic.write(Path(folder))
+        for kind in ("units", "employees", "customers", "interactions"):
+            org_services.import_file(organization=org, kind=kind, path=Path(folder) / f"{kind}.csv")
+    manager_unit = pick_manager_unit(org)
+    employee = (
+        Employee.objects.filter(
+            unit__path__startswith=manager_unit.path, leave_date__isnull=True, is_manager=False
+        )
+        .order_by("unit__path", "pk")
+        .first()
+    )
+    user = member(org, "employee", employee.unit, username="employee")
+    employee.user = user
+    employee.save()
+    member(org, "admin", username="admin")
+    started = time.perf_counter()
+    seed_demo(organization=org, synthetic=synthetic)
+    return org, manager_unit, employee, time.perf_counter() - started
+
+
+def test_seeding_is_fast(seeded):
+    assert seeded[3] < 20
+
+
+def test_past_employee_waves_hold_the_synthetic_answers(seeded, synthetic):
+    org = seeded[0]
+    past = Wave.objects.filter(organization=org, status=Wave.Status.CLOSED).exclude(
+        kind=Wave.Kind.CUSTOMER
+    )
+    assert past.count() == len(synthetic.employee_waves) >= 3
+    assert Response.objects.filter(wave__in=past).count() == len(synthetic.employee_responses)
+    first = synthetic.employee_responses.iloc[0]
+    stored = Response.objects.get(external_id=first["response_id"])
+    assert stored.answers["ENG1"] == int(first["ENG1"])
+    for wave in past:
+        by_unit = dict(
+            Response.objects.filter(wave=wave).values_list("unit").annotate(n=Count("pk"))
+        )
+        flagged = dict(
+            Invitation.objects.filter(wave=wave, responded=True)
+            .values_list("unit")
+            .annotate(n=Count("pk"))
+        )
+        assert flagged == by_unit  # response rates per unit add up
+
+
+def test_a_year_of_customer_responses_is_linked_to_interactions(seeded, synthetic):
+    org = seeded[0]
+    stored = CustomerResponse.objects.filter(wave__organization=org)
+    assert stored.count() == len(synthetic.customer_responses)
+    one = stored.select_related("interaction").first()
+    assert one.unit_id == one.interaction.unit_id
+    assert Wave.objects.filter(organization=org, kind=Wave.Kind.CUSTOMER).count() >= 4
+
+
+def test_open_census_invites_the_demo_employee_who_has_not_answered(seeded):
+    org, _, employee, _ = seeded
+    wave = Wave.objects.get(organization=org, status=Wave.Status.OPEN)
+    invitation = Invitation.objects.get(wave=wave, employee=employee)
+    assert not invitation.responded
+    scope = scope_for(employee.user, org.slug)
+    assert selectors.my_open_invitation(scope, wave) == invitation
+    assert (
+        Response.objects.filter(wave=wave).count()
+        == Invitation.objects.filter(wave=wave, responded=True).count()
+        > 0
+    )
+
+
+def test_demo_manager_sees_a_withheld_unit_in_the_latest_wave(seeded):
+    org, manager_unit, _, _ = seeded
+    latest = (
+        Wave.objects.filter(organization=org)
+        .exclude(kind=Wave.Kind.CUSTOMER)
+        .order_by("-opens_at")
+        .first()
+    )
+    manager = member(org, "manager", manager_unit)
+    rows = selectors.results_by_unit(scope_for(manager, org.slug), latest).rows
+    assert any(r["suppressed"] for r in rows)
+    assert any(not r["suppressed"] for r in rows)
+    small = [
+        u
+        for u in Unit.objects.subtree(manager_unit)
+        if 0 < Response.objects.filter(wave=latest, unit=u).count() < org.min_group_size
+    ]
+    assert small
