@@ -3,8 +3,8 @@
 Every outcome has its own clear page: the form, "thank you", "already answered",
 "this survey is closed" (410) and "this link is not valid" (404). The last one is the same
 page, byte for byte, for any unknown token, so guessing links teaches nothing about which
-waves or invitations exist. Pages are never cached and send no referrer, because the
-token in the address is the respondent's key.
+waves or invitations exist. Pages are never cached and send no referrer to other sites,
+because the token in the address is the respondent's key.
 """
 
 from __future__ import annotations
@@ -22,12 +22,16 @@ from .questions import AnswerError
 
 
 def _private(view):
-    """No caching, no referrer, no indexing: the URL itself is a secret."""
+    """No caching, no referrer to other sites, no indexing: the URL itself is a secret.
+
+    `same-origin`, not `no-referrer`: with no referrer at all browsers send `Origin: null`
+    on the form's POST, which Django's CSRF check rightly refuses.
+    """
 
     @wraps(view)
     def wrapper(request, token, *args, **kwargs):
         response = never_cache(view)(request, token, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 

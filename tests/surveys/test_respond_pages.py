@@ -26,7 +26,7 @@ def test_link_opens_an_accessible_form_without_login(client, link):
     assert '<label class="option" for="in-ENG1-5"' in page and 'for="in-COMMENT"' in page
     assert (
         response["Cache-Control"].startswith("max-age=0")
-        and response["Referrer-Policy"] == "no-referrer"
+        and response["Referrer-Policy"] == "same-origin"
     )
 
 
