@@ -1,1 +1,240 @@
-"""Models of the insights app."""
+"""Models of the insights app: gated per-wave aggregates, analysis runs, comment themes, plans.
+
+Nothing here holds a respondent's identity. `UnitScore` rows are the output of the
+anonymity gate (a suppressed cell keeps no value and no count); comment annotations are
+keyed by a one-way hash of the comment's text, not by the response that carried it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from servicechain.org.models import Organization, Unit
+from servicechain.surveys.models import Wave
+
+
+class WaveSnapshot(models.Model):
+    """The gated results of one wave, and what they were built from.
+
+    A snapshot is current while the wave's response count, the unit tree (its
+    `tree_fingerprint`) and the organisation's minimum group size are what it was built
+    from; otherwise it is rebuilt (see docs/insights.md, "Keeping aggregates consistent").
+    """
+
+    wave = models.OneToOneField(Wave, on_delete=models.CASCADE, related_name="insights_snapshot")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    responses = models.PositiveIntegerField(help_text="Responses of the wave when built.")
+    tree_fingerprint = models.CharField(max_length=64)
+    min_group_size = models.PositiveSmallIntegerField()
+    scales = models.JSONField(default=list, help_text="[[code, name], …] in display order.")
+    categories = models.JSONField(
+        default=dict, help_text="Breakdown dimension -> categories present in the wave."
+    )
+    stale = models.BooleanField(default=False, help_text="Marked by a signal; rebuild on read.")
+    built_at = models.DateTimeField(auto_now=True)
+    build_seconds = models.FloatField(default=0.0)
+
+    def __str__(self) -> str:
+        return f"Results of {self.wave}"
+
+
+class UnitScore(models.Model):
+    """One gated cell: a scale's result for a unit's subtree, optionally within a category.
+
+    `scale` "" is the row of respondents (its `n`). `dimension`/`category` "" mean all
+    respondents; otherwise the cell covers only respondents of that tenure band or job
+    family. A suppressed cell stores no value and no `n`; `reason` says why ("min_n": the
+    group itself is too small, "complementary": showing it would reveal a small group by
+    subtraction).
+    """
+
+    class Reason(models.TextChoices):
+        SHOWN = "", "Shown"
+        MIN_N = "min_n", "Fewer responses than the minimum group size"
+        COMPLEMENTARY = "complementary", "Withheld so a small group cannot be worked out"
+
+    snapshot = models.ForeignKey(WaveSnapshot, on_delete=models.CASCADE, related_name="cells")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
+    dimension = models.CharField(max_length=20, blank=True)
+    category = models.CharField(max_length=20, blank=True)
+    scale = models.CharField(max_length=40, blank=True)
+    n = models.PositiveIntegerField(null=True)
+    value = models.FloatField(null=True)
+    lower = models.FloatField(null=True)
+    upper = models.FloatField(null=True)
+    se = models.FloatField(null=True, help_text="Standard error (for differences between waves).")
+    suppressed = models.BooleanField(default=False)
+    reason = models.CharField(max_length=15, choices=Reason.choices, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["snapshot", "dimension", "category", "unit"], name="unitscore_lookup_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.scale or 'respondents'}: {self.value}"
+
+
+class AnalysisRun(models.Model):
+    """A driver-impact or linkage analysis: queued, run in the background, stored with progress."""
+
+    class Kind(models.TextChoices):
+        RESULTS = "results", "Gating a wave's results"
+        DRIVER_IMPACT = "driver_impact", "Driver impact"
+        LINKAGE = "linkage", "Linkage"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="analysis_runs"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    wave = models.ForeignKey(
+        Wave, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    fingerprint = models.CharField(
+        max_length=64, help_text="What the inputs were; a different one means re-run."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done.")
+    message = models.CharField(max_length=200, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["organization", "kind", "wave", "unit", "-created_at"],
+                name="analysisrun_lookup_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class CommentThemes(models.Model):
+    """Themes found in an organisation's comments (TF-IDF + NMF), fitted offline."""
+
+    class Population(models.TextChoices):
+        EMPLOYEE = "employee", "Employees"
+        CUSTOMER = "customer", "Customers"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    population = models.CharField(max_length=10, choices=Population.choices)
+    themes = models.JSONField(default=list, help_text='[{"id", "label", "terms"}, …]')
+    comments = models.PositiveIntegerField(default=0, help_text="Distinct comments fitted on.")
+    fingerprint = models.CharField(max_length=64)
+    fitted_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "population"], name="comment_themes_once_per_population"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_population_display()} comment themes of {self.organization}"
+
+
+class CommentAnnotation(models.Model):
+    """Theme and sentiment of one distinct comment text, keyed by the text's SHA-256."""
+
+    themes = models.ForeignKey(CommentThemes, on_delete=models.CASCADE, related_name="annotations")
+    text_hash = models.CharField(max_length=64)
+    theme = models.SmallIntegerField(null=True, help_text="Index into the themes; None = no theme.")
+    sentiment = models.FloatField(help_text="VADER compound score, -1 (negative) to 1.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["themes", "text_hash"], name="annotation_once_per_text")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.text_hash[:8]}: theme {self.theme}, {self.sentiment:+.2f}"
+
+
+class ActionPlan(models.Model):
+    """A manager's plan to improve one driver in one unit, followed up at the next wave."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="action_plans"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="action_plans")
+    driver = models.CharField(
+        max_length=40, help_text="Scale code of the driver, e.g. recognition."
+    )
+    wave = models.ForeignKey(
+        Wave,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The wave whose results prompted the plan.",
+    )
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_action_plans"
+    )
+    due_date = models.DateField()
+    actions = models.TextField(help_text="What will be done, one action per line.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        indexes = [models.Index(fields=["organization", "driver"], name="actionplan_driver_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        errors = {}
+        if (
+            self.unit_id
+            and self.organization_id
+            and self.unit.organization_id != self.organization_id
+        ):
+            errors["unit"] = "The unit belongs to another organisation."
+        if (
+            self.wave_id
+            and self.organization_id
+            and self.wave.organization_id != self.organization_id
+        ):
+            errors["wave"] = "The wave belongs to another organisation."
+        if errors:
+            raise ValidationError(errors)

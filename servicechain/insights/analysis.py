@@ -1,0 +1,416 @@
+"""The analyses behind the driver-impact and linkage reports (run as background tasks).
+
+Statistics come from `servicechain.analytics` (`drivers.KeyDriverAnalysis`,
+`linkage.ServiceProfitChain`); this module only gathers gated inputs and shapes results.
+
+Driver impact
+    Key-driver analysis (LMG shares of R², bootstrap intervals) of the engagement index on
+    the employee drivers, over the respondents of a unit's subtree in one wave; and of the
+    customer satisfaction index on the service drivers, over the customer responses of the
+    same unit in the customer wave of the same period. Run only for a unit the anonymity
+    gate shows, and with at least `MIN_DRIVER_RESPONSES` responses (fewer gives intervals
+    too wide to act on).
+
+Linkage
+    The unit × month panel of docs/insights.md ("The linkage panel") fitted with the
+    service-profit chain model.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from django.db.models import Sum
+from django.db.models.functions import TruncMonth
+
+from servicechain.analytics.drivers import KeyDriverAnalysis
+from servicechain.analytics.linkage import INDIRECT, PATHS, ServiceProfitChain
+from servicechain.org.models import Customer, Transaction, Unit
+from servicechain.surveys.bank import load_bank
+from servicechain.surveys.models import Wave
+
+from . import aggregates
+from .aggregates import CSAT_INDEX, ENGAGEMENT, MONTH, RESPONDENTS
+from .models import UnitScore
+
+MIN_DRIVER_RESPONSES = 20  # and at least two responses per model parameter (see below)
+SENSITIVITY_POINTS = 5  # "a 5-point rise in engagement" (the Sears chain's unit of change)
+
+
+# ----------------------------------------------------------------------------- driver impact
+
+
+def customer_wave_for(wave: Wave) -> Wave | None:
+    """The customer wave of the same period: the latest one opened by the wave's close."""
+    return (
+        Wave.objects.filter(
+            organization_id=wave.organization_id,
+            kind=Wave.Kind.CUSTOMER,
+            opens_at__lte=wave.closes_at,
+        )
+        .exclude(status=Wave.Status.DRAFT)
+        .order_by("-opens_at", "-pk")
+        .first()
+    )
+
+
+def _subtree_rows(table: aggregates.ResponseTable, unit: Unit) -> np.ndarray:
+    paths = table.tree["path"]
+    inside = set(paths.index[paths.str.startswith(unit.path)])
+    return table.unit_ids.isin(inside).to_numpy()
+
+
+def needed_responses(drivers: int) -> int:
+    """Responses a driver analysis needs: 20, and two per model parameter (drivers + 1)."""
+    return max(MIN_DRIVER_RESPONSES, 2 * (drivers + 1))
+
+
+def _gate_message(wave: Wave, unit: Unit, drivers: int) -> str | None:
+    """Why the analysis may not run for this unit (None when it may)."""
+    from .selectors import cells, wave_results
+
+    results = wave_results(wave)
+    respondents = cells(results.snapshot, [unit.pk]).get((unit.pk, RESPONDENTS))
+    if respondents is None or respondents.suppressed:
+        return (
+            f"{unit.name}'s results are withheld in {wave.name} (fewer than "
+            f"{wave.organization.min_group_size} responses, or they would reveal such a group)."
+        )
+    needed = needed_responses(drivers)
+    if respondents.n < needed:
+        return (
+            f"{unit.name} has {respondents.n} responses in {wave.name}; an analysis of "
+            f"{drivers} drivers needs at least {needed} to be worth acting on."
+        )
+    return None
+
+
+def _kda(
+    table: aggregates.ResponseTable,
+    unit: Unit,
+    outcome: str,
+    drivers: list[str],
+    replicates: int,
+    scores: dict[str, UnitScore | None],
+) -> dict:
+    rows = _subtree_rows(table, unit)
+    frame = table.values.loc[rows, [outcome, *drivers]]
+    # Scores, not raw answers: CSAT's estimator reads raw answers, the index its 0-100 score.
+    kda = KeyDriverAnalysis(method="lmg", n_bootstrap=replicates, random_state=0)
+    kda.fit(frame[drivers], frame[outcome])
+    summary = kda.summary()
+    names = table.scale_names
+    out = []
+    for code, row in summary.iterrows():
+        cell = scores.get(code)
+        out.append(
+            {
+                "code": code,
+                "name": names.get(code, code),
+                "importance": 100 * float(row["importance"]),
+                "lower": 100 * float(row["lower"]) if "lower" in row else None,
+                "upper": 100 * float(row["upper"]) if "upper" in row else None,
+                "share_of_r2": float(row["share_of_r2"]),
+                "rank": int(row["rank"]),
+                "score": None if cell is None or cell.suppressed else cell.value,
+            }
+        )
+    return {
+        "outcome": outcome,
+        "outcome_name": names.get(outcome, outcome),
+        "r2": float(kda.r2_),
+        "n": int(kda.n_obs_),
+        "replicates": replicates,
+        "drivers": out,
+        "withheld": None,
+    }
+
+
+def _unit_scores(wave: Wave, unit: Unit) -> dict:
+    from .selectors import cells, wave_results
+
+    table = cells(wave_results(wave).snapshot, [unit.pk])
+    return {scale: cell for (unit_id, scale), cell in table.items()}
+
+
+def driver_impact(*, wave: Wave, unit: Unit, replicates: int, progress) -> dict:
+    """Both halves of the driver-impact report for a unit and an employee wave."""
+    from .selectors import wave_results
+
+    bank = load_bank()
+    result = {"wave": wave.name, "unit": unit.name}
+
+    progress(5, "Reading the employee responses")
+    results = wave_results(wave)
+    scales = dict(results.snapshot.scales) if results.ready else {}
+    drivers = [d for d in bank.drivers("employee") if d in scales]
+    message = _gate_message(wave, unit, len(drivers))
+    if message:
+        result["employee"] = {"withheld": message}
+    else:
+        table = aggregates.employee_table(wave)
+        progress(20, f"Key-driver analysis of engagement ({replicates} bootstrap samples)")
+        result["employee"] = _kda(
+            table, unit, ENGAGEMENT, drivers, replicates, _unit_scores(wave, unit)
+        )
+
+    progress(55, "Reading the customer responses")
+    customer_wave = customer_wave_for(wave)
+    if customer_wave is None:
+        result["customer"] = {"withheld": "No customer survey has run in this period yet."}
+        return result
+    result["customer_wave"] = customer_wave.name
+    results = wave_results(customer_wave)
+    scales = dict(results.snapshot.scales) if results.ready else {}
+    drivers = [d for d in bank.drivers("customer") if d in scales]
+    message = _gate_message(customer_wave, unit, len(drivers))
+    if message:
+        result["customer"] = {"withheld": message}
+        return result
+    table = aggregates.customer_table(customer_wave)
+    progress(70, f"Key-driver analysis of customer satisfaction ({replicates} bootstrap samples)")
+    result["customer"] = _kda(
+        table, unit, CSAT_INDEX, drivers, replicates, _unit_scores(customer_wave, unit)
+    )
+    return result
+
+
+# ----------------------------------------------------------------------------- linkage
+
+
+def month_index(label: str) -> int:
+    """'2026-03' -> a month number that grows by one per calendar month."""
+    year, month = label.split("-")
+    return int(year) * 12 + int(month) - 1
+
+
+def month_label(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _ex_by_unit_month(organization) -> pd.DataFrame:
+    """Engagement index of every unit the gate shows, in the month each wave opened."""
+    from .selectors import wave_results
+
+    frames = []
+    waves = Wave.objects.filter(organization=organization).exclude(kind=Wave.Kind.CUSTOMER)
+    for wave in waves.exclude(status=Wave.Status.DRAFT).order_by("opens_at"):
+        snapshot = wave_results(wave).snapshot
+        if snapshot is None:
+            continue
+        rows = UnitScore.objects.filter(
+            snapshot=snapshot, dimension="", scale=ENGAGEMENT, suppressed=False
+        ).values_list("unit_id", "value")
+        frame = pd.DataFrame(list(rows), columns=["unit", "ex"])
+        frame["period"] = month_index(wave.opens_at.strftime("%Y-%m"))
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["unit", "period", "ex"])
+    # A later wave in the same month replaces an earlier one.
+    return pd.concat(frames).drop_duplicates(["unit", "period"], keep="last")
+
+
+def _cx_by_unit_month(organization) -> pd.DataFrame:
+    """Customer satisfaction index (0-100) of every unit-month the gate shows."""
+    from .selectors import wave_results
+
+    frames = []
+    waves = Wave.objects.filter(organization=organization, kind=Wave.Kind.CUSTOMER)
+    for wave in waves.exclude(status=Wave.Status.DRAFT).order_by("opens_at"):
+        snapshot = wave_results(wave).snapshot
+        if snapshot is None:
+            continue
+        rows = UnitScore.objects.filter(
+            snapshot=snapshot, dimension=MONTH, scale=CSAT_INDEX, suppressed=False
+        ).values_list("unit_id", "category", "value", "n")
+        frames.append(pd.DataFrame(list(rows), columns=["unit", "month", "cx", "cx_n"]))
+    if not frames:
+        return pd.DataFrame(columns=["unit", "period", "cx", "cx_n"])
+    frame = pd.concat(frames)
+    frame["period"] = frame["month"].map(month_index)
+    # A month split across two customer waves keeps the part with more responses.
+    frame = frame.sort_values("cx_n").drop_duplicates(["unit", "period"], keep="last")
+    return frame[["unit", "period", "cx", "cx_n"]]
+
+
+def _business_by_unit_month(organization) -> pd.DataFrame:
+    """Repeat rate and annualised revenue growth per unit-month (docs/insights.md).
+
+    A customer belongs to the unit of the employee who owns the account. ``revenue`` is the
+    sum of that unit's customers' transactions in the month; ``repeat_rate`` the share of
+    the customers who bought in the previous month who bought again this month;
+    ``revenue_growth`` the month-on-month change annualised, ``100·((R_t/R_{t−1})¹² − 1)``.
+    """
+    owners = dict(
+        Customer.objects.filter(organization=organization, owner__isnull=False).values_list(
+            "pk", "owner__unit_id"
+        )
+    )
+    rows = (
+        Transaction.objects.filter(organization=organization, customer__owner__isnull=False)
+        .annotate(month=TruncMonth("occurred_at"))
+        .values_list("customer_id", "month")
+        .annotate(amount=Sum("amount"))
+        .order_by()
+    )
+    frame = pd.DataFrame(list(rows), columns=["customer", "month", "amount"])
+    if frame.empty:
+        return pd.DataFrame(columns=["unit", "period", "repeat_rate", "revenue_growth", "revenue"])
+    frame["unit"] = frame["customer"].map(owners)
+    frame["period"] = [m.year * 12 + m.month - 1 for m in frame["month"]]
+    frame["amount"] = frame["amount"].astype(float)
+
+    revenue = frame.groupby(["unit", "period"])["amount"].sum().rename("revenue").reset_index()
+    previous = revenue.assign(period=revenue["period"] + 1).rename(
+        columns={"revenue": "previous_revenue"}
+    )
+    revenue = revenue.merge(previous, on=["unit", "period"], how="left")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = revenue["revenue"] / revenue["previous_revenue"]
+        revenue["revenue_growth"] = np.where(ratio > 0, 100 * (ratio**12 - 1), np.nan)
+
+    buyers = frame[["customer", "unit", "period"]].drop_duplicates()
+    again = buyers.merge(
+        buyers.assign(period=buyers["period"] + 1)[["customer", "unit", "period"]],
+        on=["customer", "unit", "period"],
+        how="inner",
+    )
+    bought_before = buyers.groupby(["unit", "period"]).size().rename("buyers")
+    repeat = again.groupby(["unit", "period"]).size().rename("repeaters").reset_index()
+    base = bought_before.reset_index().assign(period=lambda f: f["period"] + 1)
+    repeat = base.merge(repeat, on=["unit", "period"], how="left").fillna({"repeaters": 0})
+    repeat["repeat_rate"] = repeat["repeaters"] / repeat["buyers"]
+    # The first month has no previous month: its growth and repeat rate stay missing.
+    out = revenue.merge(
+        repeat[["unit", "period", "repeat_rate"]], on=["unit", "period"], how="left"
+    )
+    return out[["unit", "period", "repeat_rate", "revenue_growth", "revenue"]]
+
+
+def linkage_panel(organization) -> pd.DataFrame:
+    """The unit × month panel: gated EX and CX, repeat rate and revenue growth."""
+    business = _business_by_unit_month(organization)
+    panel = business.merge(_cx_by_unit_month(organization), on=["unit", "period"], how="left")
+    panel = panel.merge(_ex_by_unit_month(organization), on=["unit", "period"], how="left")
+    names = dict(Unit.objects.filter(organization=organization).values_list("pk", "name"))
+    panel["unit_name"] = panel["unit"].map(names)
+    panel["month"] = panel["period"].map(month_label)
+    panel = panel.sort_values(["unit", "period"]).reset_index(drop=True)
+    for column in ("unit", "period"):
+        panel[column] = panel[column].astype(int)
+    return panel[
+        [
+            "unit",
+            "unit_name",
+            "period",
+            "month",
+            "ex",
+            "cx",
+            "cx_n",
+            "repeat_rate",
+            "revenue_growth",
+            "revenue",
+        ]
+    ]
+
+
+def _pairs(panel: pd.DataFrame) -> pd.DataFrame:
+    """EX of a wave month beside the same unit's CX the month after (the scatter)."""
+    ex = panel.dropna(subset=["ex"])[["unit", "unit_name", "period", "month", "ex"]]
+    cx = panel.dropna(subset=["cx"])[["unit", "period", "cx"]]
+    cx = cx.assign(period=cx["period"] - 1)
+    return ex.merge(cx, on=["unit", "period"], how="inner")
+
+
+def _reading(effects: pd.DataFrame) -> list[str]:
+    """The effects in plain words, each with its interval."""
+    by_path = effects.set_index("path")
+    (ex_cx, _, _), (cx_rep, _, _), (rep_rev, _, _) = PATHS
+    k = SENSITIVITY_POINTS
+
+    def interval(path: str, scale: float, digits: int) -> str:
+        row = by_path.loc[path]
+        return f"95% CI {scale * row['lower']:.{digits}f} to {scale * row['upper']:.{digits}f}"
+
+    def supported(path: str) -> bool:
+        row = by_path.loc[path]
+        return row["lower"] > 0 or row["upper"] < 0
+
+    a = by_path.loc[ex_cx, "estimate"]
+    b = by_path.loc[cx_rep, "estimate"]
+    c = by_path.loc[rep_rev, "estimate"]
+    indirect = by_path.loc[INDIRECT, "estimate"]
+    lines = [
+        f"A {k}-point rise in a unit's engagement index goes with a {k * a:+.1f}-point change in "
+        f"its customer satisfaction index the following month ({interval(ex_cx, k, 1)}).",
+        f"Each point of customer satisfaction goes with a {100 * b:+.2f} percentage-point change "
+        f"in the share of customers who buy again ({interval(cx_rep, 100, 2)}), and each "
+        f"percentage point of repeat business with {c / 100:+.2f} points of annualised revenue "
+        f"growth ({interval(rep_rev, 0.01, 2)}).",
+        f"Along the whole chain, a {k}-point rise in engagement goes with {k * indirect:+.2f} "
+        f"percentage points of annualised revenue growth ({interval(INDIRECT, k, 2)}).",
+    ]
+    weak = [path for path in (ex_cx, cx_rep, rep_rev, INDIRECT) if not supported(path)]
+    if weak:
+        lines.append(
+            "The interval of " + ", ".join(weak) + " includes zero: the data cannot tell that "
+            "link from no link yet."
+        )
+    lines.append(
+        "These are associations within units over time (unit fixed effects): stable "
+        "differences between units are removed, but they are not proof that one causes the next."
+    )
+    return lines
+
+
+def linkage(*, organization, replicates: int, progress) -> dict:
+    """Build the panel and fit the service-profit chain."""
+    progress(5, "Reading engagement, customer satisfaction and purchases")
+    panel = linkage_panel(organization)
+    pairs = _pairs(panel)
+    result = {
+        "units": int(panel["unit"].nunique()) if len(panel) else 0,
+        "months": int(panel["period"].nunique()) if len(panel) else 0,
+        "first_month": panel["month"].min() if len(panel) else None,
+        "last_month": panel["month"].max() if len(panel) else None,
+        "pairs": _records(pairs),
+        "panel": _records(panel),
+        "effects": [],
+        "reading": [],
+        "withheld": None,
+    }
+    progress(40, f"Fitting the service-profit chain ({replicates} bootstrap samples)")
+    try:
+        chain = ServiceProfitChain(lags=1, n_bootstrap=replicates, random_state=0).fit(
+            panel[["unit", "period", "ex", "cx", "repeat_rate", "revenue_growth"]]
+        )
+    except ValueError as exc:
+        result["withheld"] = f"Not enough linked data yet: {exc}"
+        return result
+    effects = chain.effects_
+    result["effects"] = _records(effects)
+    result["n_obs"] = {k: int(v) for k, v in chain.n_obs_.items()}
+    result["reading"] = _reading(effects)
+    slope = float(effects.set_index("path").loc[PATHS[0][0], "estimate"])
+    if len(pairs):
+        result["fit"] = {
+            "slope": slope,
+            "ex_mean": float(pairs["ex"].mean()),
+            "cx_mean": float(pairs["cx"].mean()),
+            "ex_min": float(pairs["ex"].min()),
+            "ex_max": float(pairs["ex"].max()),
+        }
+    return result
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    def clean(value):
+        if isinstance(value, float | np.floating):
+            return None if math.isnan(value) else float(value)
+        if isinstance(value, np.integer):
+            return int(value)
+        return value
+
+    return [{k: clean(v) for k, v in row.items()} for row in frame.to_dict("records")]

@@ -1,0 +1,767 @@
+"""Reads of the insights app. Every number comes from a gated cell or a gated analysis.
+
+Survey results are read from the wave's stored, already-gated cells (`aggregates`); customer
+results and linkage panels are gated here with `analytics.anonymity` before they leave.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.http import Http404
+
+from servicechain.analytics import metrics
+from servicechain.org.models import Unit
+from servicechain.surveys.bank import load_bank
+from servicechain.surveys.models import Wave
+
+from . import aggregates
+from .access import Audience
+from .aggregates import DIMENSIONS, ENGAGEMENT, ENPS, RESPONDENTS
+from .models import ActionPlan, AnalysisRun, UnitScore, WaveSnapshot
+
+# Results are gated inline up to this many responses; bigger waves go to the task queue.
+INLINE_GATE_RESPONSES = 20_000
+
+
+# ----------------------------------------------------------------------------- waves
+
+
+def employee_waves(organization) -> list[Wave]:
+    """Employee waves that have opened, newest first."""
+    return list(
+        Wave.objects.filter(organization=organization)
+        .exclude(kind=Wave.Kind.CUSTOMER)
+        .exclude(status=Wave.Status.DRAFT)
+        .select_related("organization", "instrument")
+        .order_by("-opens_at", "-pk")
+    )
+
+
+def wave_of(organization, wave_id) -> Wave:
+    """An employee wave of the organisation by id (the latest when none is asked for)."""
+    waves = employee_waves(organization)
+    if wave_id in (None, ""):
+        if not waves:
+            raise Http404("No survey has run yet.")
+        return waves[0]
+    for wave in waves:
+        if str(wave.pk) == str(wave_id):
+            return wave
+    raise Http404("No such wave.")
+
+
+def latest_closed_wave_id(organization) -> int | None:
+    closed = [w for w in employee_waves(organization) if w.status == Wave.Status.CLOSED]
+    return closed[0].pk if closed else None
+
+
+def previous_wave(wave: Wave) -> Wave | None:
+    """The wave this one follows: its `previous`, else the latest employee wave before it."""
+    if wave.previous_id and wave.previous.status != Wave.Status.DRAFT:
+        return wave.previous
+    return (
+        Wave.objects.filter(organization_id=wave.organization_id, opens_at__lt=wave.opens_at)
+        .exclude(kind=Wave.Kind.CUSTOMER)
+        .exclude(status=Wave.Status.DRAFT)
+        .order_by("-opens_at", "-pk")
+        .first()
+    )
+
+
+# ----------------------------------------------------------------------------- snapshots
+
+
+@dataclass
+class Results:
+    """A wave's gated results as a page may use them."""
+
+    wave: Wave
+    snapshot: WaveSnapshot | None
+    updating: bool = False  # newer answers are being gated; the cells shown are the last set
+
+    @property
+    def ready(self) -> bool:
+        return self.snapshot is not None
+
+
+def wave_results(wave: Wave, *, fingerprint: str | None = None) -> Results:
+    """The wave's stored gated cells, rebuilt first when they no longer describe the wave.
+
+    Small waves are rebuilt inline; large ones are queued and, meanwhile, the previous cells
+    are used — unless the minimum group size changed, when nothing is shown until rebuilt.
+    """
+    from . import services
+
+    snapshot = WaveSnapshot.objects.filter(wave=wave).first()
+    fingerprint = fingerprint or aggregates.tree_fingerprint(wave.organization)
+    if aggregates.snapshot_is_current(snapshot, wave, fingerprint):
+        return Results(wave=wave, snapshot=snapshot)
+    if aggregates.responses_of(wave) <= INLINE_GATE_RESPONSES:
+        return Results(wave=wave, snapshot=aggregates.build_snapshot(wave))
+    services.results_refresh_request(wave=wave)
+    usable = snapshot is not None and snapshot.min_group_size == wave.organization.min_group_size
+    return Results(wave=wave, snapshot=snapshot if usable else None, updating=True)
+
+
+def results_run(wave: Wave) -> AnalysisRun | None:
+    return AnalysisRun.objects.filter(kind=AnalysisRun.Kind.RESULTS, wave=wave).first()
+
+
+# ----------------------------------------------------------------------------- cells
+
+
+@dataclass
+class Cell:
+    """One gated value as shown: `value` None when withheld (and then `reason` says why)."""
+
+    scale: str
+    value: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    se: float | None = None
+    n: int | None = None
+    reason: str = UnitScore.Reason.MIN_N
+    suppressed: bool = True
+    diff: float | None = None  # this cell minus the heatmap's focus unit
+
+    def estimate(self) -> metrics.Estimate | None:
+        if self.suppressed or self.value is None or self.se is None:
+            return None
+        return metrics.Estimate(self.value, self.lower, self.upper, self.n or 0, self.se)
+
+
+def cells(
+    snapshot: WaveSnapshot | None, unit_ids, *, dimension: str = "", category: str = ""
+) -> dict[tuple[int, str], Cell]:
+    """Stored cells by (unit id, scale). A cell that is absent was never shown (no data)."""
+    if snapshot is None:
+        return {}
+    rows = UnitScore.objects.filter(
+        snapshot=snapshot, dimension=dimension, category=category, unit_id__in=list(unit_ids)
+    ).values_list("unit_id", "scale", "value", "lower", "upper", "se", "n", "suppressed", "reason")
+    out = {}
+    for unit_id, scale, value, lower, upper, se, n, suppressed, reason in rows:
+        out[(unit_id, scale)] = Cell(
+            scale=scale,
+            value=None if suppressed else value,
+            lower=lower,
+            upper=upper,
+            se=se,
+            n=n,
+            reason=reason,
+            suppressed=suppressed,
+        )
+    return out
+
+
+def _cell(table: dict, unit_id: int, scale: str) -> Cell:
+    """The stored cell, or a withheld one where nothing was stored (no responses at all)."""
+    return table.get((unit_id, scale)) or Cell(scale=scale)
+
+
+# ----------------------------------------------------------------------------- the dashboard
+
+
+def scale_columns(snapshot: WaveSnapshot | None) -> list[tuple[str, str]]:
+    """Engagement and eNPS first, then the wave's drivers in bank order."""
+    if snapshot is None:
+        return []
+    names = dict(snapshot.scales)
+    bank = load_bank()
+    drivers = [code for code in bank.drivers("employee") if code in names]
+    others = [code for code in names if code not in drivers and code not in (ENGAGEMENT, ENPS)]
+    order = [c for c in (ENGAGEMENT, ENPS) if c in names] + drivers + others
+    return [(code, names[code]) for code in order]
+
+
+def driver_codes(snapshot: WaveSnapshot | None) -> list[str]:
+    bank = load_bank()
+    names = dict(snapshot.scales) if snapshot else {}
+    return [code for code in bank.drivers("employee") if code in names]
+
+
+@dataclass
+class HeatmapRow:
+    unit: Unit
+    respondents: Cell
+    cells: list[Cell]
+    is_focus: bool = False
+    can_open: bool = False
+
+
+@dataclass
+class Heatmap:
+    wave: Wave
+    focus: Unit
+    columns: list[tuple[str, str]]
+    rows: list[HeatmapRow]
+    min_n: int
+    dimension: str = ""
+    category: str = ""
+    comparison: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def suppressed_cells(self) -> int:
+        return sum(c.suppressed for row in self.rows for c in row.cells)
+
+    def as_records(self) -> list[dict]:
+        """One record per row for CSV and JSON: withheld cells are empty, with the reason."""
+        records = []
+        for row in self.rows:
+            record = {
+                "unit_id": row.unit.pk,
+                "unit": row.unit.name,
+                "respondents": row.respondents.n if not row.respondents.suppressed else None,
+            }
+            for (code, _), cell in zip(self.columns, row.cells, strict=True):
+                record[code] = None if cell.suppressed else round(cell.value, 1)
+                record[f"{code}_n"] = None if cell.suppressed else cell.n
+                record[f"{code}_withheld"] = withheld_text(cell, self.min_n)
+            records.append(record)
+        return records
+
+
+def withheld_text(cell: Cell, min_n: int) -> str:
+    if not cell.suppressed:
+        return ""
+    if cell.reason == UnitScore.Reason.COMPLEMENTARY:
+        return "withheld so a smaller group cannot be worked out"
+    return f"fewer than {min_n} responses"
+
+
+def heatmap(
+    audience: Audience,
+    results: Results,
+    focus: Unit,
+    *,
+    dimension: str = "",
+    category: str = "",
+) -> Heatmap:
+    """Units × scales for the focus and the units below it, each cell as the gate left it;
+    `diff` compares each cell with the focus unit's own value."""
+    if dimension and dimension not in DIMENSIONS:
+        raise Http404("No such breakdown.")
+    snapshot = results.snapshot
+    columns = scale_columns(snapshot)
+    units = audience.rows(focus)
+    table = cells(snapshot, [u.pk for u in units], dimension=dimension, category=category)
+    rows = []
+    for unit in units:
+        row_cells = [_cell(table, unit.pk, code) for code, _ in columns]
+        rows.append(
+            HeatmapRow(
+                unit=unit,
+                respondents=_cell(table, unit.pk, RESPONDENTS),
+                cells=row_cells,
+                is_focus=unit.pk == focus.pk,
+                can_open=unit.pk != focus.pk
+                and audience.can_focus(unit)
+                and not audience.is_employee,
+            )
+        )
+    if rows:
+        baseline = {c.scale: c.value for c in rows[0].cells}
+        for row in rows[1:]:
+            for cell in row.cells:
+                if cell.value is not None and baseline.get(cell.scale) is not None:
+                    cell.diff = cell.value - baseline[cell.scale]
+    return Heatmap(
+        wave=results.wave,
+        focus=focus,
+        columns=columns,
+        rows=rows,
+        min_n=snapshot.min_group_size if snapshot else results.wave.organization.min_group_size,
+        dimension=dimension,
+        category=category,
+    )
+
+
+def change_between(code: str, now: Cell | None, before: Cell | None) -> metrics.Estimate | None:
+    """The change of a scale between two waves with its interval (None unless both are shown).
+
+    eNPS/NPS differences use their own variance (`metrics.nps_difference`); means and CSAT
+    the Welch interval (`metrics.mean_difference`). The waves are treated as independent
+    samples: confidential responses cannot be paired across waves.
+    """
+    if now is None or before is None:
+        return None
+    a, b = now.estimate(), before.estimate()
+    if a is None or b is None:
+        return None
+    if code in (ENPS, aggregates.NPS):
+        return metrics.nps_difference(a, b)
+    return metrics.mean_difference(a, b)
+
+
+def focus_summary(results: Results, previous: Results | None, focus: Unit) -> dict:
+    """The focus unit's engagement, eNPS and driver scores with CIs, and their change since
+    the previous wave (shown only where both waves' cells are shown)."""
+    current = cells(results.snapshot, [focus.pk])
+    before = cells(previous.snapshot, [focus.pk]) if previous and previous.snapshot else {}
+    scores = []
+    for code, name in scale_columns(results.snapshot):
+        cell = _cell(current, focus.pk, code)
+        old = before.get((focus.pk, code))
+        scores.append(
+            {
+                "code": code,
+                "name": name,
+                "cell": cell,
+                "previous": old,
+                "change": change_between(code, cell, old),
+            }
+        )
+    by_code = {s["code"]: s for s in scores}
+    drivers = set(driver_codes(results.snapshot))
+    return {
+        "respondents": _cell(current, focus.pk, RESPONDENTS),
+        "engagement": by_code.get(ENGAGEMENT),
+        "enps": by_code.get(ENPS),
+        "drivers": [s for s in scores if s["code"] in drivers],
+        "previous_wave": previous.wave if previous else None,
+    }
+
+
+# ----------------------------------------------------------------------------- plans vs no plans
+
+
+def plan_effects(audience: Audience, results: Results, previous: Results | None) -> list[dict]:
+    """For each driver with action plans made before this wave: the driver's change since the
+    previous wave in units with a plan against comparable units without one.
+
+    Units with a plan: the plan's unit and the units below it. Units without: units at the same
+    depth with no plan on that driver above, at or below them. Only units whose cells the gate
+    shows in both waves count; the means and their intervals come from `metrics.mean_ci`.
+    """
+    if previous is None or not results.ready or not previous.ready:
+        return []
+    wave = results.wave
+    plans = (
+        ActionPlan.objects.filter(organization=wave.organization, created_at__lt=wave.opens_at)
+        .exclude(status=ActionPlan.Status.CANCELLED)
+        .select_related("unit")
+    )
+    visible = {u.pk: u for u in audience.visible_units().only("pk", "path", "depth", "name")}
+    by_driver: dict[str, list[Unit]] = {}
+    for plan in plans:
+        by_driver.setdefault(plan.driver, []).append(plan.unit)
+    names = dict(results.snapshot.scales)
+    out = []
+    for driver, planned in sorted(by_driver.items()):
+        if driver not in names:
+            continue
+        depths = {u.depth for u in planned}
+        candidates = [u for u in visible.values() if u.depth in depths]
+        covered = {u.pk for u in candidates if any(u.path.startswith(p.path) for p in planned)}
+        holds_plan = {u.pk for u in candidates if any(p.path.startswith(u.path) for p in planned)}
+        ids = [u.pk for u in candidates]
+        now = cells(results.snapshot, ids)
+        before = cells(previous.snapshot, ids)
+        with_plan, without_plan = [], []
+        for unit in candidates:
+            a, b = now.get((unit.pk, driver)), before.get((unit.pk, driver))
+            if a is None or b is None or a.value is None or b.value is None:
+                continue
+            if unit.pk in covered:
+                with_plan.append(a.value - b.value)
+            elif unit.pk not in holds_plan:
+                without_plan.append(a.value - b.value)
+        if not with_plan:
+            continue
+        with_estimate = metrics.mean_ci(with_plan)
+        without_estimate = metrics.mean_ci(without_plan) if without_plan else None
+        out.append(
+            {
+                "driver": driver,
+                "name": names[driver],
+                "with_plan": with_estimate,
+                "without_plan": without_estimate,
+                "difference": with_estimate.value - without_estimate.value
+                if without_estimate is not None
+                else None,
+                "previous_wave": previous.wave,
+            }
+        )
+    return out
+
+
+def action_plans(audience: Audience, *, unit: Unit | None = None, driver: str = ""):
+    """Plans the member may see: HR and admins all; managers their subtree; employees their unit."""
+    plans = ActionPlan.objects.filter(organization=audience.scope.organization).select_related(
+        "unit", "owner", "wave"
+    )
+    plans = plans.filter(audience.scope.unit_filter("unit"))
+    if unit is not None:
+        plans = plans.filter(unit__path__startswith=unit.path)
+    if driver:
+        plans = plans.filter(driver=driver)
+    return plans.order_by("status", "due_date", "pk")
+
+
+def action_plan_of(audience: Audience, plan_id) -> ActionPlan:
+    try:
+        return action_plans(audience).get(pk=plan_id)
+    except (ActionPlan.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such action plan.") from None
+
+
+# ----------------------------------------------------------------------------- customers
+
+CUSTOMER_HEADLINE = (
+    (aggregates.CSAT, "CSAT", "% satisfied (4-5 of 5)"),
+    (aggregates.NPS, "NPS", "promoters − detractors"),
+    (aggregates.EFFORT, "Effort", "mean of 1-7, lower is easier"),
+)
+TEAM_KINDS = (Unit.Kind.STORE, Unit.Kind.TEAM, Unit.Kind.CONTACT_CENTRE)
+
+
+def customer_waves(organization) -> list[Wave]:
+    return list(
+        Wave.objects.filter(organization=organization, kind=Wave.Kind.CUSTOMER)
+        .exclude(status=Wave.Status.DRAFT)
+        .select_related("organization", "instrument")
+        .order_by("-opens_at", "-pk")
+    )
+
+
+def customer_wave_of(organization, wave_id) -> Wave:
+    waves = customer_waves(organization)
+    if wave_id in (None, ""):
+        if not waves:
+            raise Http404("No customer survey has run yet.")
+        return waves[0]
+    for wave in waves:
+        if str(wave.pk) == str(wave_id):
+            return wave
+    raise Http404("No such customer wave.")
+
+
+def _unit_rows(results: Results, units: list[Unit], codes: list[str]) -> list[dict]:
+    table = cells(results.snapshot, [u.pk for u in units])
+    return [
+        {
+            "unit": unit,
+            "respondents": _cell(table, unit.pk, RESPONDENTS),
+            "cells": [_cell(table, unit.pk, code) for code in codes],
+        }
+        for unit in units
+    ]
+
+
+def customer_trends(audience: Audience, focus: Unit, waves: list[Wave]) -> dict[str, list[dict]]:
+    """Monthly CSAT, NPS and effort of the focus unit (the gate's month cells), oldest first."""
+    series: dict[str, dict[str, Cell]] = {code: {} for code, _, _ in CUSTOMER_HEADLINE}
+    for wave in waves:
+        results = wave_results(wave)
+        if not results.ready:
+            continue
+        for month in results.snapshot.categories.get(aggregates.MONTH, []):
+            table = cells(results.snapshot, [focus.pk], dimension=aggregates.MONTH, category=month)
+            for code in series:
+                cell = table.get((focus.pk, code))
+                kept = series[code].get(month)
+                # A month split across two waves shows the part with more responses.
+                if cell is not None and not cell.suppressed and (kept is None or cell.n > kept.n):
+                    series[code][month] = cell
+    return {
+        code: [
+            {
+                "month": f"{month}-01",
+                "series": focus.name,
+                "value": cell.value,
+                "lower": cell.lower,
+                "upper": cell.upper,
+                "n": cell.n,
+            }
+            for month, cell in sorted(months.items())
+        ]
+        for code, months in series.items()
+    }
+
+
+def customer_dashboard(audience: Audience, wave: Wave, focus: Unit) -> dict:
+    """CSAT, NPS and effort of the focus unit with change since the previous customer wave,
+    the same by unit and by team, service-driver scores, monthly trends and comments."""
+    waves = customer_waves(wave.organization)
+    results = wave_results(wave)
+    earlier = [w for w in waves if w.opens_at < wave.opens_at]
+    previous = wave_results(earlier[0]) if earlier else None
+    codes = [code for code, _, _ in CUSTOMER_HEADLINE]
+    mine = cells(results.snapshot, [focus.pk])
+    before = cells(previous.snapshot, [focus.pk]) if previous and previous.ready else {}
+    headline = [
+        {
+            "code": code,
+            "label": label,
+            "note": note,
+            "cell": _cell(mine, focus.pk, code),
+            "change": change_between(
+                code, mine.get((focus.pk, code)), before.get((focus.pk, code))
+            ),
+        }
+        for code, label, note in CUSTOMER_HEADLINE
+    ]
+    bank = load_bank()
+    names = dict(results.snapshot.scales) if results.ready else {}
+    drivers = [(code, names[code]) for code in bank.drivers("customer") if code in names]
+    children = audience.rows(focus)[1:]
+    teams = (
+        []
+        if audience.is_employee
+        else list(Unit.objects.subtree(focus).filter(kind__in=TEAM_KINDS).exclude(pk=focus.pk))
+    )
+    return {
+        "wave": wave,
+        "waves": waves,
+        "results": results,
+        "previous": previous.wave if previous else None,
+        "headline": headline,
+        "drivers": [
+            {"code": code, "name": name, "cell": _cell(mine, focus.pk, code)}
+            for code, name in drivers
+        ],
+        "columns": [(code, label) for code, label, _ in CUSTOMER_HEADLINE],
+        "by_unit": _unit_rows(results, children, codes),
+        "by_team": _unit_rows(results, teams, codes),
+        "trends": customer_trends(audience, focus, list(reversed(waves))),
+        "min_n": results.snapshot.min_group_size
+        if results.ready
+        else wave.organization.min_group_size,
+    }
+
+
+# ----------------------------------------------------------------------------- comments
+
+
+@dataclass
+class Comment:
+    text: str
+    theme: int | None
+    sentiment: float
+    label: str
+
+
+def comments_explorer(
+    audience: Audience,
+    wave: Wave,
+    focus: Unit,
+    *,
+    theme: str = "",
+    query: str = "",
+    sentiment: str = "",
+) -> dict:
+    """The comments of a unit's subtree in one wave, only when the gate shows that unit.
+
+    Comments carry no attribute of their writer, are ordered by a hash of their text (not by
+    time or unit) and are grouped into the organisation's themes.
+    """
+    from servicechain.analytics import anonymity
+
+    from . import themes as themes_module
+    from .models import CommentAnnotation
+
+    population = "customer" if wave.kind == Wave.Kind.CUSTOMER else "employee"
+    results = wave_results(wave)
+    respondents = cells(results.snapshot, [focus.pk]).get((focus.pk, RESPONDENTS))
+    min_n = wave.organization.min_group_size
+    shown = (
+        respondents is not None
+        and not respondents.suppressed
+        and anonymity.comments_visible(respondents.n, min_n)
+    )
+    fitted = themes_module.themes_current(wave.organization, population)
+    theme_list = fitted.themes if fitted else []
+    base = {
+        "wave": wave,
+        "population": population,
+        "shown": shown,
+        "min_n": min_n,
+        "themes": [],
+        "comments": [],
+        "total": 0,
+        "theme_names": {t["id"]: t["label"] for t in theme_list},
+    }
+    if not shown:
+        return base
+    from servicechain.surveys.models import CustomerResponse, Response
+
+    from .models import UnitScore  # noqa: F401  (kept local: the model is in this app)
+
+    model = CustomerResponse if population == "customer" else Response
+    answers = model.objects.filter(wave=wave, unit__path__startswith=focus.path).values_list(
+        "answers", flat=True
+    )
+    texts = themes_module.comments_of(
+        answers, themes_module.text_codes(wave.organization, population)
+    )
+    hashes = [themes_module.text_hash(t) for t in texts]
+    annotations = {}
+    if fitted is not None:
+        annotations = dict(
+            (h, (theme_id, score))
+            for h, theme_id, score in CommentAnnotation.objects.filter(
+                themes=fitted, text_hash__in=set(hashes)
+            ).values_list("text_hash", "theme", "sentiment")
+        )
+    comments = []
+    for text, digest in sorted(zip(texts, hashes, strict=True), key=lambda pair: pair[1]):
+        theme_id, score = annotations.get(digest, (None, None))
+        if score is None:
+            score = themes_module.sentiment(text)
+        comments.append(Comment(text, theme_id, score, themes_module.sentiment_label(score)))
+    counts = {}
+    for comment in comments:
+        counts.setdefault(comment.theme, []).append(comment.sentiment)
+    base["themes"] = [
+        {
+            "id": t["id"],
+            "label": t["label"],
+            "terms": t["terms"],
+            "count": len(counts.get(t["id"], [])),
+            "sentiment": metrics.mean_ci(counts[t["id"]]).value if counts.get(t["id"]) else None,
+        }
+        for t in theme_list
+    ]
+    base["themes"].sort(key=lambda t: -t["count"])
+    base["total"] = len(comments)
+    if theme not in ("", None):
+        comments = [c for c in comments if str(c.theme) == str(theme)]
+    if query:
+        comments = [c for c in comments if query.lower() in c.text.lower()]
+    if sentiment:
+        comments = [c for c in comments if c.label == sentiment]
+    base["comments"] = comments
+    return base
+
+
+# ----------------------------------------------------------------------------- runs, records
+
+
+def respondents_of(results: Results | None, unit: Unit) -> int:
+    """The unit's respondent count where the gate shows it (0 otherwise)."""
+    if results is None or not results.ready:
+        return 0
+    cell = cells(results.snapshot, [unit.pk]).get((unit.pk, RESPONDENTS))
+    return cell.n if cell is not None and not cell.suppressed and cell.n else 0
+
+
+def latest_run(organization, kind: str, fingerprint: str, *, wave=None, unit=None):
+    """The newest run of an analysis for exactly these inputs, or None."""
+    return (
+        AnalysisRun.objects.filter(
+            organization=organization, kind=kind, wave=wave, unit=unit, fingerprint=fingerprint
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def analysis_run_of(audience: Audience, run_id) -> AnalysisRun:
+    """A run the member may follow: of their organisation, about a unit they may open."""
+    try:
+        run = AnalysisRun.objects.select_related("unit").get(
+            pk=run_id, organization=audience.scope.organization
+        )
+    except (AnalysisRun.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such analysis.") from None
+    analysts = audience.scope.sees_whole_organisation
+    if run.kind != AnalysisRun.Kind.DRIVER_IMPACT and not analysts:
+        raise Http404("No such analysis.")
+    if run.unit is not None and not audience.can_focus(run.unit):
+        raise Http404("No such analysis.")
+    return run
+
+
+def wave_or_none(organization, wave_id) -> Wave | None:
+    if not wave_id:
+        return None
+    return (
+        Wave.objects.filter(organization=organization, pk=wave_id).first()
+        if str(wave_id).isdigit()
+        else None
+    )
+
+
+def _estimate_record(cell: Cell, prefix: str) -> dict:
+    shown = not cell.suppressed and cell.value is not None
+    return {
+        prefix: round(cell.value, 1) if shown else None,
+        f"{prefix}_lower": round(cell.lower, 1) if shown and cell.lower is not None else None,
+        f"{prefix}_upper": round(cell.upper, 1) if shown and cell.upper is not None else None,
+        f"{prefix}_n": cell.n if shown else None,
+    }
+
+
+def customer_tables(page: dict) -> dict:
+    """The customer dashboard's tables as CSV records (withheld cells empty, with the reason)."""
+    codes = [code for code, _ in page["columns"]]
+
+    def unit_records(rows):
+        def build():
+            out = []
+            for row in rows:
+                record = {"unit_id": row["unit"].pk, "unit": row["unit"].name}
+                for code, cell in zip(codes, row["cells"], strict=True):
+                    record |= _estimate_record(cell, code)
+                    record[f"{code}_withheld"] = withheld_text(cell, page["min_n"])
+                out.append(record)
+            return out
+
+        return build
+
+    def trend_records():
+        return [
+            {"scale": code, **point} for code, points in page["trends"].items() for point in points
+        ]
+
+    return {
+        "by_unit": unit_records(page["by_unit"]),
+        "by_team": unit_records(page["by_team"]),
+        "trends": trend_records,
+    }
+
+
+def comment_records(page: dict) -> list[dict]:
+    names = page["theme_names"]
+    return [
+        {
+            "comment": c.text,
+            "theme": names.get(c.theme, ""),
+            "sentiment": round(c.sentiment, 3),
+            "sentiment_label": c.label,
+        }
+        for c in page["comments"]
+    ]
+
+
+def plan_records(plans) -> list[dict]:
+    bank = load_bank()
+    return [
+        {
+            "id": p.pk,
+            "unit": p.unit.name,
+            "driver": bank.scales[p.driver].name if p.driver in bank.scales else p.driver,
+            "title": p.title,
+            "owner": p.owner.get_full_name() or p.owner.get_username(),
+            "due_date": p.due_date.isoformat(),
+            "status": p.get_status_display(),
+            "actions": p.actions,
+            "notes": p.notes,
+            "wave": p.wave.name if p.wave else "",
+        }
+        for p in plans
+    ]
+
+
+def planner_of(organization, user_id):
+    """A person who may own a plan (admin, HR analyst or manager of the organisation)."""
+    from django.core.exceptions import ValidationError
+
+    from .forms import planners
+
+    owner = planners(organization).filter(pk=user_id).first()
+    if owner is None:
+        raise ValidationError({"owner": "The owner must be an admin, HR analyst or manager here."})
+    return owner

@@ -1,0 +1,69 @@
+"""Background jobs of the insights app (django-tasks; the database backend in production).
+
+Every job is an `AnalysisRun`: the task only carries the run's id, and the run row holds the
+progress a page polls and the result it renders, so a result outlives the task queue.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+from django_tasks import task
+
+from .models import AnalysisRun
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def run_analysis(run_id: int) -> str:
+    """Run a queued analysis (driver impact, linkage, or gating a wave's results)."""
+    return execute(run_id)
+
+
+def execute(run_id: int) -> str:
+    """Run one analysis now, recording progress, result or error on its row."""
+    from . import analysis, services
+
+    run = AnalysisRun.objects.select_related("wave", "unit", "organization").get(pk=run_id)
+    if run.finished:
+        return run.status
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status=AnalysisRun.Status.RUNNING, started_at=timezone.now(), progress=1, message="Started"
+    )
+
+    def progress(percent: int, message: str) -> None:
+        services.analysis_progress(run=run, progress=percent, message=message)
+
+    try:
+        replicates = services.bootstrap_replicates()
+        if run.kind == AnalysisRun.Kind.DRIVER_IMPACT:
+            result = analysis.driver_impact(
+                wave=run.wave, unit=run.unit, replicates=replicates, progress=progress
+            )
+        elif run.kind == AnalysisRun.Kind.LINKAGE:
+            result = analysis.linkage(
+                organization=run.organization, replicates=replicates, progress=progress
+            )
+        else:
+            progress(10, f"Gating the results of {run.wave}")
+            services.results_refresh(wave=run.wave)
+            result = {}
+    except Exception as exc:  # a failed analysis is reported on its page, not lost in a log
+        logger.exception("Insights analysis %s failed", run.pk)
+        AnalysisRun.objects.filter(pk=run.pk).update(
+            status=AnalysisRun.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}",
+            message="Failed",
+            finished_at=timezone.now(),
+        )
+        return AnalysisRun.Status.FAILED
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status=AnalysisRun.Status.DONE,
+        result=result,
+        progress=100,
+        message="Done",
+        finished_at=timezone.now(),
+    )
+    return AnalysisRun.Status.DONE
