@@ -413,3 +413,29 @@ def test_stratified_sample_is_proportionate_and_exact_in_total():
     picked = [groups[i] for i in chosen]
     assert len(chosen) == 8 and len(set(chosen)) == 8
     assert picked.count("a") == 5 and picked.count("b") + picked.count("c") == 3
+
+
+def test_customer_wave_invites_once_per_customer_and_links_the_answer_to_the_interaction(world):
+    from servicechain.surveys.models import CustomerResponse
+    from tests.factories import CustomerFactory, InteractionFactory
+
+    org, units = world
+    regular = CustomerFactory(organization=org, email="regular@example.com")
+    served_by = EmployeeFactory(unit=units["south_a"])
+    InteractionFactory(unit=units["north_a"], customer=regular)
+    latest = InteractionFactory(unit=units["south_a"], customer=regular, employee=served_by)
+    InteractionFactory(unit=units["south_a"], customer=CustomerFactory(organization=org, email=""))
+    instrument = services.instrument_create(
+        organization=org, name="CX", population="customer", template="customer_transactional"
+    )
+    wave = open_wave(org, units["root"], instrument=instrument, kind=Wave.Kind.CUSTOMER, name="CX")
+    report = services.invitation_send(wave=wave)
+    assert (report.invited, report.emailed, report.without_email) == (2, 1, 1)
+    token = services_link(mail.outbox[0].body)
+    stored = services.response_submit(token=token, answers={"csat": 5, "nps": 10, "fcr": 1})
+    stored = CustomerResponse.objects.get(pk=stored.pk)
+    assert stored.interaction == latest and stored.unit == units["south_a"]
+    assert stored.interaction.employee == served_by  # through the interaction: who served
+    with pytest.raises(services.AlreadySubmitted):
+        services.response_submit(token=token, answers={"csat": 4})
+    assert CustomerResponse.objects.filter(wave=wave).count() == 1

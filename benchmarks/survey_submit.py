@@ -1,0 +1,442 @@
+"""Benchmark: survey responses submitted by token against `servicechain serve` on PostgreSQL.
+
+    python benchmarks/survey_submit.py [--quick] [--clients 50] [--seconds 30]
+                                       [--workers 3] [--threads 8]
+
+The script migrates the database in DATABASE_URL (default the local PostgreSQL), creates its
+own organisation, an open census and enough invitations (tokens kept in memory only), then
+starts `servicechain serve` and, in a separate process, 50 concurrent clients that each
+POST `{"answers": {...}}` to /api/respond/<token> over raw HTTP/1.1 on loopback (keep-alive
+when the server offers it), each token once. A submission is *acknowledged* when the server
+answers 201; afterwards the responses stored for the wave are counted: the two must match.
+It finally deletes its organisation.
+
+Prints a table and, as its last line,
+{"responses_per_s": …, "p99_ms": …, "acknowledged": N, "stored": N}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+DEFAULT_DATABASE = "postgres://app:app@127.0.0.1:5432/app"
+ROOT = Path(__file__).resolve().parent.parent
+ANSWERS = {
+    "ENG1": 4,
+    "ENG2": 3,
+    "ENG3": 5,
+    "ENG4": 4,
+    "ENG5": 4,
+    "MGR1": 4,
+    "MGR2": 3,
+    "MGR3": 4,
+    "MGR4": 2,
+    "REC1": 3,
+    "REC2": 4,
+    "REC3": 2,
+    "EMP1": 4,
+    "EMP2": 4,
+    "EMP3": 2,
+    "EMP4": 5,
+    "WEL1": 4,
+    "WEL2": 4,
+    "WEL3": 2,
+    "WEL4": 3,
+    "ENPS1": 8,
+    "COMMENT": "Good team, busy Saturdays.",
+}
+
+
+# --------------------------------------------------------------------------- set-up (Django)
+
+
+def setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("SERVICECHAIN_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("SERVICECHAIN_HTTPS", "0")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicechain.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def create_wave(invitations: int, units: int = 40) -> tuple[str, int, list[str]]:
+    """An organisation with `units` stores, one employee per invitation, an open census."""
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from servicechain.org import services as org_services
+    from servicechain.org.models import Employee, Unit
+    from servicechain.surveys import services, tokens
+    from servicechain.surveys.models import Invitation, Wave
+
+    slug = f"bench-{secrets.token_hex(4)}"
+    with transaction.atomic():
+        org = org_services.organization_create(slug=slug, name="Survey benchmark")
+        root = org_services.unit_create(organization=org, external_id="ROOT", name="Benchmark Ltd")
+        stores = [
+            org_services.unit_create(
+                organization=org, external_id=f"S{i}", name=f"Store {i}", parent=root
+            )
+            for i in range(units)
+        ]
+        Employee.objects.bulk_create(
+            (
+                Employee(
+                    organization=org,
+                    external_id=f"E{i}",
+                    unit=stores[i % units],
+                    hire_date=dt.date(2022, 1, 1),
+                )
+                for i in range(invitations)
+            ),
+            batch_size=5000,
+        )
+        instrument = services.instrument_create(
+            organization=org, name="Pulse", population="employee", template="engagement_pulse"
+        )
+        now = timezone.now()
+        wave = services.wave_create(
+            organization=org,
+            instrument=instrument,
+            name="Benchmark census",
+            audience_unit=root,
+            opens_at=now - dt.timedelta(minutes=5),
+            closes_at=now + dt.timedelta(days=1),
+        )
+        Wave.objects.filter(pk=wave.pk).update(status=Wave.Status.OPEN)
+        units_by_pk = {u.pk: u for u in Unit.objects.filter(organization=org)}
+        issued = [tokens.new_token() for _ in range(invitations)]
+        people = (
+            Employee.objects.filter(organization=org).order_by("pk").values_list("pk", "unit_id")
+        )
+        Invitation.objects.bulk_create(
+            (
+                Invitation(
+                    wave=wave,
+                    token_hash=tokens.lookup_hash(token),
+                    employee_id=pk,
+                    unit_id=unit_id,
+                    tenure_band="2-5y",
+                    job_family="frontline",
+                    sent_at=now,
+                )
+                for token, (pk, unit_id) in zip(issued, people, strict=True)
+            ),
+            batch_size=5000,
+        )
+        assert len(units_by_pk) == units + 1
+    return slug, wave.pk, issued
+
+
+def stored_responses(wave_id: int) -> int:
+    from servicechain.surveys.models import Response
+
+    return Response.objects.filter(wave_id=wave_id).count()
+
+
+def drop_organisation(slug: str) -> None:
+    """Delete the benchmark's rows with plain DELETEs (the ORM's cascade is slow at 10^5 rows)."""
+    from django.db import connection, transaction
+
+    from servicechain.org.models import Organization
+
+    org = Organization.objects.get(slug=slug)
+    statements = [
+        ("surveys_response", "wave_id IN (SELECT id FROM surveys_wave WHERE organization_id = %s)"),
+        (
+            "surveys_invitation",
+            "wave_id IN (SELECT id FROM surveys_wave WHERE organization_id = %s)",
+        ),
+        ("surveys_draft", "wave_id IN (SELECT id FROM surveys_wave WHERE organization_id = %s)"),
+        ("surveys_wave", "organization_id = %s"),
+        (
+            "surveys_instrumentitem",
+            "instrument_id IN (SELECT id FROM surveys_instrument WHERE organization_id = %s)",
+        ),
+        ("surveys_instrument", "organization_id = %s"),
+        ("org_employee", "organization_id = %s"),
+        ("org_auditevent", "organization_id = %s"),
+        ("org_unit", "organization_id = %s"),
+        ("org_organization", "id = %s"),
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table, where in statements:
+            cursor.execute(f"DELETE FROM {table} WHERE {where}", [org.pk])
+
+
+# --------------------------------------------------------------------------- the server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, workers: int, threads: int, database_url: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SERVICECHAIN_HTTPS": "0",
+        "SERVICECHAIN_LOG_LEVEL": "WARNING",
+        "SERVICECHAIN_LOGIN_THROTTLING": "0",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    command = [
+        sys.executable,
+        "-m",
+        "servicechain.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+    ]
+    server = subprocess.Popen(
+        command,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as reply:
+                if reply.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+        if server.poll() is not None:
+            raise RuntimeError("the server exited: " + server.stderr.read().decode()[-2000:])
+    raise RuntimeError("the server did not answer /healthz within 60 s")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
+# --------------------------------------------------------------------------- the load (own process)
+
+
+async def client(
+    port: int, tokens: list[str], cursor: list[int], stop_at: float, results: list
+) -> None:
+    """One connection's worth of submissions; reconnects whenever the server closes."""
+    body = json.dumps({"answers": ANSWERS}).encode()
+    reader = writer = None
+    while time.perf_counter() < stop_at and cursor[0] < len(tokens):
+        token = tokens[cursor[0]]
+        cursor[0] += 1
+        request = (
+            f"POST /api/respond/{token} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+        started = time.perf_counter()
+        try:
+            if writer is None:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(request)
+            status, keep_alive = await read_response(reader)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            status, keep_alive = None, False
+        results.append((status, time.perf_counter() - started))
+        if not keep_alive and writer is not None:
+            writer.close()
+            reader = writer = None
+    if writer is not None:
+        writer.close()
+
+
+async def warm_up(port: int, connections: int, limit_s: float = 90.0) -> tuple[int, float]:
+    """Send /healthz until the server answers every request quickly.
+
+    Each server process imports its views and opens its database connection on its first
+    request (seconds, on a busy machine); that start-up is not what is measured here.
+    """
+    started = time.perf_counter()
+    recent: list[float] = []
+    sent = 0
+
+    async def one() -> None:
+        nonlocal sent
+        t0 = time.perf_counter()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        await read_response(reader)
+        writer.close()
+        recent.append(time.perf_counter() - t0)
+        sent += 1
+
+    while time.perf_counter() - started < limit_s:
+        await asyncio.gather(*(one() for _ in range(connections)))
+        if len(recent) >= 5 * connections and max(recent[-5 * connections :]) < 0.1:
+            break
+    return sent, time.perf_counter() - started
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = {
+        k.strip().lower(): v.strip()
+        for k, _, v in (line.partition(":") for line in lines[1:] if line)
+    }
+    await reader.readexactly(int(headers.get("content-length", "0")))
+    keep_alive = headers.get("connection", "").lower() != "close" and lines[0].startswith(
+        "HTTP/1.1"
+    )
+    return status, keep_alive
+
+
+def generate_load(port: int, token_file: str, clients: int, seconds: float, out_file: str) -> None:
+    tokens = Path(token_file).read_text().split()
+    results: list = []
+    cursor = [0]
+
+    async def main() -> dict:
+        warm_requests, warm_s = await warm_up(port, clients)
+        started = time.perf_counter()
+        stop_at = started + seconds
+        await asyncio.gather(
+            *(client(port, tokens, cursor, stop_at, results) for _ in range(clients))
+        )
+        return {"elapsed": time.perf_counter() - started, "warm_up": [warm_requests, warm_s]}
+
+    outcome = asyncio.run(main())
+    Path(out_file).write_text(json.dumps({**outcome, "results": results}))
+
+
+# --------------------------------------------------------------------------- report
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    parser.add_argument("--quick", action="store_true", help="5 s instead of 30 s")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="server processes (default 2×cores+1)"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="threads per server process")
+    parser.add_argument("--database", default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE)
+    parser.add_argument("--load", nargs=5, help=argparse.SUPPRESS)  # internal: the load process
+    args = parser.parse_args()
+    if args.load:
+        port, token_file, clients, seconds, out_file = args.load
+        generate_load(int(port), token_file, int(clients), float(seconds), out_file)
+        return 0
+
+    seconds = args.seconds or (5.0 if args.quick else 30.0)
+    workers = args.workers
+    setup_django(args.database)
+    # Enough tokens for 4,000 submissions a second: the run never runs out.
+    planned = int(seconds * 4000) + 1000
+    t0 = time.perf_counter()
+    slug, wave_id, issued = create_wave(planned)
+    setup_s = time.perf_counter() - t0
+    port = free_port()
+    server = start_server(port, workers, args.threads, args.database)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            token_file, out_file = Path(folder) / "tokens", Path(folder) / "results.json"
+            token_file.write_text("\n".join(issued))
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--load",
+                    str(port),
+                    str(token_file),
+                    str(args.clients),
+                    str(seconds),
+                    str(out_file),
+                ],
+                check=True,
+            )
+            outcome = json.loads(out_file.read_text())
+    finally:
+        stop_server(server)
+    stored = stored_responses(wave_id)
+    drop_organisation(slug)
+
+    results, elapsed = outcome["results"], outcome["elapsed"]
+    acknowledged = sum(1 for status, _ in results if status == 201)
+    failures: dict[str, int] = {}
+    for status, _ in results:
+        if status != 201:
+            failures[str(status)] = failures.get(str(status), 0) + 1
+    latencies = [1000 * taken for status, taken in results if status == 201]
+    rate = acknowledged / elapsed if elapsed else 0.0
+    p50, p90, p99 = (percentile(latencies, q) for q in (50, 90, 99))
+    rows = [
+        ("database", args.database.split("@")[-1]),
+        ("server", f"servicechain serve, {workers} worker(s) × {args.threads} thread(s)"),
+        ("clients", f"{args.clients} concurrent, raw HTTP/1.1 on loopback, separate process"),
+        ("set-up", f"{planned:,} invitations in {setup_s:.1f} s"),
+        ("warm-up", "{:,} GET /healthz until all fast ({:.1f} s)".format(*outcome["warm_up"])),
+        ("timed run", f"{elapsed:.1f} s"),
+        ("submissions sent", f"{len(results):,}"),
+        ("acknowledged (201)", f"{acknowledged:,}"),
+        ("other answers", ", ".join(f"{k}: {v}" for k, v in sorted(failures.items())) or "none"),
+        ("stored responses", f"{stored:,}"),
+        ("throughput", f"{rate:,.0f} responses/s"),
+        ("latency p50 / p90 / p99", f"{p50:.1f} / {p90:.1f} / {p99:.1f} ms"),
+        ("latency max", f"{max(latencies, default=float('nan')):.1f} ms"),
+        ("acknowledged == stored", "yes" if acknowledged == stored else "NO"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    print("Survey submission benchmark")
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+    print(
+        json.dumps(
+            {
+                "responses_per_s": round(rate, 1),
+                "p99_ms": round(p99, 1),
+                "acknowledged": acknowledged,
+                "stored": stored,
+            }
+        )
+    )
+    return 0 if acknowledged == stored else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
