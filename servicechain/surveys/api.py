@@ -445,7 +445,7 @@ def results(request, org: str, wave_id: int):
     return {
         "wave": _wave_out(wave),
         "min_group_size": data.min_n,
-        "headline": selectors.headline(scope, wave, data),
+        "headline": selectors.headline(by_unit),
         "scales": [{"code": c, "name": n} for c, n in by_unit.scales],
         "units": by_unit.rows,
     }

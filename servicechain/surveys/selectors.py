@@ -295,6 +295,7 @@ class UnitResults:
     scales: list[tuple[str, str]]  # (code, name) of the scale columns
     min_n: int
     respondents: int | None  # of the viewer's top unit, None when withheld
+    kinds: dict[str, str] = field(default_factory=dict)  # scale -> estimator (see _estimators)
 
 
 def _estimators(data: WaveData) -> dict[str, tuple[str, str]]:
@@ -386,6 +387,7 @@ def results_by_unit(scope: Scope, wave: Wave, data: WaveData | None = None) -> U
         scales=[(s, data.scale_names[s]) for s in data.scores.columns],
         min_n=data.min_n,
         respondents=top,
+        kinds={scale: kind for scale, (kind, _) in _estimators(data).items()},
     )
 
 
@@ -633,18 +635,29 @@ def invitation_summary(wave: Wave) -> dict:
 # --------------------------------------------------------------------------- headline
 
 
-def headline(scope: Scope, wave: Wave, data: WaveData | None = None) -> dict:
-    """The viewer's top unit: respondents, engagement index and eNPS with 95% CIs, gated."""
-    data = data or wave_data(wave)
-    results = results_by_unit(scope, wave, data)
+HEADLINE_KINDS = {"mean_ci": "0–100", "nps": "−100 to 100", "csat": "% satisfied"}
+
+
+def headline(results: UnitResults) -> dict:
+    """The viewer's top unit from gated results: respondents and each measure that carries
+    a 95% CI (engagement index, eNPS/NPS, CSAT), withheld where the gate withholds it."""
     top = results.rows[0] if results.rows else None
+    measures = [
+        {
+            "code": code,
+            "name": name,
+            "scale": HEADLINE_KINDS[results.kinds[code]],
+            **top["scores"][code],
+        }
+        for code, name in results.scales
+        if top and results.kinds.get(code) in HEADLINE_KINDS
+    ]
     return {
         "unit": top["unit"] if top else None,
         "respondents": top["respondents"] if top else None,
         "suppressed": top["suppressed"] if top else True,
-        "engagement": top["scores"].get(ENGAGEMENT) if top else None,
-        "enps": top["scores"].get(ENPS) if top else None,
-        "min_n": data.min_n,
+        "measures": measures,
+        "min_n": results.min_n,
     }
 
 

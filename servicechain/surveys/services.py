@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import math
 import re
 import uuid
 from collections import defaultdict
@@ -926,7 +925,3 @@ def draft_save(*, token: str, answers: Any, now: dt.datetime | None = None) -> d
 def draft_answers(token: str) -> dict[str, Any]:
     draft = Draft.objects.filter(key=tokens.draft_key(token)).only("answers").first()
     return dict(draft.answers) if draft else {}
-
-
-def safe_ratio(numerator: float, denominator: float) -> float:
-    return numerator / denominator if denominator else math.nan

@@ -179,7 +179,7 @@ def wave_results(request, scope, wave_id: int):
         {
             "scope": scope,
             "wave": wave,
-            "headline": selectors.headline(scope, wave, data),
+            "headline": selectors.headline(by_unit),
             "results": by_unit,
             "units": scope.units(),
             "dimensions": selectors.DIMENSIONS,

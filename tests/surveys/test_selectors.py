@@ -173,3 +173,42 @@ def test_psychometrics_flags_an_unreliable_scale_and_withholds_small_samples():
     assert by_scale["manager"]["flagged"] and report["flagged"] == ["manager"]
     assert by_scale["recognition"]["withheld"] and by_scale["recognition"]["alpha"] is None
     assert len(by_scale["engagement"]["item_total"]) == 5
+
+
+def test_headline_carries_engagement_and_enps_with_their_intervals(answered):
+    org, units, wave = answered
+    results = selectors.results_by_unit(scope_for(member(org, "admin"), "acme"), wave)
+    measures = {m["code"]: m for m in selectors.headline(results)["measures"]}
+    assert set(measures) == {"engagement", "enps"}
+    assert measures["enps"]["lower"] < measures["enps"]["value"] < measures["enps"]["upper"]
+
+
+def test_customer_results_report_csat_and_nps_per_unit():
+    from servicechain.surveys import services
+    from servicechain.surveys.models import CustomerResponse
+    from tests.factories import InteractionFactory
+
+    org, units = build_org()
+    instrument = services.instrument_create(
+        organization=org, name="CX", population="customer", template="customer_transactional"
+    )
+    wave = open_wave(org, units["root"], instrument=instrument, kind="customer", name="CX")
+    scores = [(5, 10), (4, 9), (2, 3), (5, 7), (3, 6), (4, 10)]
+    for csat, nps in scores:
+        interaction = InteractionFactory(unit=units["south_a"])
+        CustomerResponse.objects.create(
+            wave=wave,
+            interaction=interaction,
+            unit=units["south_a"],
+            answers={"csat": csat, "nps": nps},
+            submitted_at=interaction.started_at,
+        )
+    results = selectors.results_by_unit(scope_for(member(org, "admin"), "acme"), wave)
+    south = rows_by_unit(results)["South A"]["scores"]
+    assert south["csat"]["value"] == pytest.approx(
+        metrics.csat([s for s, _ in scores]).value, abs=0.01
+    )
+    assert south["nps"]["value"] == pytest.approx(
+        metrics.nps([n for _, n in scores]).value, abs=0.01
+    )
+    assert {m["code"] for m in selectors.headline(results)["measures"]} == {"csat", "nps"}
