@@ -339,6 +339,22 @@ def generate_load(port: int, token_file: str, clients: int, seconds: float, out_
 # --------------------------------------------------------------------------- report
 
 
+def run_load(args, workers: int, seconds: float, issued: list[str]) -> dict:
+    """Start the server, run the load process against it, stop the server."""
+    port = free_port()
+    server = start_server(port, workers, args.threads, args.database)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            token_file, out_file = Path(folder) / "tokens", Path(folder) / "results.json"
+            token_file.write_text("\n".join(issued))
+            load = [sys.executable, __file__, "--load", str(port), str(token_file)]
+            load += [str(args.clients), str(seconds), str(out_file)]
+            subprocess.run(load, check=True)
+            return json.loads(out_file.read_text())
+    finally:
+        stop_server(server)
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -351,10 +367,13 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="5 s instead of 30 s")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--workers", type=int, default=3, help="server processes")
     parser.add_argument(
-        "--workers", type=int, default=None, help="server processes (default 2×cores+1)"
+        "--threads",
+        type=int,
+        default=8,
+        help="threads per server process (above 1: gunicorn's gthread worker, with keep-alive)",
     )
-    parser.add_argument("--threads", type=int, default=1, help="threads per server process")
     parser.add_argument("--database", default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE)
     parser.add_argument("--load", nargs=5, help=argparse.SUPPRESS)  # internal: the load process
     args = parser.parse_args()
@@ -371,30 +390,11 @@ def main() -> int:
     t0 = time.perf_counter()
     slug, wave_id, issued = create_wave(planned)
     setup_s = time.perf_counter() - t0
-    port = free_port()
-    server = start_server(port, workers, args.threads, args.database)
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            token_file, out_file = Path(folder) / "tokens", Path(folder) / "results.json"
-            token_file.write_text("\n".join(issued))
-            subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--load",
-                    str(port),
-                    str(token_file),
-                    str(args.clients),
-                    str(seconds),
-                    str(out_file),
-                ],
-                check=True,
-            )
-            outcome = json.loads(out_file.read_text())
+        outcome = run_load(args, workers, seconds, issued)
+        stored = stored_responses(wave_id)
     finally:
-        stop_server(server)
-    stored = stored_responses(wave_id)
-    drop_organisation(slug)
+        drop_organisation(slug)
 
     results, elapsed = outcome["results"], outcome["elapsed"]
     acknowledged = sum(1 for status, _ in results if status == 201)
