@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 
 from servicechain.analytics import anonymity, metrics, psychometrics
 from servicechain.org.access import Role, Scope
@@ -39,6 +40,7 @@ from servicechain.org.models import Organization, Unit
 from .bank import load_bank, reverse_key_items, score_items
 from .models import CustomerResponse, Instrument, Invitation, Response, Wave
 from .questions import Question, questions_of
+from .services import TENURE_BANDS
 
 DIMENSIONS = {"tenure_band": "Tenure", "job_family": "Job family"}
 RELIABILITY_THRESHOLD = 0.70
@@ -61,8 +63,6 @@ def waves_for(scope: Scope) -> QuerySet[Wave]:
 
 
 def wave_for(scope: Scope, wave_id) -> Wave:
-    from django.http import Http404
-
     try:
         return waves_for(scope).get(pk=wave_id)
     except (Wave.DoesNotExist, ValueError, TypeError):
@@ -78,8 +78,6 @@ def instruments_for(scope: Scope) -> QuerySet[Instrument]:
 
 
 def instrument_for(scope: Scope, instrument_id) -> Instrument:
-    from django.http import Http404
-
     try:
         return instruments_for(scope).get(pk=instrument_id)
     except (Instrument.DoesNotExist, ValueError, TypeError):
@@ -432,8 +430,6 @@ def _category_cells(data: WaveData, dimension: str) -> pd.DataFrame:
 
 
 def _category_order(dimension: str):
-    from .services import TENURE_BANDS
-
     if dimension == "tenure_band":
         return lambda c: (TENURE_BANDS.index(c) if c in TENURE_BANDS else 99, c)
     return lambda c: c
@@ -468,8 +464,6 @@ def breakdown(
     data = data or wave_data(wave)
     unit = unit or scope.root_unit
     if unit is None or not scope.can_see_unit(unit):
-        from django.http import Http404
-
         raise Http404("No such unit.")
     base, cells, hidden = _gated_categories(data, dimension)
     members = data.frame["unit_id"].map(lambda u: _within(u, unit, data.tree))
@@ -559,8 +553,6 @@ def comments(
     data = data or wave_data(wave)
     unit = unit or scope.root_unit
     if unit is None or not scope.can_see_unit(unit):
-        from django.http import Http404
-
         raise Http404("No such unit.")
     counts = pd.DataFrame({"parent": data.tree["parent"]})
     counts["respondents"] = subtree_counts(data.frame["unit_id"], data.tree)
