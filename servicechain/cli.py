@@ -102,6 +102,7 @@ def _serve(*, host: str, port: int, workers: int, threads: int) -> int:
             self.cfg.set("accesslog", os.environ.get("SERVICECHAIN_ACCESS_LOG") or None)
             self.cfg.set("timeout", 120)
             self.cfg.set("keepalive", 5)
+            self.cfg.set("preload_app", True)
 
         def load(self):
             return application
@@ -229,7 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=0, help="processes (default 2×cores+1)")
-    serve.add_argument("--threads", type=int, default=1)
+    serve.add_argument(
+        "--threads", type=int, default=4, help="threads per process (keep-alive connections)"
+    )
     serve.add_argument(
         "--no-task-worker",
         action="store_true",

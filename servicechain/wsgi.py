@@ -4,3 +4,9 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicechain.settings")
 application = get_wsgi_application()
+
+# Import every view (and pandas, altair, …) now: gunicorn preloads this module in its master,
+# so workers fork warm instead of making their first visitor wait seconds.
+from django.urls import get_resolver  # noqa: E402
+
+get_resolver().url_patterns  # noqa: B018
