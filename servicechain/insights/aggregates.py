@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 
 from servicechain.analytics import anonymity, metrics
 from servicechain.org.models import Unit
@@ -478,10 +478,27 @@ def store_snapshot(wave: Wave, built: WaveCells, fingerprint: str, seconds: floa
         categories=built.categories,
         build_seconds=seconds,
     )
-    UnitScore.objects.bulk_create(
-        (UnitScore(snapshot=snapshot, **cell) for cell in built.cells), batch_size=5000
-    )
+    _insert_cells(snapshot, built.cells)
     return snapshot
+
+
+CELL_COLUMNS = ("unit_id", "dimension", "category", "scale", "n", "value", "lower", "upper", "se")
+
+
+def _insert_cells(snapshot: WaveSnapshot, cells: list[dict]) -> None:
+    """Store the cells: COPY on PostgreSQL (a 3,000-unit wave is ~300,000 rows), else bulk."""
+    if connection.vendor != "postgresql":
+        UnitScore.objects.bulk_create(
+            (UnitScore(snapshot=snapshot, **cell) for cell in cells), batch_size=5000
+        )
+        return
+    columns = ("snapshot_id", *CELL_COLUMNS, "suppressed", "reason")
+    statement = f"COPY {UnitScore._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for cell in cells:
+            copy.write_row(
+                (snapshot.pk, *(cell[c] for c in CELL_COLUMNS), cell["suppressed"], cell["reason"])
+            )
 
 
 def build_snapshot(wave: Wave) -> WaveSnapshot:

@@ -37,6 +37,12 @@ from .models import UnitScore
 
 MIN_DRIVER_RESPONSES = 20  # and at least two responses per model parameter (see below)
 SENSITIVITY_POINTS = 5  # "a 5-point rise in engagement" (the Sears chain's unit of change)
+PATH_LABELS = {
+    PATHS[0][0]: "Engagement → customer satisfaction the month after",
+    PATHS[1][0]: "Customer satisfaction → repeat rate",
+    PATHS[2][0]: "Repeat rate → revenue growth",
+    INDIRECT: "Engagement → revenue growth (through the chain)",
+}
 
 
 # ----------------------------------------------------------------------------- driver impact
@@ -390,7 +396,9 @@ def linkage(*, organization, replicates: int, progress) -> dict:
         result["withheld"] = f"Not enough linked data yet: {exc}"
         return result
     effects = chain.effects_
-    result["effects"] = _records(effects)
+    result["effects"] = [
+        {"label": PATH_LABELS.get(row["path"], row["path"]), **row} for row in _records(effects)
+    ]
     result["n_obs"] = {k: int(v) for k, v in chain.n_obs_.items()}
     result["reading"] = _reading(effects)
     slope = float(effects.set_index("path").loc[PATHS[0][0], "estimate"])

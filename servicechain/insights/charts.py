@@ -38,7 +38,8 @@ def heatmap_chart(heatmap) -> Chart:
     frame = pd.DataFrame(rows)
     units = [r.unit.name for r in heatmap.rows]
     scales = [name for _, name in heatmap.columns]
-    base = alt.Chart(frame).encode(
+    # Layers share the top-level data (per-layer data makes Altair hash each copy: slow).
+    base = alt.Chart().encode(
         x=alt.X("scale:N", title="Scale", sort=scales, axis=alt.Axis(labelAngle=-40)),
         y=alt.Y("unit:N", title="Unit", sort=units),
     )
@@ -63,7 +64,7 @@ def heatmap_chart(heatmap) -> Chart:
     text = base.mark_text(fontSize=11).encode(text="label:N")
     n_withheld = int((frame["status"] == "withheld").sum()) if len(frame) else 0
     return to_chart(
-        alt.layer(shown, withheld, text).properties(height=max(120, 28 * len(units))),
+        alt.layer(shown, withheld, text, data=frame).properties(height=max(120, 28 * len(units))),
         id="heatmap-chart",
         title=f"{heatmap.wave.name}: scores by unit",
         description=(
@@ -90,7 +91,7 @@ def driver_scores_chart(summary: dict, title: str) -> Chart:
     order = frame.sort_values("score", ascending=False)["driver"].tolist()
     y = alt.Y("driver:N", title="Driver", sort=order)
     bars = (
-        alt.Chart(frame)
+        alt.Chart()
         .mark_bar(color="#2f6f8f")
         .encode(
             y=y,
@@ -103,10 +104,10 @@ def driver_scores_chart(summary: dict, title: str) -> Chart:
             ],
         )
     )
-    errors = alt.Chart(frame).mark_rule(color="#1d2733").encode(y=y, x="lower:Q", x2="upper:Q")
+    errors = alt.Chart().mark_rule(color="#1d2733").encode(y=y, x="lower:Q", x2="upper:Q")
     best = ", ".join(f"{r.driver} {r.score:.0f}" for r in frame.nlargest(3, "score").itertuples())
     return to_chart(
-        alt.layer(bars, errors).properties(height=max(120, 26 * len(frame))),
+        alt.layer(bars, errors, data=frame).properties(height=max(120, 26 * len(frame))),
         id="driver-scores-chart",
         title=title,
         description=(
@@ -160,7 +161,7 @@ def quadrant_chart(section: dict, *, id: str, title: str) -> Chart:
         ),
     )
     points = (
-        alt.Chart(frame)
+        alt.Chart()
         .mark_point(filled=True, size=90)
         .encode(
             x=x,
@@ -176,22 +177,19 @@ def quadrant_chart(section: dict, *, id: str, title: str) -> Chart:
             ],
         )
     )
-    errors = (
-        alt.Chart(frame).mark_rule(opacity=0.6).encode(x="lower:Q", x2="upper:Q", y=y, color=color)
-    )
+    errors = alt.Chart().mark_rule(opacity=0.6).encode(x="lower:Q", x2="upper:Q", y=y, color=color)
     labels = (
-        alt.Chart(frame)
+        alt.Chart()
         .mark_text(align="left", dx=7, dy=-7, fontSize=11)
         .encode(x=x, y=y, text="name:N")
     )
-    vertical = alt.Chart(pd.DataFrame({"x": [mean_x]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
-    horizontal = (
-        alt.Chart(pd.DataFrame({"y": [mean_y]})).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
-    )
+    # The quadrant dividers: constant rules, no data of their own.
+    vertical = alt.Chart().mark_rule(strokeDash=[4, 4]).encode(x=alt.datum(mean_x))
+    horizontal = alt.Chart().mark_rule(strokeDash=[4, 4]).encode(y=alt.datum(mean_y))
     focus = frame[frame["quadrant"] == "Focus here"].sort_values("importance", ascending=False)
     strengths = frame[frame["quadrant"] == "Strengths"].sort_values("importance", ascending=False)
     return to_chart(
-        alt.layer(errors, points, labels, vertical, horizontal).properties(height=380),
+        alt.layer(errors, points, labels, vertical, horizontal, data=frame).properties(height=380),
         id=id,
         title=title,
         description=(
@@ -205,15 +203,20 @@ def quadrant_chart(section: dict, *, id: str, title: str) -> Chart:
 def trend_chart(
     points: list[dict], *, id: str, title: str, y_title: str, description: str
 ) -> Chart:
-    """A monthly line with its 95% interval band; withheld months are simply absent points."""
+    """Monthly lines, one per unit, the first unit's with its 95% interval band; withheld
+    months are absent points, never zeros."""
     frame = pd.DataFrame(points, columns=["month", "series", "value", "lower", "upper", "n"])
     x = alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y"))
-    color = alt.Color("series:N", title="Unit")
+    color = alt.Color("series:N", title="Unit", sort=list(dict.fromkeys(frame["series"])))
+    first = frame["series"].iloc[0] if len(frame) else ""
     band = (
-        alt.Chart(frame).mark_area(opacity=0.15).encode(x=x, y="lower:Q", y2="upper:Q", color=color)
+        alt.Chart()
+        .transform_filter(alt.datum.series == first)
+        .mark_area(opacity=0.15)
+        .encode(x=x, y="lower:Q", y2="upper:Q", color=color)
     )
     line = (
-        alt.Chart(frame)
+        alt.Chart()
         .mark_line(point=True)
         .encode(
             x=x,
@@ -228,7 +231,10 @@ def trend_chart(
         )
     )
     return to_chart(
-        alt.layer(band, line).properties(height=240), id=id, title=title, description=description
+        alt.layer(band, line, data=frame).properties(height=240),
+        id=id,
+        title=title,
+        description=description,
     )
 
 
@@ -293,16 +299,18 @@ def customer_charts(page: dict, focus) -> dict[str, Chart]:
     out = {}
     for code, label in CUSTOMER_TRENDS:
         points = page["trends"].get(code, [])
-        if not points:
+        own = [p for p in points if p["series"] == focus.name]
+        if not own:
             continue
-        latest = points[-1]
+        latest = own[-1]
         out[code] = trend_chart(
             points,
             id=f"trend-{code}",
             title=f"{label} by month, {focus.name}",
             y_title=label,
             description=(
-                f"{label} of {focus.name} in {len(points)} months with enough responses; "
+                f"{label} by month of {focus.name} and the units below it, months with enough "
+                f"responses only; {focus.name} in {len(own)} months, "
                 f"latest {latest['month'][:7]}: {latest['value']:.1f} "
                 f"(95% CI {latest['lower']:.1f} to {latest['upper']:.1f}, n = {latest['n']})."
             ),

@@ -17,7 +17,7 @@ from servicechain.charts import Chart
 from servicechain.org.models import Transaction, Unit
 from servicechain.surveys.models import Wave
 
-from . import analysis, charts, selectors, services
+from . import aggregates, analysis, charts, selectors, services
 from .access import Audience
 from .aggregates import DIMENSIONS
 from .models import AnalysisRun
@@ -105,9 +105,10 @@ def engagement_page(audience: Audience, *, wave_id, unit_id, filter: str = "") -
     waves = selectors.employee_waves(organization)
     wave = selectors.wave_of(organization, wave_id)
     focus = audience.focus(unit_id)
-    results = selectors.wave_results(wave)
+    tree = aggregates.tree_fingerprint(organization)
+    results = selectors.wave_results(wave, fingerprint=tree)
     before = selectors.previous_wave(wave)
-    previous = selectors.wave_results(before) if before else None
+    previous = selectors.wave_results(before, fingerprint=tree) if before else None
     if dimension not in DIMENSIONS:
         dimension, category = "", ""
     heatmap = selectors.heatmap(audience, results, focus, dimension=dimension, category=category)
@@ -212,9 +213,10 @@ def driver_impact_page(audience: Audience, *, wave_id, unit_id) -> DriverImpactP
     organization = audience.scope.organization
     wave = selectors.wave_of(organization, wave_id or selectors.latest_closed_wave_id(organization))
     focus = audience.focus(unit_id)
-    results = selectors.wave_results(wave)
+    tree = aggregates.tree_fingerprint(organization)
+    results = selectors.wave_results(wave, fingerprint=tree)
     customer_wave = analysis.customer_wave_for(wave)
-    customer = selectors.wave_results(customer_wave) if customer_wave else None
+    customer = selectors.wave_results(customer_wave, fingerprint=tree) if customer_wave else None
     parts = {
         "wave": wave.pk,
         "snapshot": getattr(results.snapshot, "pk", None),
@@ -281,9 +283,11 @@ class LinkagePage:
 
 def linkage_page(scope) -> LinkagePage:
     organization = scope.organization
+    tree = aggregates.tree_fingerprint(organization)
     snapshots = []
     for wave in Wave.objects.filter(organization=organization).exclude(status=Wave.Status.DRAFT):
-        snapshots.append(getattr(selectors.wave_results(wave).snapshot, "pk", None))
+        snapshot = selectors.wave_results(wave, fingerprint=tree).snapshot
+        snapshots.append(getattr(snapshot, "pk", None))
     purchases = Transaction.objects.filter(organization=organization).aggregate(
         latest=Max("occurred_at"), ids=Max("pk")
     )

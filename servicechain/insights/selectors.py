@@ -338,20 +338,24 @@ def plan_effects(audience: Audience, results: Results, previous: Results | None)
     if previous is None or not results.ready or not previous.ready:
         return []
     wave = results.wave
+    names = dict(results.snapshot.scales)
     plans = (
-        ActionPlan.objects.filter(organization=wave.organization, created_at__lt=wave.opens_at)
+        ActionPlan.objects.filter(
+            organization=wave.organization, created_at__lt=wave.opens_at, driver__in=list(names)
+        )
         .exclude(status=ActionPlan.Status.CANCELLED)
         .select_related("unit")
     )
-    visible = {u.pk: u for u in audience.visible_units().only("pk", "path", "depth", "name")}
     by_driver: dict[str, list[Unit]] = {}
     for plan in plans:
         by_driver.setdefault(plan.driver, []).append(plan.unit)
-    names = dict(results.snapshot.scales)
+    if not by_driver:
+        return []
+    depths = {u.depth for units in by_driver.values() for u in units}
+    visible = audience.visible_units().filter(depth__in=depths).only("pk", "path", "depth", "name")
+    visible = {u.pk: u for u in visible}
     out = []
     for driver, planned in sorted(by_driver.items()):
-        if driver not in names:
-            continue
         depths = {u.depth for u in planned}
         candidates = [u for u in visible.values() if u.depth in depths]
         covered = {u.pk for u in candidates if any(u.path.startswith(p.path) for p in planned)}
@@ -450,34 +454,43 @@ def _unit_rows(results: Results, units: list[Unit], codes: list[str]) -> list[di
     ]
 
 
-def customer_trends(audience: Audience, focus: Unit, waves: list[Wave]) -> dict[str, list[dict]]:
-    """Monthly CSAT, NPS and effort of the focus unit (the gate's month cells), oldest first."""
-    series: dict[str, dict[str, Cell]] = {code: {} for code, _, _ in CUSTOMER_HEADLINE}
+def customer_trends(
+    units: list[Unit], waves: list[Wave], *, fingerprint: str | None = None
+) -> dict[str, list[dict]]:
+    """Monthly CSAT, NPS and effort of each unit (the gate's month cells), oldest first."""
+    codes = [code for code, _, _ in CUSTOMER_HEADLINE]
+    kept: dict[tuple[str, int, str], Cell] = {}  # (scale, unit, month) -> cell
+    ids = [u.pk for u in units]
     for wave in waves:
-        results = wave_results(wave)
+        results = wave_results(wave, fingerprint=fingerprint)
         if not results.ready:
             continue
         for month in results.snapshot.categories.get(aggregates.MONTH, []):
-            table = cells(results.snapshot, [focus.pk], dimension=aggregates.MONTH, category=month)
-            for code in series:
-                cell = table.get((focus.pk, code))
-                kept = series[code].get(month)
+            table = cells(results.snapshot, ids, dimension=aggregates.MONTH, category=month)
+            for (unit_id, code), cell in table.items():
+                if code not in codes or cell.suppressed:
+                    continue
                 # A month split across two waves shows the part with more responses.
-                if cell is not None and not cell.suppressed and (kept is None or cell.n > kept.n):
-                    series[code][month] = cell
+                previous = kept.get((code, unit_id, month))
+                if previous is None or cell.n > previous.n:
+                    kept[(code, unit_id, month)] = cell
+    names = {u.pk: u.name for u in units}
     return {
         code: [
             {
                 "month": f"{month}-01",
-                "series": focus.name,
+                "series": names[unit_id],
                 "value": cell.value,
                 "lower": cell.lower,
                 "upper": cell.upper,
                 "n": cell.n,
             }
-            for month, cell in sorted(months.items())
+            for (scale, unit_id, month), cell in sorted(
+                kept.items(), key=lambda item: (ids.index(item[0][1]), item[0][2])
+            )
+            if scale == code
         ]
-        for code, months in series.items()
+        for code in codes
     }
 
 
@@ -485,9 +498,10 @@ def customer_dashboard(audience: Audience, wave: Wave, focus: Unit) -> dict:
     """CSAT, NPS and effort of the focus unit with change since the previous customer wave,
     the same by unit and by team, service-driver scores, monthly trends and comments."""
     waves = customer_waves(wave.organization)
-    results = wave_results(wave)
+    tree = aggregates.tree_fingerprint(wave.organization)
+    results = wave_results(wave, fingerprint=tree)
     earlier = [w for w in waves if w.opens_at < wave.opens_at]
-    previous = wave_results(earlier[0]) if earlier else None
+    previous = wave_results(earlier[0], fingerprint=tree) if earlier else None
     codes = [code for code, _, _ in CUSTOMER_HEADLINE]
     mine = cells(results.snapshot, [focus.pk])
     before = cells(previous.snapshot, [focus.pk]) if previous and previous.ready else {}
@@ -525,7 +539,7 @@ def customer_dashboard(audience: Audience, wave: Wave, focus: Unit) -> dict:
         "columns": [(code, label) for code, label, _ in CUSTOMER_HEADLINE],
         "by_unit": _unit_rows(results, children, codes),
         "by_team": _unit_rows(results, teams, codes),
-        "trends": customer_trends(audience, focus, list(reversed(waves))),
+        "trends": customer_trends(audience.rows(focus), list(reversed(waves)), fingerprint=tree),
         "min_n": results.snapshot.min_group_size
         if results.ready
         else wave.organization.min_group_size,

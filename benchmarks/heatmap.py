@@ -1,0 +1,506 @@
+"""Benchmark: the engagement heatmap of the `large` synthetic organisation on PostgreSQL.
+
+    python benchmarks/heatmap.py [--quick] [--reload] [--repeat N]
+
+The organisation (3,000 units, ~64,000 employees, ~280,000 employee survey responses in 8
+waves, ~1.2 M customer responses, 4.7 M interactions, 3.4 M purchases) is loaded once into
+its own database, `bench_large` (`bench_small` with --quick) on the server of DATABASE_URL
+(default postgres://app:app@127.0.0.1:5432/app), with COPY, and kept: later runs reuse it
+(`--reload` starts afresh). The latest two waves' gated results are built as the app would
+after their responses arrived (that time is reported too, but is not what is measured).
+
+Measured, each `--repeat` times, logged in as the HR analyst (whole organisation):
+* the heatmap selector — the freshness check of the wave's stored cells plus
+  `selectors.heatmap` for the organisation's root and its children;
+* the full page — `GET /o/<org>/insights/` through Django's test client (middleware,
+  sessions, freshness checks of both waves, heatmap, headline, drivers, plan effects,
+  charts, template).
+
+Prints a table; the last line is {"responses", "units", "heatmap_p50_ms", "page_p50_ms"}.
+Goal: page p50 < 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import secrets
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://app:app@127.0.0.1:5432/app"
+SLUG = "bench"
+HR_USERNAME = "bench-hr"
+
+
+def database_url(base: str, name: str) -> str:
+    parsed = urlparse(base)
+    return urlunparse(parsed._replace(path=f"/{name}"))
+
+
+def ensure_database(base: str, name: str, *, fresh: bool) -> None:
+    """Create (or, with `fresh`, recreate) the benchmark's own database."""
+    import psycopg
+
+    with psycopg.connect(base.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists and fresh:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("SERVICECHAIN_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ["SERVICECHAIN_HTTPS"] = "0"
+    os.environ["SERVICECHAIN_ALLOWED_HOSTS"] = "testserver,localhost"
+    os.environ.setdefault("SERVICECHAIN_LOG_LEVEL", "WARNING")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "servicechain.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def copy_frame(table: str, frame) -> None:
+    """COPY a DataFrame (columns named like the table's) in CSV chunks.
+
+    An empty unquoted field is NULL, except in text columns with no missing value, where
+    it is the empty string (FORCE_NOT_NULL).
+    """
+    from django.db import connection
+
+    columns = ", ".join(frame.columns)
+    text = [c for c in frame.columns if frame[c].dtype == object and frame[c].notna().all()]
+    force = f", FORCE_NOT_NULL ({', '.join(text)})" if text else ""
+    statement = f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv{force})"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for start in range(0, len(frame), 200_000):
+            buffer = io.StringIO()
+            frame.iloc[start : start + 200_000].to_csv(buffer, index=False, header=False)
+            copy.write(buffer.getvalue())
+
+
+def reset_sequence(table: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
+        )
+
+
+def next_id(table: str) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
+        return cursor.fetchone()[0]
+
+
+def answers_json(frame, codes: list[str], comment_code: str | None) -> list[str]:
+    import numpy as np
+
+    present = [c for c in codes if c in frame.columns]
+    values = frame[present].to_numpy(dtype=float, na_value=np.nan)
+    comments = frame["comment"].tolist()
+    out = []
+    for row, comment in zip(values, comments, strict=True):
+        answers = {c: int(v) for c, v in zip(present, row, strict=True) if v == v}
+        if comment_code and isinstance(comment, str) and comment.strip():
+            answers[comment_code] = comment
+        out.append(json.dumps(answers))
+    return out
+
+
+def load(size: str, progress) -> None:
+    """Simulate the organisation and COPY it in (ids assigned here, paths computed here)."""
+    import numpy as np
+    import pandas as pd
+    from django.db import transaction
+
+    from servicechain.org import services as org_services
+    from servicechain.org.models import encode_segment
+    from servicechain.simulate import simulate_organisation
+    from servicechain.surveys import services as survey_services
+    from servicechain.surveys.bank import load_bank
+    from servicechain.surveys.models import Wave
+
+    started = time.perf_counter()
+    synthetic = simulate_organisation(size=size, seed=7)
+    progress(f"simulated {synthetic!r} in {time.perf_counter() - started:.0f} s")
+    bank = load_bank()
+    with transaction.atomic():
+        organization = org_services.organization_create(slug=SLUG, name=f"Benchmark ({size})")
+        org_id = organization.pk
+
+        units = synthetic.units.copy()
+        units["id"] = np.arange(next_id("org_unit"), next_id("org_unit") + len(units))
+        unit_id = dict(zip(units["external_id"], units["id"], strict=True))
+        units["parent_id"] = units["parent_external_id"].map(unit_id).astype("Int64")
+        paths, depths = {}, {}
+        for row in units.itertuples():  # parents come before children
+            parent = unit_id.get(row.parent_external_id)
+            paths[row.id] = (paths[parent] if parent else "") + encode_segment(int(row.id))
+            depths[row.id] = depths[parent] + 1 if parent else 0
+        units["path"] = units["id"].map(paths)
+        units["depth"] = units["id"].map(depths)
+        units["organization_id"] = org_id
+        copy_frame(
+            "org_unit",
+            units[
+                [
+                    "id",
+                    "organization_id",
+                    "external_id",
+                    "name",
+                    "kind",
+                    "parent_id",
+                    "path",
+                    "depth",
+                ]
+            ],
+        )
+
+        employees = synthetic.employees.copy()
+        employees["id"] = np.arange(
+            next_id("org_employee"), next_id("org_employee") + len(employees)
+        )
+        employee_id = dict(zip(employees["external_id"], employees["id"], strict=True))
+        employees["unit_id"] = employees["unit_external_id"].map(unit_id)
+        employees["organization_id"] = org_id
+        employees["hire_date"] = employees["hire_date"].dt.date
+        employees["leave_date"] = employees["leave_date"].dt.date
+        employees["user_id"] = None
+        copy_frame(
+            "org_employee",
+            employees[
+                [
+                    "id",
+                    "organization_id",
+                    "external_id",
+                    "unit_id",
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "job_title",
+                    "job_family",
+                    "is_manager",
+                    "hire_date",
+                    "leave_date",
+                    "user_id",
+                ]
+            ],
+        )
+
+        customers = synthetic.customers.copy()
+        customers["id"] = np.arange(
+            next_id("org_customer"), next_id("org_customer") + len(customers)
+        )
+        customer_id = dict(zip(customers["external_id"], customers["id"], strict=True))
+        customers["owner_id"] = (
+            customers["owner_employee_external_id"].map(employee_id).astype("Int64")
+        )
+        customers["organization_id"] = org_id
+        copy_frame(
+            "org_customer",
+            customers[["id", "organization_id", "external_id", "name", "email", "owner_id"]],
+        )
+
+        interactions = synthetic.interactions
+        frame = pd.DataFrame(
+            {
+                "id": np.arange(
+                    next_id("org_interaction"), next_id("org_interaction") + len(interactions)
+                ),
+                "organization_id": org_id,
+                "external_id": interactions["external_id"],
+                "customer_id": interactions["customer_external_id"].map(customer_id),
+                "employee_id": interactions["employee_external_id"]
+                .map(employee_id)
+                .astype("Int64"),
+                "unit_id": interactions["unit_external_id"].map(unit_id),
+                "channel": interactions["channel"],
+                "started_at": interactions["started_at"],
+                "duration_s": interactions["duration_s"],
+            }
+        )
+        interaction_id = dict(zip(frame["external_id"], frame["id"], strict=True))
+        interaction_unit = dict(zip(frame["id"], frame["unit_id"], strict=True))
+        copy_frame("org_interaction", frame)
+        del frame
+
+        purchases = synthetic.transactions
+        copy_frame(
+            "org_transaction",
+            pd.DataFrame(
+                {
+                    "id": np.arange(
+                        next_id("org_transaction"), next_id("org_transaction") + len(purchases)
+                    ),
+                    "organization_id": org_id,
+                    "external_id": purchases["external_id"],
+                    "customer_id": purchases["customer_external_id"].map(customer_id),
+                    "employee_id": purchases["employee_external_id"]
+                    .map(employee_id)
+                    .astype("Int64"),
+                    "amount": purchases["amount"],
+                    "occurred_at": purchases["occurred_at"],
+                }
+            ),
+        )
+        for table in (
+            "org_unit",
+            "org_employee",
+            "org_customer",
+            "org_interaction",
+            "org_transaction",
+        ):
+            reset_sequence(table)
+        progress(f"organisation copied in {time.perf_counter() - started:.0f} s")
+
+        from servicechain.org.models import Unit
+
+        root = Unit.objects.get(organization=organization, depth=0)
+        instruments = {
+            template: survey_services.instrument_create(
+                organization=organization,
+                name=template,
+                population=bank.item(bank.instruments[template][0]).population,
+                template=template,
+            )
+            for template in ("engagement_census", "engagement_pulse", "customer_transactional")
+        }
+        previous = None
+        responses = synthetic.employee_responses
+        for row in synthetic.employee_waves.itertuples():
+            wave = survey_services.wave_create(
+                organization=organization,
+                instrument=instruments[row.instrument],
+                name=row.name,
+                audience_unit=root,
+                opens_at=pd.Timestamp(row.opens_on, tz="UTC").to_pydatetime(),
+                closes_at=pd.Timestamp(row.closes_on, tz="UTC").to_pydatetime()
+                + pd.Timedelta(hours=23).to_pytimedelta(),
+                kind=row.kind,
+                previous=previous,
+            )
+            part = responses[responses["wave_id"] == row.wave_id]
+            copy_frame(
+                "surveys_response",
+                pd.DataFrame(
+                    {
+                        "id": [str(__import__("uuid").uuid4()) for _ in range(len(part))],
+                        "wave_id": wave.pk,
+                        "submission_key": "",
+                        "external_id": part["response_id"].to_numpy(),
+                        "unit_id": part["unit_external_id"].map(unit_id).to_numpy(),
+                        "tenure_band": part["tenure_band"].fillna("").to_numpy(),
+                        "job_family": part["job_family"].fillna("").to_numpy(),
+                        "answers": answers_json(
+                            part, bank.instruments[row.instrument], bank.text_item(row.instrument)
+                        ),
+                        "source": "seed",
+                    }
+                ),
+            )
+            previous = wave
+
+        customer = synthetic.customer_responses
+        quarters = (
+            customer["submitted_at"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("Q")
+        )
+        codes = bank.instruments["customer_transactional"]
+        for quarter in sorted(quarters.unique()):
+            wave = survey_services.wave_create(
+                organization=organization,
+                instrument=instruments["customer_transactional"],
+                name=f"Customer survey {quarter.year}-Q{quarter.quarter}",
+                audience_unit=root,
+                opens_at=pd.Timestamp(quarter.start_time, tz="UTC").to_pydatetime(),
+                closes_at=pd.Timestamp((quarter + 1).start_time, tz="UTC").to_pydatetime()
+                - pd.Timedelta(seconds=1).to_pytimedelta(),
+                kind=Wave.Kind.CUSTOMER,
+            )
+            part = customer[quarters == quarter]
+            ids = part["interaction_external_id"].map(interaction_id)
+            copy_frame(
+                "surveys_customerresponse",
+                pd.DataFrame(
+                    {
+                        "id": np.arange(
+                            next_id("surveys_customerresponse"),
+                            next_id("surveys_customerresponse") + len(part),
+                        ),
+                        "wave_id": wave.pk,
+                        "interaction_id": ids.to_numpy(),
+                        "unit_id": ids.map(interaction_unit).to_numpy(),
+                        "answers": answers_json(
+                            part, codes, bank.text_item("customer_transactional")
+                        ),
+                        "submitted_at": part["submitted_at"].to_numpy(),
+                        "source": "seed",
+                        "external_id": part["response_id"].to_numpy(),
+                    }
+                ),
+            )
+        reset_sequence("surveys_customerresponse")
+        Wave.objects.filter(organization=organization).update(status=Wave.Status.CLOSED)
+    with __import__("django.db").db.connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    progress(f"surveys copied in {time.perf_counter() - started:.0f} s")
+
+
+def hr_user(organization):
+    from django.contrib.auth import get_user_model
+
+    from servicechain.org import services as org_services
+
+    User = get_user_model()
+    user = User.objects.filter(username=HR_USERNAME).first()
+    if user is None:
+        user = org_services.user_create(username=HR_USERNAME, password=secrets.token_urlsafe(16))
+        org_services.membership_grant(user=user, organization=organization, role="hr_analyst")
+    return user
+
+
+# ----------------------------------------------------------------------------- timing
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="the small organisation instead")
+    parser.add_argument("--reload", action="store_true", help="drop and reload the database")
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    size = "small" if args.quick else "large"
+    base = os.environ.get("DATABASE_URL") or DEFAULT_URL
+    name = f"bench_{size}"
+    ensure_database(base, name, fresh=args.reload)
+    setup_django(database_url(base, name))
+
+    def progress(message: str) -> None:
+        print(f"  {message}", flush=True)
+
+    from django.test import Client
+
+    from servicechain.insights import selectors
+    from servicechain.insights.access import Audience
+    from servicechain.org.access import scope_for
+    from servicechain.org.models import Organization, Unit
+    from servicechain.surveys.models import Response
+
+    organization = Organization.objects.filter(slug=SLUG).first()
+    if organization is None:
+        print(f"Loading the {size} organisation into {name} (once; later runs reuse it) …")
+        load(size, progress)
+        organization = Organization.objects.get(slug=SLUG)
+    else:
+        print(f"Reusing the {size} organisation in {name} (--reload to start afresh)")
+    user = hr_user(organization)
+    waves = selectors.employee_waves(organization)
+    latest, previous = waves[0], selectors.previous_wave(waves[0])
+    for wave in (latest, previous):
+        started = time.perf_counter()
+        results = selectors.wave_results(wave)
+        if results.updating:  # a big wave is queued for the worker: build it here instead
+            from servicechain.insights import services
+
+            services.results_refresh(wave=wave)
+        print(f"  results of {wave.name}: ready in {time.perf_counter() - started:.1f} s")
+
+    audience = Audience(scope_for(user, SLUG))
+    focus = audience.default_focus
+
+    def selector():
+        results = selectors.wave_results(latest)
+        return selectors.heatmap(audience, results, focus)
+
+    heatmap = selector()
+    heatmap_ms = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        selector()
+        heatmap_ms.append(1000 * (time.perf_counter() - started))
+
+    client = Client()
+    client.force_login(user)
+    url = f"/o/{SLUG}/insights/"
+    first = client.get(url)
+    assert first.status_code == 200, first.status_code
+    assert b'id="heatmap"' in first.content
+    page_ms = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        response = client.get(url)
+        page_ms.append(1000 * (time.perf_counter() - started))
+        assert response.status_code == 200
+
+    responses = Response.objects.filter(wave__organization=organization).count()
+    units = Unit.objects.filter(organization=organization).count()
+    rows = [
+        (
+            "organisation",
+            f"{units:,} units, {responses:,} employee responses in {len(waves)} waves",
+        ),
+        (
+            "wave shown",
+            f"{latest.name} ({selectors.respondents_of(selectors.wave_results(latest), focus):,} respondents)",
+        ),
+        (
+            "heatmap",
+            f"{len(heatmap.rows)} units × {len(heatmap.columns)} scales, "
+            f"{heatmap.suppressed_cells} cells withheld",
+        ),
+        (
+            "heatmap selector",
+            f"p50 {statistics.median(heatmap_ms):7.1f} ms   p95 {percentile(heatmap_ms, 0.95):7.1f} ms",
+        ),
+        (
+            "full page (HR)",
+            f"p50 {statistics.median(page_ms):7.1f} ms   p95 {percentile(page_ms, 0.95):7.1f} ms",
+        ),
+        (
+            "goal",
+            "page p50 < 300 ms: " + ("met" if statistics.median(page_ms) < 300 else "NOT met"),
+        ),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print()
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    print(
+        json.dumps(
+            {
+                "responses": responses,
+                "units": units,
+                "heatmap_p50_ms": round(statistics.median(heatmap_ms), 1),
+                "page_p50_ms": round(statistics.median(page_ms), 1),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
