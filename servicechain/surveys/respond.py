@@ -99,7 +99,10 @@ def draft(request, token: str):
     except AnswerError as error:
         return render(request, "surveys/respond/_saved.html", {"errors": error.errors}, status=200)
     except services.SurveyLinkError as error:
-        return _link_problem(request, error)
+        # A status line, not a whole page: this answers an HTMX request from the form.
+        return render(
+            request, "surveys/respond/_saved.html", {"problem": str(error)}, status=error.status
+        )
     return render(
         request,
         "surveys/respond/_saved.html",

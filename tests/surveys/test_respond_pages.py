@@ -98,3 +98,11 @@ def test_thanks_page_of_an_unanswered_link_goes_back_to_the_form(client, link):
     wave, token = link
     response = client.get(f"/s/{token}/thanks")
     assert response.status_code == 302 and response.url == f"/s/{token}/"
+
+
+def test_autosave_after_the_wave_closed_answers_with_a_status_line_and_410(client, link):
+    wave, token = link
+    services.wave_close(wave=wave)
+    saved = client.post(f"/s/{token}/draft", {"ENG1": "2"})
+    assert saved.status_code == 410 and "Not saved: The survey" in saved.content.decode()
+    assert "<html" not in saved.content.decode()
