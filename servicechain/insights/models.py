@@ -222,6 +222,13 @@ class ActionPlan(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def driver_name(self) -> str:
+        from servicechain.surveys.bank import load_bank
+
+        scales = load_bank().scales
+        return scales[self.driver].name if self.driver in scales else self.driver
+
     def clean(self) -> None:
         errors = {}
         if (

@@ -404,6 +404,20 @@ def action_plans(audience: Audience, *, unit: Unit | None = None, driver: str = 
     return plans.order_by("status", "due_date", "pk")
 
 
+def plan_follow_up(audience: Audience, plan: ActionPlan) -> dict | None:
+    """How the plan's driver moved at the first wave after the plan was made, in units with a
+    plan on that driver against units without (see `plan_effects`); None before that wave."""
+    after = [w for w in employee_waves(plan.organization) if w.opens_at > plan.created_at]
+    if not after:
+        return None
+    wave = after[-1]  # the waves are newest first: the earliest one after the plan
+    before = previous_wave(wave)
+    if before is None:
+        return None
+    effects = plan_effects(audience, wave_results(wave), wave_results(before))
+    return next((e | {"wave": wave} for e in effects if e["driver"] == plan.driver), None)
+
+
 def action_plan_of(audience: Audience, plan_id) -> ActionPlan:
     try:
         return action_plans(audience).get(pk=plan_id)
@@ -751,12 +765,11 @@ def comment_records(page: dict) -> list[dict]:
 
 
 def plan_records(plans) -> list[dict]:
-    bank = load_bank()
     return [
         {
             "id": p.pk,
             "unit": p.unit.name,
-            "driver": bank.scales[p.driver].name if p.driver in bank.scales else p.driver,
+            "driver": p.driver_name,
             "title": p.title,
             "owner": p.owner.get_full_name() or p.owner.get_username(),
             "due_date": p.due_date.isoformat(),

@@ -173,4 +173,5 @@ def plan_detail(request, scope, plan_id: int):
             messages.success(request, "Action plan saved.")
             return redirect("insights:plan", scope.organization.slug, plan.pk)
     context = {"scope": scope, "plan": plan, "form": form, "editable": editable}
+    context["follow_up"] = selectors.plan_follow_up(audience, plan)
     return render(request, "insights/plan_detail.html", context)

@@ -205,3 +205,16 @@ def test_search_and_sentiment_filters_narrow_the_comments(demo_world):
     theme = everything["themes"][0]
     themed = explore(demo_world, theme=str(theme["id"]))
     assert len(themed["comments"]) == theme["count"]
+
+
+def test_a_plan_shows_how_its_driver_moved_at_the_next_wave(demo_world, client):
+    from servicechain.insights import selectors
+    from servicechain.insights.templatetags.insights import signed
+
+    plan = ActionPlan.objects.get(organization=demo_world.organization, driver="recognition")
+    follow_up = selectors.plan_follow_up(hr(demo_world), plan)
+    latest = selectors.employee_waves(demo_world.organization)[0]
+    assert follow_up["wave"] == latest and follow_up["with_plan"].n == 1
+    client.force_login(demo_world.users["manager"])
+    html = client.get(f"/o/{demo_world.slug}/insights/plans/{plan.pk}/").content.decode()
+    assert f"changed by <strong>{signed(follow_up['with_plan'].value)}</strong>" in html
