@@ -20,8 +20,12 @@ How a wave is gated (one pattern for every viewer, as in the surveys app)
    cell, first on respondents and then on each scale's answerers (starting from what the
    respondents hid). So a filtered view cannot be subtracted from the unfiltered one, from
    its siblings, or from itself one level up.
-3. **Values** (`metrics.mean_ci`, `metrics.nps`) are estimated only for cells the gate
-   shows: the gate needs counts alone.
+3. **Values** (`metrics.mean_ci`, `metrics.nps`, `metrics.csat`) are estimated only for
+   cells the gate shows: the gate needs counts alone.
+
+Customer waves go through the same steps with one filter dimension, the month a response
+was submitted: the wave's cells and its months are then a breakdown gated together, so a
+month can never be recovered from the wave and its other months.
 """
 
 from __future__ import annotations
@@ -467,6 +471,9 @@ def responses_of(wave: Wave) -> int:
 @transaction.atomic
 def store_snapshot(wave: Wave, built: WaveCells, fingerprint: str, seconds: float) -> WaveSnapshot:
     """Replace the wave's stored cells (readers see the old or the new set, never a mix)."""
+    # Two requests rebuilding the same wave at once take turns here instead of colliding on
+    # the one-snapshot-per-wave constraint; the later one replaces the earlier one's cells.
+    Wave.objects.select_for_update().filter(pk=wave.pk).first()
     WaveSnapshot.objects.filter(wave=wave).delete()
     snapshot = WaveSnapshot.objects.create(
         wave=wave,

@@ -16,10 +16,6 @@ DIVERGING = ["#a4262c", "#e8a3a0", "#f2f2f2", "#9cc9a9", "#1e6b3a"]
 WITHHELD = "#d0d5da"
 
 
-def _fmt(value: float | None, digits: int = 0) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
-
-
 def heatmap_chart(heatmap) -> Chart:
     rows = []
     for row in heatmap.rows:

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth import get_user_model
 
-from servicechain.org.access import Role
-from servicechain.org.models import Membership
 from servicechain.surveys.bank import load_bank
 
 from .models import ActionPlan
+from .selectors import planners
 
 
 def driver_choices() -> list[tuple[str, str]]:
     bank = load_bank()
     return [(code, bank.scales[code].name) for code in bank.drivers("employee")]
-
-
-def planners(organization):
-    """People who may own a plan: the organisation's admins, HR analysts and managers."""
-    members = Membership.objects.filter(
-        organization=organization, role__in=(Role.ADMIN, Role.HR_ANALYST, Role.MANAGER)
-    ).values_list("user_id", flat=True)
-    return get_user_model().objects.filter(pk__in=members).order_by("first_name", "username")
 
 
 class OwnerChoice(forms.ModelChoiceField):

@@ -15,7 +15,7 @@ def seed_demo(*, organization, synthetic, progress=lambda message: None) -> None
 
     services.insights_prepare(organization=organization, progress=progress)
     _demo_action_plan(organization)
-    progress("  insights: results gated, comment themes fitted, a demo action plan")
+    progress("  insights: a demo action plan on recognition in the manager's area")
 
 
 def _demo_action_plan(organization) -> None:

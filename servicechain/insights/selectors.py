@@ -1,7 +1,8 @@
 """Reads of the insights app. Every number comes from a gated cell or a gated analysis.
 
-Survey results are read from the wave's stored, already-gated cells (`aggregates`); customer
-results and linkage panels are gated here with `analytics.anonymity` before they leave.
+Employee and customer results are read from each wave's stored, already-gated cells
+(`aggregates`), rebuilt first when they no longer describe the wave; analyses (driver
+impact, linkage) start from those cells or check them before touching answers.
 """
 
 from __future__ import annotations
@@ -102,10 +103,6 @@ def wave_results(wave: Wave, *, fingerprint: str | None = None) -> Results:
     services.results_refresh_request(wave=wave)
     usable = snapshot is not None and snapshot.min_group_size == wave.organization.min_group_size
     return Results(wave=wave, snapshot=snapshot if usable else None, updating=True)
-
-
-def results_run(wave: Wave) -> AnalysisRun | None:
-    return AnalysisRun.objects.filter(kind=AnalysisRun.Kind.RESULTS, wave=wave).first()
 
 
 # ----------------------------------------------------------------------------- cells
@@ -782,11 +779,22 @@ def plan_records(plans) -> list[dict]:
     ]
 
 
+def planners(organization):
+    """People who may own a plan: the organisation's admins, HR analysts and managers."""
+    from django.contrib.auth import get_user_model
+
+    from servicechain.org.access import Role
+    from servicechain.org.models import Membership
+
+    members = Membership.objects.filter(
+        organization=organization, role__in=(Role.ADMIN, Role.HR_ANALYST, Role.MANAGER)
+    ).values_list("user_id", flat=True)
+    return get_user_model().objects.filter(pk__in=members).order_by("first_name", "username")
+
+
 def planner_of(organization, user_id):
     """A person who may own a plan (admin, HR analyst or manager of the organisation)."""
     from django.core.exceptions import ValidationError
-
-    from .forms import planners
 
     owner = planners(organization).filter(pk=user_id).first()
     if owner is None:

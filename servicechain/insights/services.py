@@ -63,10 +63,13 @@ def insights_prepare(*, organization: Organization, progress=lambda message: Non
     """Gate every wave's results and fit the comment themes (demo seeding, imports)."""
     from . import themes
 
-    for wave in Wave.objects.filter(organization=organization).exclude(status=Wave.Status.DRAFT):
+    waves = Wave.objects.filter(organization=organization).exclude(status=Wave.Status.DRAFT)
+    for wave in waves:
         aggregates.build_snapshot(wave)
+    progress(f"  insights: gated the results of {len(waves)} waves")
     for population in ("employee", "customer"):
-        themes.themes_fit(organization=organization, population=population)
+        fitted = themes.themes_fit(organization=organization, population=population)
+        progress(f"  insights: {len(fitted.themes)} {population} comment themes")
 
 
 # ----------------------------------------------------------------------------- analyses
