@@ -506,9 +506,15 @@ def stratified_sample(groups: list[Any], fraction: float, rng: np.random.Generat
 
 
 def _employee_audience(wave: Wave, on: dt.date):
+    """Current employees of the audience subtree not yet invited; once a sample has been
+    drawn, only those who started since (so a pulse is not re-drawn from its own leftovers)."""
+    newcomers = Q()
+    if wave.drawn_at is not None and wave.sample_fraction < 1:
+        newcomers = Q(hire_date__gte=wave.drawn_at.date())
     return (
         Employee.objects.filter(
             Q(leave_date__isnull=True) | Q(leave_date__gt=on),
+            newcomers,
             organization=wave.organization,
             unit__path__startswith=wave.audience_unit.path,
             hire_date__lte=on,
@@ -523,7 +529,8 @@ def _employee_audience(wave: Wave, on: dt.date):
 
 def _customer_audience(wave: Wave, now: dt.datetime):
     """The latest interaction of each customer served in the audience since the wave opened
-    (and in the week before), one invitation per customer per wave."""
+    (and in the week before) — or, once drawn, since the last draw — one invitation per
+    customer per wave."""
     invited_customers = Invitation.objects.filter(wave=wave, interaction__isnull=False).values(
         "interaction__customer"
     )
@@ -532,7 +539,8 @@ def _customer_audience(wave: Wave, now: dt.datetime):
         Interaction.objects.filter(
             organization=wave.organization,
             unit__path__startswith=wave.audience_unit.path,
-            started_at__gte=wave.opens_at - dt.timedelta(days=CUSTOMER_LOOKBACK_DAYS),
+            started_at__gte=wave.drawn_at
+            or wave.opens_at - dt.timedelta(days=CUSTOMER_LOOKBACK_DAYS),
             started_at__lte=min(now, wave.closes_at),
         )
         .exclude(customer__in=invited_customers)
@@ -591,6 +599,7 @@ def invitation_send(
             # Placeholder hashes keep the unique index happy; real ones are set when mailed.
             invitation.token_hash = "unsent-" + tokens.new_token()[:50]
         Invitation.objects.bulk_create(invitations, batch_size=1000)
+        Wave.objects.filter(pk=wave.pk).update(drawn_at=now)
         report.invited = len(invitations)
         audit_record(
             action="survey.invitation.create",

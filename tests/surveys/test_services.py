@@ -439,3 +439,17 @@ def test_customer_wave_invites_once_per_customer_and_links_the_answer_to_the_int
     with pytest.raises(services.AlreadySubmitted):
         services.response_submit(token=token, answers={"csat": 4})
     assert CustomerResponse.objects.filter(wave=wave).count() == 1
+
+
+def test_sending_a_pulse_again_does_not_draw_from_those_left_out(world):
+    org, units = world
+    wave = open_wave(org, units["root"], kind=Wave.Kind.PULSE, sample_fraction=0.5, name="Pulse")
+    assert len(send_links(wave)) == 8
+    assert send_links(wave) == []  # the 8 left out stay out
+    EmployeeFactory(
+        unit=units["north_a"], email="starter@acme.example", hire_date=timezone.localdate()
+    )
+    EmployeeFactory(
+        unit=units["north_a"], email="starter2@acme.example", hire_date=timezone.localdate()
+    )
+    assert len(send_links(wave)) == 1  # half of the two new starters
