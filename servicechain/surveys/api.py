@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
@@ -30,6 +30,7 @@ from .questions import AnswerError, questions_of
 router = Router(tags=["surveys"])
 
 STAFF = (Role.ADMIN, Role.HR_ANALYST)
+RECORDED = json.dumps({"status": "recorded"}).encode()
 
 
 def _staff_scope(request, org: str):
@@ -550,7 +551,8 @@ def respond_submit(request: HttpRequest, token: str):
         return Status(422, {"detail": str(error), "errors": error.errors})
     except services.SurveyLinkError as error:
         _link_error(error)
-    return Status(201, {"status": "recorded"})
+    # A ready-made body: the schema check of a constant is wasted work on the hot path.
+    return HttpResponse(RECORDED, status=201, content_type="application/json")
 
 
 @router.put(
