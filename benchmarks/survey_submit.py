@@ -332,7 +332,9 @@ def generate_load(port: int, token_file: str, clients: int, seconds: float, out_
         )
         return {"elapsed": time.perf_counter() - started, "warm_up": [warm_requests, warm_s]}
 
+    cpu = time.process_time()
     outcome = asyncio.run(main())
+    outcome["client_cpu_s"] = time.process_time() - cpu
     Path(out_file).write_text(json.dumps({**outcome, "results": results}))
 
 
@@ -412,6 +414,7 @@ def main() -> int:
         ("set-up", f"{planned:,} invitations in {setup_s:.1f} s"),
         ("warm-up", "{:,} GET /healthz until all fast ({:.1f} s)".format(*outcome["warm_up"])),
         ("timed run", f"{elapsed:.1f} s"),
+        ("load generator CPU", f"{outcome['client_cpu_s']:.1f} s (warm-up included)"),
         ("submissions sent", f"{len(results):,}"),
         ("acknowledged (201)", f"{acknowledged:,}"),
         ("other answers", ", ".join(f"{k}: {v}" for k, v in sorted(failures.items())) or "none"),
