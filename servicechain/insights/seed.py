@@ -16,6 +16,8 @@ def seed_demo(*, organization, synthetic, progress=lambda message: None) -> None
     services.insights_prepare(organization=organization, progress=progress)
     _demo_action_plan(organization)
     progress("  insights: a demo action plan on recognition in the manager's area")
+    _demo_linkage(organization)
+    progress("  insights: linkage report computed")
 
 
 def _demo_action_plan(organization) -> None:
@@ -50,3 +52,15 @@ def _demo_action_plan(organization) -> None:
     # Backdated to between the two waves, as if it had been made after the earlier one.
     made = before.closes_at + (latest.opens_at - before.closes_at) / 4
     type(plan).objects.filter(pk=plan.pk).update(created_at=made, status="in_progress")
+
+
+def _demo_linkage(organization) -> None:
+    """Compute the linkage report once, so the HR analyst finds it ready."""
+    from servicechain.org.access import scope_for
+    from servicechain.org.models import Membership
+
+    from .pages import linkage_page
+
+    admin = Membership.objects.filter(organization=organization, role="admin").first()
+    if admin is not None:
+        linkage_page(scope_for(admin.user, organization.slug)).start(actor=None)

@@ -505,6 +505,22 @@ def customer_trends(
     }
 
 
+def service_driver_importance(focus: Unit, wave: Wave) -> dict[str, dict]:
+    """Service-driver importance for this unit and customer wave, from the latest finished
+    driver-impact run that analysed them (empty when none has yet)."""
+    runs = AnalysisRun.objects.filter(
+        organization_id=wave.organization_id,
+        kind=AnalysisRun.Kind.DRIVER_IMPACT,
+        unit=focus,
+        status=AnalysisRun.Status.DONE,
+    ).order_by("-finished_at")
+    for run in runs[:10]:
+        if run.result.get("customer_wave") == wave.name:
+            drivers = (run.result.get("customer") or {}).get("drivers", [])
+            return {d["code"]: d for d in drivers}
+    return {}
+
+
 def customer_dashboard(audience: Audience, wave: Wave, focus: Unit) -> dict:
     """CSAT, NPS and effort of the focus unit with change since the previous customer wave,
     the same by unit and by team, service-driver scores, monthly trends and comments."""
@@ -541,6 +557,7 @@ def customer_dashboard(audience: Audience, wave: Wave, focus: Unit) -> dict:
         "wave": wave,
         "waves": waves,
         "results": results,
+        "importance": service_driver_importance(focus, wave),
         "previous": previous.wave if previous else None,
         "headline": headline,
         "drivers": [

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 from servicechain import demo
 from servicechain.org.models import Membership, Organization, Unit
@@ -42,7 +43,8 @@ def seed_world() -> DemoWorld:
     saved = list(demo.DEMO_SEEDERS)
     demo.DEMO_SEEDERS[:] = SEEDERS
     try:
-        organization = demo.seed_demo(size="small", seed=7)
+        with override_settings(INSIGHTS_BOOTSTRAP_REPLICATES=BOOTSTRAP):
+            organization = demo.seed_demo(size="small", seed=7)
     finally:
         demo.DEMO_SEEDERS[:] = saved
     memberships = Membership.objects.filter(organization=organization).select_related(

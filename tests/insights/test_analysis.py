@@ -173,3 +173,17 @@ def test_the_linkage_report_fits_the_chain_and_reads_it_in_plain_words(demo_worl
     client.force_login(demo_world.users["hr_analyst"])
     html = client.get(f"/o/{demo_world.slug}/insights/linkage/").content.decode()
     assert 'id="linkage-chart"' in html and 'id="effects"' in html
+
+
+def test_the_customer_dashboard_ranks_service_drivers_once_driver_impact_has_run(demo_world):
+    from servicechain.insights.pages import customers_page
+    from servicechain.surveys.models import Wave
+
+    audience = hr(demo_world)
+    run = driver_impact_page(audience, wave_id=None, unit_id=None).start(actor=None)
+    customer_wave = Wave.objects.get(
+        organization=demo_world.organization, name=run.result["customer_wave"]
+    )
+    page = customers_page(audience, wave_id=customer_wave.pk, unit_id=None)
+    ranked = {code: d["rank"] for code, d in page["importance"].items()}
+    assert ranked == {d["code"]: d["rank"] for d in run.result["customer"]["drivers"]}
