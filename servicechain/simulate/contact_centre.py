@@ -12,6 +12,10 @@ no calls (there is nothing to average).
 
 Every parameter is an argument so forecast and staffing code can be checked
 against the truth (``expected_calls`` and ``expected_aht_s`` columns).
+
+:func:`simulate_agents` draws a team with contracts and wishes for the
+scheduler; a share of them want lunch while the pie van is parked outside
+(10:00-12:00), many of those in its last hour.
 """
 
 from __future__ import annotations
@@ -19,7 +23,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["WEEKDAY_FACTORS", "intraday_profile", "simulate_contact_centre_volumes"]
+from servicechain.staffing.schedule import Agent, Contract, Preferences
+
+__all__ = [
+    "OTHER_LUNCH_WISHES",
+    "PIE_VAN_WINDOW",
+    "WEEKDAY_FACTORS",
+    "intraday_profile",
+    "simulate_agents",
+    "simulate_contact_centre_volumes",
+]
+
+PIE_VAN_WINDOW = ("10:00", "12:00")
 
 # Monday busiest, tailing off through the week, quiet weekend.
 WEEKDAY_FACTORS = (1.18, 1.06, 1.0, 0.98, 0.94, 0.52, 0.32)
@@ -157,6 +172,115 @@ def simulate_contact_centre_volumes(
             "expected_aht_s": expected_aht.ravel(),
         }
     ).dropna(subset=["interval_start"], ignore_index=True)
+
+
+def simulate_agents(
+    n: int = 60,
+    seed: int = 0,
+    open_hours: tuple[str, str] = ("08:00", "20:00"),
+    van_share: float = 1 / 3,
+) -> list[Agent]:
+    """A team of ``n`` agents with contracts and wishes.
+
+    Contracts: 55 % full time (8.5 h on site, two paid 15-minute breaks and a
+    30-minute lunch), 15 % full time with a 60-minute lunch (9 h), 30 % part
+    time (4 h, one break, no lunch; half mornings, half afternoons). When the
+    centre is open more than 16 hours, a quarter of the full-timers work late
+    contracts (start from 14:00) and a tenth nights (00:00-09:00).
+    Full-timers work Monday to Friday or a rota covering the weekend;
+    part-timers three days.
+
+    Wishes: 70 % of the agents with a lunch wish for a lunch window their
+    contract can reach; for those who can reach the pie van, ``van_share`` of
+    the wishes are the van (10:00-12:00 or its last hour, 11:00-12:00), the
+    rest are 12:00-13:30, 13:00-14:30 or, for late workers, 18:00-19:30. Half
+    the agents wish a shift start near one of the starts their contract allows.
+    ``unmet_lunch_days`` is 0, 1 or 2 (fairness memory).
+
+    Returns
+    -------
+    list of Agent
+        Ids ``"A001"``, ``"A002"``, ...
+    """
+    rng = np.random.default_rng(seed)
+    opens, closes = open_hours
+    long_day = _hours(closes) - _hours(opens) > 16
+    agents = []
+    for k in range(n):
+        contract = _draw_contract(rng, opens, closes, long_day)
+        agents.append(Agent(f"A{k + 1:03d}", contract, _draw_preferences(rng, contract, van_share)))
+    return agents
+
+
+def _draw_contract(rng, opens: str, closes: str, long_day: bool) -> Contract:
+    kind = rng.choice(
+        ["full", "full_long_lunch", "part_morning", "part_afternoon"], p=[0.55, 0.15, 0.15, 0.15]
+    )
+    weekdays = (0, 1, 2, 3, 4)
+    if kind.startswith("part"):
+        days = tuple(sorted(rng.choice(7, size=3, replace=False).tolist()))
+        # Part-timers work daytime hours, even in a 24-hour centre.
+        if kind == "part_morning":
+            return Contract((240,), _clock(max(_hours(opens), 7)), "14:00", days, 1, 0)
+        return Contract((240,), "12:00", _clock(min(_hours(closes), 22)), days, 1, 0)
+    days = (
+        weekdays
+        if rng.random() < 0.7
+        else tuple(sorted({5, 6} | set(rng.choice(5, 3, False).tolist())))
+    )
+    length, lunch = (540, 60) if kind == "full_long_lunch" else (510, 30)
+    earliest, latest = opens, closes
+    if long_day:
+        shift = rng.random()
+        if shift < 0.10:
+            earliest, latest = "00:00", "09:00"
+        elif shift < 0.35:
+            earliest = "14:00"
+        else:
+            earliest, latest = _clock(max(_hours(opens), 6)), _clock(min(_hours(closes), 22))
+    return Contract((length,), earliest, latest, days, 2, lunch)
+
+
+OTHER_LUNCH_WISHES = (("12:00", "13:30"), ("13:00", "14:30"), ("18:00", "19:30"))
+
+
+def _draw_preferences(rng, contract: Contract, van_share: float) -> Preferences:
+    lunch = None
+    if contract.lunch_minutes and rng.random() < 0.7:
+        van = [
+            w for w in (PIE_VAN_WINDOW, ("11:00", "12:00")) if _lunch_wish_reachable(contract, w)
+        ]
+        other = [w for w in OTHER_LUNCH_WISHES if _lunch_wish_reachable(contract, w)]
+        if van and (rng.random() < van_share or not other):
+            lunch = van[rng.integers(len(van))]
+        elif other:
+            lunch = other[rng.integers(len(other))]
+    start = None
+    if rng.random() < 0.5:
+        earliest = _hours(contract.earliest_start)
+        latest = _hours(contract.latest_end) - max(contract.shift_lengths) / 60
+        if latest >= earliest:
+            start = _clock(earliest + 0.5 * rng.integers(0, int(2 * (latest - earliest)) + 1))
+    return Preferences(
+        lunch_window=lunch,
+        preferred_shift_start=start,
+        unmet_lunch_days=int(rng.choice([0, 0, 0, 1, 2])),
+    )
+
+
+def _lunch_wish_reachable(contract: Contract, wish: tuple[str, str]) -> bool:
+    """Could some shift of the contract have its lunch (2.5-5.5 h in) in the wish window?"""
+    length = max(contract.shift_lengths) / 60
+    first_lunch = _hours(contract.earliest_start) + 2.5
+    last_lunch = _hours(contract.latest_end) - length + 5.5
+    return first_lunch <= _hours(wish[1]) - contract.lunch_minutes / 60 and last_lunch >= _hours(
+        wish[0]
+    )
+
+
+def _clock(hours: float) -> str:
+    minutes = int(round(hours * 60))
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _hours(clock: str) -> float:
