@@ -74,10 +74,7 @@ class EngagementPage:
             {
                 "unit": self.focus.name,
                 "driver": d["name"],
-                "score": None if d["cell"].suppressed else round(d["cell"].value, 1),
-                "lower": None if d["cell"].suppressed else round(d["cell"].lower, 1),
-                "upper": None if d["cell"].suppressed else round(d["cell"].upper, 1),
-                "responses": None if d["cell"].suppressed else d["cell"].n,
+                **selectors.cell_record(d["cell"], "score", self.heatmap.min_n),
                 **_change_record(d["change"]),
             }
             for d in self.summary["drivers"]

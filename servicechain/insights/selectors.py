@@ -39,17 +39,22 @@ def employee_waves(organization) -> list[Wave]:
     )
 
 
-def wave_of(organization, wave_id) -> Wave:
-    """An employee wave of the organisation by id (the latest when none is asked for)."""
-    waves = employee_waves(organization)
+def _pick(waves: list[Wave], wave_id, what: str) -> Wave:
+    """The wave with this id among `waves` (newest first), the newest when none is asked
+    for; 404 otherwise, so a wave of another organisation looks like no wave at all."""
     if wave_id in (None, ""):
         if not waves:
-            raise Http404("No survey has run yet.")
+            raise Http404(f"No {what} has run yet.")
         return waves[0]
     for wave in waves:
         if str(wave.pk) == str(wave_id):
             return wave
-    raise Http404("No such wave.")
+    raise Http404(f"No such {what}.")
+
+
+def wave_of(organization, wave_id) -> Wave:
+    """An employee wave of the organisation by id (the latest when none is asked for)."""
+    return _pick(employee_waves(organization), wave_id, "survey")
 
 
 def latest_closed_wave_id(organization) -> int | None:
@@ -152,6 +157,22 @@ def cells(
     return out
 
 
+def cell_record(cell: Cell, prefix: str, min_n: int) -> dict:
+    """A cell as CSV columns: value, 95% limits and n (empty when withheld), and why withheld."""
+    shown = not cell.suppressed and cell.value is not None
+
+    def rounded(value):
+        return round(value, 1) if shown and value is not None else None
+
+    return {
+        prefix: rounded(cell.value),
+        f"{prefix}_lower": rounded(cell.lower),
+        f"{prefix}_upper": rounded(cell.upper),
+        f"{prefix}_n": cell.n if shown else None,
+        f"{prefix}_withheld": withheld_text(cell, min_n),
+    }
+
+
 def _cell(table: dict, unit_id: int, scale: str) -> Cell:
     """The stored cell, or a withheld one where nothing was stored (no responses at all)."""
     return table.get((unit_id, scale)) or Cell(scale=scale)
@@ -213,9 +234,7 @@ class Heatmap:
                 "respondents": row.respondents.n if not row.respondents.suppressed else None,
             }
             for (code, _), cell in zip(self.columns, row.cells, strict=True):
-                record[code] = None if cell.suppressed else round(cell.value, 1)
-                record[f"{code}_n"] = None if cell.suppressed else cell.n
-                record[f"{code}_withheld"] = withheld_text(cell, self.min_n)
+                record |= cell_record(cell, code, self.min_n)
             records.append(record)
         return records
 
@@ -442,15 +461,8 @@ def customer_waves(organization) -> list[Wave]:
 
 
 def customer_wave_of(organization, wave_id) -> Wave:
-    waves = customer_waves(organization)
-    if wave_id in (None, ""):
-        if not waves:
-            raise Http404("No customer survey has run yet.")
-        return waves[0]
-    for wave in waves:
-        if str(wave.pk) == str(wave_id):
-            return wave
-    raise Http404("No such customer wave.")
+    """A customer wave of the organisation by id (the latest when none is asked for)."""
+    return _pick(customer_waves(organization), wave_id, "customer survey")
 
 
 def _unit_rows(results: Results, units: list[Unit], codes: list[str]) -> list[dict]:
@@ -726,16 +738,6 @@ def wave_or_none(organization, wave_id) -> Wave | None:
     )
 
 
-def _estimate_record(cell: Cell, prefix: str) -> dict:
-    shown = not cell.suppressed and cell.value is not None
-    return {
-        prefix: round(cell.value, 1) if shown else None,
-        f"{prefix}_lower": round(cell.lower, 1) if shown and cell.lower is not None else None,
-        f"{prefix}_upper": round(cell.upper, 1) if shown and cell.upper is not None else None,
-        f"{prefix}_n": cell.n if shown else None,
-    }
-
-
 def customer_tables(page: dict) -> dict:
     """The customer dashboard's tables as CSV records (withheld cells empty, with the reason)."""
     codes = [code for code, _ in page["columns"]]
@@ -746,8 +748,7 @@ def customer_tables(page: dict) -> dict:
             for row in rows:
                 record = {"unit_id": row["unit"].pk, "unit": row["unit"].name}
                 for code, cell in zip(codes, row["cells"], strict=True):
-                    record |= _estimate_record(cell, code)
-                    record[f"{code}_withheld"] = withheld_text(cell, page["min_n"])
+                    record |= cell_record(cell, code, page["min_n"])
                 out.append(record)
             return out
 
