@@ -29,6 +29,7 @@ from servicechain.org.models import Employee, Interaction, Unit
 from .models import CustomerResponse, Population, Response, Wave
 from .questions import clean_answer, questions_of
 from .services import TENURE_BANDS
+from .signals import announce_responses_changed
 
 FIELDS = {
     "external_id": imports.identifier,
@@ -169,6 +170,10 @@ class ResponseImporter(Importer):
         return values if ok else None
 
     # ----------------------------------------------------------------------- writing
+
+    def finish(self, errors, *, write):
+        if write and not errors:
+            announce_responses_changed(self.wave)
 
     def write(self, rows, errors, *, write):
         if self.is_customer:

@@ -43,6 +43,7 @@ from .models import (
     Wave,
 )
 from .questions import clean_answers, questions_for
+from .signals import announce_responses_changed
 
 TENURE_BANDS = ("<1y", "1-2y", "2-5y", "5y+")
 _TENURE_EDGES_DAYS = (365, 730, 1826)
@@ -838,10 +839,13 @@ def response_submit(*, token: str, answers: Any, now: dt.datetime | None = None)
     cleaned = clean_answers(link.questions, answers)
     try:
         if connection.vendor == "postgresql":
-            return _store_postgresql(link, token, cleaned, now)
-        return _store(link, token, cleaned, now)
+            response = _store_postgresql(link, token, cleaned, now)
+        else:
+            response = _store(link, token, cleaned, now)
     except IntegrityError:
         raise AlreadySubmitted() from None
+    announce_responses_changed(link.wave)
+    return response
 
 
 def _new_response(link: Link, token: str, cleaned: dict, now: dt.datetime):
