@@ -177,7 +177,7 @@ def _items_by_scale(questions) -> dict[str, list]:
     return items
 
 
-def _estimator(scale: str, items: list):
+def _estimator(items: list):
     """How a scale is summarised, and from which column.
 
     A one-item 0-10 scale (eNPS, NPS) is a Net Promoter Score of the raw answers; a one-item
@@ -204,7 +204,7 @@ def response_table(
     items = _items_by_scale(questions)
     values, estimators = pd.DataFrame(index=scores.index), {}
     for scale in scores.columns:
-        estimator, raw = _estimator(scale, items.get(scale, []))
+        estimator, raw = _estimator(items.get(scale, []))
         values[scale] = pd.to_numeric(frame[raw], errors="coerce") if raw else scores[scale]
         estimators[scale] = estimator
     return ResponseTable(
