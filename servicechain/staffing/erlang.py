@@ -267,7 +267,8 @@ def required_agents_day(
     Same definition as :func:`required_agents`. The search starts at the traffic
     floor ``n0 = floor(A)`` of every interval, where Erlang B is obtained in log
     space as a Poisson ratio ``B(n0, A) = P(X = n0) / P(X <= n0)`` with
-    ``X ~ Poisson(A)``, and then climbs with the Erlang B recursion
+    ``X ~ Poisson(A)`` (or just under the occupancy floor ``A / max_occupancy``
+    when that is higher), and then climbs with the Erlang B recursion
     ``B(n+1) = A B(n) / (n + 1 + A B(n))`` for all intervals simultaneously. The
     number of steps is the largest safety margin ``N - A`` of the day, i.e. of
     order ``sqrt(A)`` (square-root staffing, Gans, Koole & Mandelbaum 2003 §4.1).
@@ -304,12 +305,14 @@ def required_agents_day(
 
 def _search_upward(traffic, aht, target, answer_within_s, max_occupancy):
     agents = np.floor(traffic)
-    blocking = _erlang_b_log_space(traffic, agents)
-    found = np.zeros(traffic.shape, dtype=np.int64)
-    todo = np.ones(traffic.shape, dtype=bool)
     occupancy_floor = (
         np.ceil(traffic / max_occupancy - 1e-9) if max_occupancy is not None else agents
     )
+    # No N below the occupancy floor can qualify: start the climb just under it.
+    agents = np.maximum(agents, occupancy_floor - 1)
+    blocking = _erlang_b_log_space(traffic, agents)
+    found = np.zeros(traffic.shape, dtype=np.int64)
+    todo = np.ones(traffic.shape, dtype=bool)
     for _ in range(_MAX_SEARCH_STEPS):
         agents = agents + 1
         blocking = traffic * blocking / (agents + traffic * blocking)
