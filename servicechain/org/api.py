@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import tempfile
-from pathlib import Path
 
 from ninja import File, Form, Router, Schema
 from ninja.errors import HttpError
@@ -138,18 +136,12 @@ def import_file(
             options["mapping"] = json.loads(mapping)
         except json.JSONDecodeError as exc:
             raise HttpError(422, f"mapping is not valid JSON: {exc}") from None
-    suffix = Path(file.name or "upload.csv").suffix or ".csv"
-    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
-        for chunk in file.chunks():
-            tmp.write(chunk)
-        tmp.flush()
-        report = services.import_file(
-            organization=scope.organization,
-            kind=kind,
-            path=Path(tmp.name),
-            filename=file.name,
-            dry_run=dry_run,
-            actor=request.user,
-            options=options,
-        )
+    report = services.import_upload(
+        organization=scope.organization,
+        kind=kind,
+        upload=file,
+        dry_run=dry_run,
+        actor=request.user,
+        options=options,
+    )
     return report.as_dict()

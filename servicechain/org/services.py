@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -163,3 +164,30 @@ def import_file(
             action=f"import.{kind}", organization=organization, actor=actor, detail=report.as_dict()
         )
     return report
+
+
+def import_upload(
+    *,
+    organization: Organization,
+    kind: str,
+    upload,
+    dry_run: bool = False,
+    actor=None,
+    options: dict | None = None,
+) -> ImportReport:
+    """Import an uploaded file (Django `UploadedFile`): spooled to a temporary file, streamed
+    in chunks so a large upload never sits in memory, then `import_file`."""
+    suffix = Path(upload.name or "upload.csv").suffix or ".csv"
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+        for chunk in upload.chunks():
+            tmp.write(chunk)
+        tmp.flush()
+        return import_file(
+            organization=organization,
+            kind=kind,
+            path=Path(tmp.name),
+            filename=upload.name,
+            dry_run=dry_run,
+            actor=actor,
+            options=options,
+        )

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -417,20 +415,14 @@ def wave_import(
         columns = json.loads(mapping) if mapping else {}
     except json.JSONDecodeError as exc:
         raise HttpError(422, f"mapping is not valid JSON: {exc}") from None
-    suffix = Path(file.name or "upload.csv").suffix or ".csv"
-    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
-        for chunk in file.chunks():
-            tmp.write(chunk)
-        tmp.flush()
-        report = org_services.import_file(
-            organization=scope.organization,
-            kind="responses",
-            path=Path(tmp.name),
-            filename=file.name,
-            dry_run=dry_run,
-            actor=request.user,
-            options={"wave": str(wave.pk), "mapping": columns},
-        )
+    report = org_services.import_upload(
+        organization=scope.organization,
+        kind="responses",
+        upload=file,
+        dry_run=dry_run,
+        actor=request.user,
+        options={"wave": str(wave.pk), "mapping": columns},
+    )
     return report.as_dict()
 
 

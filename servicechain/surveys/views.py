@@ -8,8 +8,6 @@ them comes from `selectors`, through the anonymity gate.
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -263,20 +261,14 @@ def wave_import(request, scope, wave_id: int):
 
 
 def _run_import(scope, wave, data, mapping, user):
-    upload = data["file"]
-    with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix or ".csv") as tmp:
-        for chunk in upload.chunks():
-            tmp.write(chunk)
-        tmp.flush()
-        return org_services.import_file(
-            organization=scope.organization,
-            kind="responses",
-            path=Path(tmp.name),
-            filename=upload.name,
-            dry_run=data["dry_run"],
-            actor=user,
-            options={"wave": str(wave.pk), "mapping": mapping},
-        )
+    return org_services.import_upload(
+        organization=scope.organization,
+        kind="responses",
+        upload=data["file"],
+        dry_run=data["dry_run"],
+        actor=user,
+        options={"wave": str(wave.pk), "mapping": mapping},
+    )
 
 
 # --------------------------------------------------------------------------- instruments
