@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import altair as alt
 import pandas as pd
+from django.conf import settings
 from django.http import HttpResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -31,7 +32,10 @@ class Chart:
 
 
 def to_chart(chart: alt.TopLevelMixin, *, id: str, title: str, description: str) -> Chart:
-    spec = chart.properties(title=title, description=description).to_dict()
+    # Schema validation is the costliest step of a page with charts; our specs are built by
+    # code and validated in debug and in the test suite, so production skips it.
+    validate = settings.DEBUG or getattr(settings, "TESTING", False)
+    spec = chart.properties(title=title, description=description).to_dict(validate=validate)
     spec.setdefault("config", {})["view"] = {"stroke": None}
     spec["width"] = spec.get("width", "container")
     return Chart(id=id, title=title, description=description, spec=spec)

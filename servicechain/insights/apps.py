@@ -17,3 +17,14 @@ class InsightsConfig(AppConfig):
         register_section("Linkage", "insights:linkage", analysts)
         register_section("Comments", "insights:comments", None)
         register_section("Action plans", "insights:plans", None)
+
+        from servicechain.surveys.signals import responses_changed
+
+        responses_changed.connect(_mark_stale, dispatch_uid="insights.results_mark_stale")
+
+
+def _mark_stale(sender, wave, **kwargs) -> None:
+    # Imports that only replace responses keep the count; the signal is what catches them.
+    from .services import results_mark_stale
+
+    results_mark_stale(wave=wave)

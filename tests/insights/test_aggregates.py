@@ -227,3 +227,14 @@ def test_a_stale_mark_from_a_signal_forces_a_rebuild(demo_world):
     services.results_mark_stale(wave=wave)
     assert selectors.wave_results(wave).snapshot.pk != before.pk
     assert WaveSnapshot.objects.filter(wave=wave).count() == 1
+
+
+def test_the_surveys_signal_marks_the_wave_stale(demo_world):
+    from servicechain.surveys.models import Wave
+    from servicechain.surveys.signals import responses_changed
+
+    wave = latest_census(demo_world.organization)
+    before = selectors.wave_results(wave).snapshot
+    responses_changed.send(sender=Wave, wave=wave)
+    assert WaveSnapshot.objects.get(wave=wave).stale
+    assert selectors.wave_results(wave).snapshot.pk != before.pk
