@@ -45,6 +45,7 @@ __all__ = [
     "suppress",
     "suppress_breakdown",
     "suppress_filtered",
+    "suppress_tree_breakdown",
 ]
 
 #: No organisation may set its minimum group size below this (DESIGN.md §2, configuration).
@@ -542,3 +543,76 @@ def suppress_breakdown(
         all_counts, parents, min_n, forced_suppressed, forced_shown, index
     )
     return _apply(table, suppressed[:n], count, [count])
+
+
+def suppress_tree_breakdown(
+    cells: pd.DataFrame,
+    *,
+    parent: pd.Series,
+    totals: pd.Series,
+    min_n: int,
+    hidden_totals: pd.Series | None = None,
+    forced: pd.DataFrame | None = None,
+    max_rounds: int = 50,
+) -> pd.DataFrame:
+    """Which cells of a unit × category breakdown to withhold (``True`` = withheld).
+
+    A breakdown (e.g. engagement by tenure band in every unit) is protected two ways at once:
+    each category's column is a unit tree (:func:`suppress` with ``parent``), and each shown
+    unit's row is a breakdown of that unit's total (:func:`suppress_breakdown`). The two
+    gates are applied in turn until neither withholds another cell; suppression only ever
+    grows, so this ends, and the result satisfies both.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        Subtree respondent counts, units (index, parents before children) × categories.
+    parent : Series
+        Each unit's parent id (NaN/None for the root), aligned with ``cells``.
+    totals : Series
+        Each unit's unfiltered subtree count (the categories plus anyone in none).
+    min_n : int
+        Minimum group size.
+    hidden_totals : Series of bool, optional
+        Units whose unfiltered total is itself withheld; all their cells are withheld.
+    forced : DataFrame of bool, optional
+        Cells withheld already (e.g. by a respondent-level pass before a scale's).
+
+    Returns
+    -------
+    DataFrame of bool, shaped like ``cells``.
+    """
+    min_n = _check_min_n(min_n)
+    if hidden_totals is None:
+        hidden_totals = pd.Series(False, index=cells.index)
+    hidden = pd.DataFrame(
+        np.repeat(hidden_totals.to_numpy(dtype=bool)[:, None], cells.shape[1], axis=1),
+        index=cells.index,
+        columns=cells.columns,
+    )
+    if forced is not None:
+        hidden |= forced.reindex_like(hidden).fillna(True).astype(bool)
+    counts = cells.to_numpy(dtype=float)
+    total = totals.to_numpy(dtype=float)
+    shown_units = ~hidden_totals.to_numpy(dtype=bool)
+    for _ in range(max_rounds):
+        before = hidden.to_numpy().copy()
+        for category in cells.columns:
+            column = pd.DataFrame(
+                {"parent": parent, "respondents": cells[category], SUPPRESSED: hidden[category]}
+            )
+            hidden[category] = suppress(column, min_n=min_n, parent="parent")[SUPPRESSED]
+        mask = hidden.to_numpy()
+        withheld = total - np.where(mask, 0.0, counts).sum(axis=1)
+        # Only a withheld remainder of 1..min_n-1 can make a unit's breakdown withhold more;
+        # elsewhere suppress_breakdown would return its input, so it is not called.
+        for position in np.flatnonzero(shown_units & (withheld > 0) & (withheld < min_n)):
+            row = pd.DataFrame(
+                {"respondents": counts[position], SUPPRESSED: mask[position]},
+                index=cells.columns,
+            )
+            gated = suppress_breakdown(row, min_n=min_n, total=int(total[position]))
+            hidden.iloc[position] = gated[SUPPRESSED].to_numpy()
+        if (hidden.to_numpy() == before).all():
+            return hidden
+    raise AssertionError("anonymity: breakdown suppression did not settle")  # pragma: no cover

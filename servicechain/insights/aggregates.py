@@ -54,7 +54,6 @@ DIMENSIONS = {"tenure_band": "Tenure", "job_family": "Job family"}
 MONTH = "month"
 CSAT, CSAT_INDEX, NPS, EFFORT = "csat", "csat_index", "nps", "effort"
 TENURE_ORDER = ("<1y", "1-2y", "2-5y", "5y+")
-MAX_GATE_ROUNDS = 50
 
 
 # ----------------------------------------------------------------------------- freshness
@@ -94,53 +93,10 @@ def gate_breakdown(
     min_n: int,
     forced: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Which unit × category cells to hide (True = hidden), trees and breakdowns together.
-
-    Parameters
-    ----------
-    parent : Series
-        Parent unit id of each unit (index = unit id, tree order).
-    cells : DataFrame
-        Subtree counts, units × categories.
-    totals : Series
-        Each unit's unfiltered subtree count (covers the categories plus anyone in none).
-    hidden_totals : Series
-        Whether each unit's unfiltered count is itself hidden.
-    forced : DataFrame, optional
-        Cells hidden already (e.g. by the respondent-level pass before a scale's).
-
-    Notes
-    -----
-    Suppression only grows, so alternating the two gates ends; the result satisfies both.
-    """
-    hidden = pd.DataFrame(
-        np.repeat(hidden_totals.to_numpy()[:, None], cells.shape[1], axis=1),
-        index=cells.index,
-        columns=cells.columns,
+    """Which unit × category cells to hide: `anonymity.suppress_tree_breakdown`."""
+    return anonymity.suppress_tree_breakdown(
+        cells, parent=parent, totals=totals, min_n=min_n, hidden_totals=hidden_totals, forced=forced
     )
-    if forced is not None:
-        hidden |= forced.reindex_like(hidden).fillna(True).astype(bool)
-    counts = cells.to_numpy(dtype=float)
-    total = totals.to_numpy(dtype=float)
-    shown_units = ~hidden_totals.to_numpy()
-    for _ in range(MAX_GATE_ROUNDS):
-        before = hidden.to_numpy().copy()
-        for category in cells.columns:
-            hidden[category] = _gate_tree(parent, cells[category], min_n, hidden[category])
-        mask = hidden.to_numpy()
-        withheld = total - np.where(mask, 0.0, counts).sum(axis=1)
-        # Only a withheld remainder of 1..min_n-1 can make suppress_breakdown hide more;
-        # elsewhere it would return its input, so it is not called (3,000 calls -> a few).
-        for position in np.flatnonzero(shown_units & (withheld > 0) & (withheld < min_n)):
-            row = pd.DataFrame(
-                {"respondents": counts[position], "suppressed": mask[position]},
-                index=cells.columns,
-            )
-            gated = anonymity.suppress_breakdown(row, min_n=min_n, total=int(total[position]))
-            hidden.iloc[position] = gated["suppressed"].to_numpy()
-        if (hidden.to_numpy() == before).all():
-            return hidden
-    raise AssertionError("insights: breakdown suppression did not settle")  # pragma: no cover
 
 
 # ----------------------------------------------------------------------------- responses

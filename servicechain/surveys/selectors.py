@@ -162,59 +162,20 @@ def gate_tree(table: pd.DataFrame, *, min_n: int, values: dict[str, list[str]]) 
     return out
 
 
-def gate_categories(
-    tree_table: pd.DataFrame, cells: pd.DataFrame, *, min_n: int, max_rounds: int = 50
-) -> pd.DataFrame:
+def gate_categories(tree_table: pd.DataFrame, cells: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
     """Which unit × category cells of a breakdown must be hidden (True = hidden).
 
     `tree_table`: the gated unit table (`parent`, `suppressed`, and the true subtree
-    totals in `total`); `cells`: subtree respondent counts, units × categories.
-
-    Category trees and unit breakdowns are gated in turn until neither adds a cell, so
-    the result satisfies both at once (suppression only ever grows, so this ends).
+    totals in `total`); `cells`: subtree respondent counts, units × categories. The rule is
+    `anonymity.suppress_tree_breakdown` (category trees and unit breakdowns together).
     """
-    hidden = pd.DataFrame(
-        np.repeat(tree_table["suppressed"].to_numpy()[:, None], cells.shape[1], axis=1),
-        index=cells.index,
-        columns=cells.columns,
+    return anonymity.suppress_tree_breakdown(
+        cells,
+        parent=tree_table["parent"],
+        totals=tree_table["total"],
+        min_n=min_n,
+        hidden_totals=tree_table["suppressed"],
     )
-    totals = tree_table["total"].to_numpy()
-    for _ in range(max_rounds):
-        before = hidden.to_numpy().copy()
-        for category in cells.columns:
-            column = pd.DataFrame(
-                {
-                    "parent": tree_table["parent"],
-                    "respondents": cells[category],
-                    "suppressed": hidden[category],
-                }
-            )
-            hidden[category] = anonymity.suppress(column, min_n=min_n, parent="parent")[
-                "suppressed"
-            ].to_numpy()
-        counts = cells.to_numpy()
-        for position in np.flatnonzero(~tree_table["suppressed"].to_numpy()):
-            if _breakdown_safe(
-                counts[position], hidden.to_numpy()[position], totals[position], min_n
-            ):
-                continue
-            row = pd.DataFrame(
-                {"respondents": counts[position], "suppressed": hidden.to_numpy()[position]},
-                index=cells.columns,
-            )
-            gated = anonymity.suppress_breakdown(row, min_n=min_n, total=int(totals[position]))
-            hidden.iloc[position] = gated["suppressed"].to_numpy()
-        if (hidden.to_numpy() == before).all():
-            return hidden
-    raise AssertionError("anonymity: breakdown suppression did not settle")  # pragma: no cover
-
-
-def _breakdown_safe(counts: np.ndarray, hidden: np.ndarray, total: int, min_n: int) -> bool:
-    """The condition suppress_breakdown enforces; when it already holds it would add nothing."""
-    if (counts[~hidden] < min_n).any():
-        return False
-    withheld = counts[hidden].sum() + (total - counts.sum())
-    return withheld == 0 or withheld >= min_n
 
 
 # --------------------------------------------------------------------------- response frames

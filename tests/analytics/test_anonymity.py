@@ -14,6 +14,7 @@ from servicechain.analytics.anonymity import (
     suppress,
     suppress_breakdown,
     suppress_filtered,
+    suppress_tree_breakdown,
 )
 
 # ----------------------------------------------------------------------------- independent oracle
@@ -301,3 +302,54 @@ def test_filtered_view_shown_only_when_all_three_groups_are_safe(total, filtered
     complement = total - filtered
     safe = total >= min_n and filtered >= min_n and (complement == 0 or complement >= min_n)
     assert withheld == (not safe)
+
+
+# ----------------------------------------------------------------------------- unit × category
+
+
+@st.composite
+def unit_breakdowns(draw, max_groups=7, max_categories=3):
+    """A unit tree whose members fall in categories (or in none, e.g. an unanswered field)."""
+    n = draw(st.integers(1, max_groups))
+    k = draw(st.integers(1, max_categories))
+    parents = {
+        f"u{i}": None if i == 0 else draw(st.sampled_from([f"u{j}" for j in range(i)]))
+        for i in range(n)
+    }
+    own = {g: [draw(st.integers(0, 8)) for _ in range(k + 1)] for g in parents}  # last = none
+    subtree = {g: list(v) for g, v in own.items()}
+    for i in reversed(range(1, n)):
+        child, p = f"u{i}", parents[f"u{i}"]
+        subtree[p] = [a + b for a, b in zip(subtree[p], subtree[child], strict=True)]
+    units = list(parents)
+    cells = pd.DataFrame(
+        [subtree[g][:k] for g in units], index=units, columns=[f"c{j}" for j in range(k)]
+    )
+    totals = pd.Series([sum(subtree[g]) for g in units], index=units)
+    parent = pd.Series([parents[g] for g in units], index=units, dtype=object)
+    return cells, totals, parent, parents
+
+
+@settings(max_examples=150)
+@given(unit_breakdowns(), min_sizes)
+def test_unit_by_category_breakdowns_hide_nothing_recoverable(breakdown, min_n):
+    cells, totals, parent, parents = breakdown
+    total_table = pd.DataFrame({"parent": parent, "respondents": totals})
+    hidden_totals = suppress(total_table, min_n=min_n, parent="parent")["suppressed"]
+
+    hidden = suppress_tree_breakdown(
+        cells, parent=parent, totals=totals, min_n=min_n, hidden_totals=hidden_totals
+    )
+
+    kids = children_of(parents)
+    for category in cells.columns:
+        shown = set(hidden.index[~hidden[category]])
+        assert is_safe(shown, cells[category].to_dict(), kids, min_n), category
+    for unit in cells.index:
+        if hidden_totals[unit]:
+            assert hidden.loc[unit].all(), "a withheld unit withholds every category"
+            continue
+        shown_counts = cells.loc[unit][~hidden.loc[unit]]
+        assert (shown_counts >= min_n).all()
+        remainder = totals[unit] - shown_counts.sum()
+        assert remainder == 0 or remainder >= min_n, (unit, remainder)
