@@ -186,7 +186,7 @@ def simulate_agents(
     30-minute lunch), 15 % full time with a 60-minute lunch (9 h), 30 % part
     time (4 h, one break, no lunch; half mornings, half afternoons). When the
     centre is open more than 16 hours, a quarter of the full-timers work late
-    contracts (start from 14:00) and a tenth nights (00:00-09:00).
+    contracts (start from 14:00) and one in twenty nights (00:00-09:00).
     Full-timers work Monday to Friday or a rota covering the weekend;
     part-timers three days.
 
@@ -232,9 +232,9 @@ def _draw_contract(rng, opens: str, closes: str, long_day: bool) -> Contract:
     earliest, latest = opens, closes
     if long_day:
         shift = rng.random()
-        if shift < 0.10:
+        if shift < 0.05:
             earliest, latest = "00:00", "09:00"
-        elif shift < 0.35:
+        elif shift < 0.30:
             earliest = "14:00"
         else:
             earliest, latest = _clock(max(_hours(opens), 6)), _clock(min(_hours(closes), 22))

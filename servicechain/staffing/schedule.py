@@ -82,6 +82,7 @@ __all__ = [
     "Preferences",
     "Problem",
     "Schedule",
+    "allowed_shifts",
     "coverage_from_assignments",
     "evaluate_move",
     "marginal_sl_cost",
@@ -951,6 +952,15 @@ def _understaffing_weights(problem: Problem) -> np.ndarray:
         raise ValueError("sl_cost needs one non-negative weight per interval")
     top = cost.max() if cost.max() > 0 else 1.0
     return np.maximum(1, np.rint(UNDERSTAFFING_SCALE * cost / top)).astype(np.int64)
+
+
+def allowed_shifts(problem: Problem) -> list[tuple[int, int]]:
+    """Every ``(start, length)`` in intervals that some working agent's contract allows.
+
+    Useful to hand the same shift types to another (shift-only) tool.
+    """
+    groups, _ = _group_agents(problem, with_breaks=False)
+    return sorted({option for group in groups for option in group.options})
 
 
 # =========================================================================== solve
