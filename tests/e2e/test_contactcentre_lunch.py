@@ -1,0 +1,135 @@
+"""In a real Chromium: agents move their lunch to the pie van (10:00-12:00).
+
+The day (see tests/contactcentre/helpers.py) is tight from 10:00 to 11:00 and has room
+from 11:00 to 12:00. Moving a lunch to 11:00 keeps every interval at or above target and is
+approved at once; moving it to 10:00 would take service to 60 % and goes to the team lead,
+who approves it after seeing the cost.
+"""
+
+import datetime as dt
+
+import pytest
+
+from servicechain.contactcentre import selectors
+from servicechain.contactcentre.models import MoveRequest
+from tests.contactcentre.helpers import (
+    agent_login,
+    lead_login,
+    make_agent,
+    make_centre,
+    publish_day,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+PASSWORD = "pass-word-123"  # tests.factories.UserFactory
+
+
+def login(page, live_server, username):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def tomorrows_van_day():
+    """The hand-made day published for tomorrow (so no interval has started yet)."""
+    team = make_centre()
+    user, me = agent_login(team, "alex")
+    colleagues = [make_agent(team) for _ in range(5)]
+    day = selectors.local_today(team) + dt.timedelta(days=1)
+    publish_day(team, [me, *colleagues], day=day)
+    return team, day
+
+
+def open_my_day(page, live_server, team, day):
+    login(page, live_server, "alex")
+    page.wait_for_url(f"**/o/{team.organization.slug}/")
+    page.get_by_role("link", name="Contact centre").click()
+    page.wait_for_url(f"**/o/{team.organization.slug}/contact-centre/me/")
+    page.get_by_role("link", name=day.strftime("%a %-d %b")).click()
+    page.get_by_role("heading", name="My plan").wait_for()
+
+
+def test_lunch_moved_into_the_van_window_with_room_is_approved_at_once(
+    page, live_server, artifacts_dir
+):
+    team, day = tomorrows_van_day()
+    open_my_day(page, live_server, team, day)
+
+    page.get_by_label("Lunch now 12:00–12:30: new time").select_option(label_like(page, "11:00"))
+
+    preview = page.locator("#move-preview")
+    preview.wait_for()
+    assert preview.get_attribute("data-verdict") == "auto_approve"
+    assert "Approved automatically" in preview.inner_text()
+    rows = page.locator("#preview-table tbody tr").all_inner_texts()
+    assert any(row.startswith("11:00") and "86%" in row for row in rows), rows
+    page.screenshot(
+        path=str(artifacts_dir / "contactcentre-lunch-preview-auto.png"), full_page=True
+    )
+
+    page.get_by_role("button", name="Confirm the move").click()
+
+    page.get_by_text("Done: your plan is updated").wait_for()
+    assert "11:00–11:30" in page.locator("#my-plan").inner_text()
+    assert page.get_by_test_id("request-status").first.inner_text() == "Approved automatically"
+    assert MoveRequest.objects.get().status == MoveRequest.Status.AUTO_APPROVED
+    page.screenshot(path=str(artifacts_dir / "contactcentre-lunch-approved.png"), full_page=True)
+
+
+def test_lunch_moved_into_the_busy_van_hour_goes_to_the_lead_who_approves(
+    page, live_server, artifacts_dir, browser
+):
+    team, day = tomorrows_van_day()
+    lead_login(team, "lee")
+    open_my_day(page, live_server, team, day)
+
+    page.get_by_label("Lunch now 12:00–12:30: new time").select_option(label_like(page, "10:00"))
+
+    preview = page.locator("#move-preview")
+    preview.wait_for()
+    assert preview.get_attribute("data-verdict") == "needs_lead"
+    assert "Goes to your team lead" in preview.inner_text()
+    rows = page.locator("#preview-table tbody tr").all_inner_texts()
+    assert any(row.startswith("10:00") and "82% → 60%" in row for row in rows), rows
+    suggestions = page.locator("#suggestions li").all_inner_texts()
+    assert suggestions and all("keeps service on target" in s for s in suggestions)
+    page.screenshot(
+        path=str(artifacts_dir / "contactcentre-lunch-preview-lead.png"), full_page=True
+    )
+
+    page.get_by_role("button", name="Send to my team lead").click()
+    page.get_by_text("Sent to your team lead").wait_for()
+    assert page.get_by_test_id("request-status").first.inner_text() == "Waiting for team lead"
+    assert "12:00–12:30" in page.locator("#my-plan").inner_text(), "unchanged until decided"
+
+    lead = browser.new_context().new_page()
+    login(lead, live_server, "lee")
+    lead.wait_for_url(f"**/o/{team.organization.slug}/")
+    lead.goto(
+        f"{live_server.url}/o/{team.organization.slug}/contact-centre/teams/inbound/requests/"
+    )
+    request = lead.locator("section[data-request]")
+    assert "2 intervals below target" in request.inner_text()
+    assert "lowest projected level 60%" in request.inner_text()
+    lead.screenshot(path=str(artifacts_dir / "contactcentre-lead-requests.png"), full_page=True)
+    lead.get_by_role("button", name="Approve").click()
+    lead.locator("#no-pending").wait_for()
+    assert MoveRequest.objects.get().status == MoveRequest.Status.APPROVED
+
+    lead.goto(
+        f"{live_server.url}/o/{team.organization.slug}/contact-centre/teams/inbound/"
+        f"?day={day:%Y-%m-%d}"
+    )
+    lead.locator("#service-level-chart[data-chart-ready]").wait_for(timeout=20_000)
+    assert lead.get_by_test_id("intervals-below").inner_text() == "2"
+    lead.screenshot(path=str(artifacts_dir / "contactcentre-team-day.png"), full_page=True)
+
+    page.reload()
+    assert "10:00–10:30" in page.locator("#my-plan").inner_text()
+    assert page.get_by_test_id("request-status").first.inner_text() == "Approved by team lead"
+
+
+def label_like(page, clock: str) -> str:
+    """The value of the lunch picker's option that starts at ``clock``."""
+    return page.locator("#move-0 option", has_text=f"{clock}–").first.get_attribute("value")
