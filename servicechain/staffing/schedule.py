@@ -779,6 +779,7 @@ class _WishClass:
     lunch_met: object = 0  # set by _add_wish_flows: agents whose wish is met
     start_met: object = 0
     both_met: object = 0
+    flows: dict = field(default_factory=dict)  # (shift, lunch start) cell -> flow variable
 
     @property
     def size(self) -> int:
@@ -851,6 +852,7 @@ def _add_wish_flows(model, gvs: list[_GroupVars], classes: list[_WishClass]) -> 
             if not (lunch_ok or start_ok):
                 continue
             flow = model.new_int_var(0, wish.size, f"wish[{c},{o},{t}]")
+            wish.flows[cell] = flow
             capacity[(wish.group, cell)].append((flow, count))
             flows.append(flow)
             lunch_met += [flow] * lunch_ok
@@ -1023,8 +1025,10 @@ def _solve(problem: Problem, with_breaks: bool, published) -> Schedule:
         )
     # Lexicographic: wishes are optimised only among plans with the best coverage found.
     model.add(_weighted(service) <= round(first.objective))
-    _hint(model, first.values)
-    second = _minimise(model, wishes, problem, share=1.0, spent=first.seconds)
+    _hint(model, _with_matched_wishes(first, gvs, classes, problem, published or {}))
+    # Presolve probing costs seconds on the (larger) wish stage and did not pay back
+    # in our measurements (200 agents: optimal in ~15-25 s without, time-outs with).
+    second = _minimise(model, wishes, problem, share=1.0, spent=first.seconds, probing=0)
     final = second if second.values is not None else first
     if first.status == "OPTIMAL":
         bound = first.objective + (second.bound if second.values is not None else 0.0)
@@ -1066,14 +1070,17 @@ def _weighted(terms: list[_PenaltyTerm]):
     return sum(term.weight * term.expression for term in terms)
 
 
-def _minimise(model, terms, problem: Problem, share: float, spent: float = 0.0) -> _Stage:
+def _minimise(
+    model, terms, problem: Problem, share: float, spent: float = 0.0, probing: int = 2
+) -> _Stage:
     """Solve with the stage's share of the time limit (always a limit).
 
     A portfolio of single-threaded CP-SAT searches, one per worker, each with
     its own seed: on this model one LP-guided search per core beats CP-SAT's
     own multi-worker mix (which gives one core to large-neighbourhood search).
     The first search to prove optimality stops the others; the best solution
-    and the best bound of all searches are kept.
+    and the best bound of all searches are kept. ``probing`` is CP-SAT's
+    ``cp_model_probing_level``.
     """
     model.minimize(_weighted(terms))
     remaining = max(0.05, problem.time_limit_s * share - spent)
@@ -1084,23 +1091,31 @@ def _minimise(model, terms, problem: Problem, share: float, spent: float = 0.0) 
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = problem.random_seed + k
         solver.parameters.relative_gap_limit = problem.relative_gap_limit
+        solver.parameters.cp_model_probing_level = probing
     statuses = [None] * workers
+    proven = threading.Event()
 
     def run(k: int) -> None:
+        if proven.is_set():
+            return  # another search already proved optimality
         statuses[k] = solvers[k].solve(model)
         if statuses[k] == cp_model.OPTIMAL:
-            for other in solvers:
-                other.stop_search()
+            proven.set()
 
     started = time.perf_counter()
     threads = [threading.Thread(target=run, args=(k,)) for k in range(workers)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    while alive := [thread for thread in threads if thread.is_alive()]:
+        if proven.is_set():
+            # Repeated because a search may only just be starting when asked to stop.
+            for solver in solvers:
+                solver.stop_search()
+        alive[0].join(timeout=0.01)
     seconds = time.perf_counter() - started
-    found = [k for k in range(workers) if statuses[k] in (cp_model.OPTIMAL, cp_model.FEASIBLE)]
-    bound = max(float(solver.best_objective_bound) for solver in solvers)
+    ran = [k for k in range(workers) if statuses[k] is not None]
+    found = [k for k in ran if statuses[k] in (cp_model.OPTIMAL, cp_model.FEASIBLE)]
+    bound = max(float(solvers[k].best_objective_bound) for k in ran)
     if not found:
         return _Stage(solvers[0].status_name(statuses[0]), math.inf, bound, seconds, None)
     best = min(found, key=lambda k: solvers[k].objective_value)
@@ -1110,6 +1125,32 @@ def _minimise(model, terms, problem: Problem, share: float, spent: float = 0.0) 
     objective = float(solver.objective_value)
     status = "OPTIMAL" if objective <= bound + 1e-9 else "FEASIBLE"
     return _Stage(status, objective, bound, seconds, values)
+
+
+def _with_matched_wishes(first: _Stage, gvs, classes, problem, published) -> list:
+    """Stage-1 values with the wish flows of the best matching of agents to its patterns.
+
+    Stage 1 ignores wishes, so its flows are arbitrary; matching agents to its
+    day patterns (as the final step does) gives the best wish score that
+    coverage plan allows, a much better starting point for stage 2.
+    """
+    values = list(first.values)
+    class_of = {agent.id: wish for wish in classes for agent in wish.agents}
+    for wish in classes:
+        for flow in wish.flows.values():
+            values[flow.index] = 0
+    for gv in gvs:
+        options = {option: o for o, option in enumerate(gv.group.options)}
+        lunch = gv.group.lunch_index
+        for row in _match_agents(gv.group, _patterns(first, gv), problem, published):
+            wish = class_of.get(row["agent"])
+            if wish is None:
+                continue
+            o = options[(row["shift_start"], row["shift_end"] - row["shift_start"])]
+            cell = (o, row["lunch"][0] if lunch is not None else None)
+            if cell in wish.flows:
+                values[wish.flows[cell].index] += 1
+    return values
 
 
 def _hint(model: cp_model.CpModel, values: list) -> None:
