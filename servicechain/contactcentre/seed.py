@@ -182,18 +182,8 @@ def _volumes(team: Team, *, seed: int) -> int:
 
 
 def _logins(team: Team, today: dt.date) -> None:
-    """``agent``: an agent with a lunch today who wants the pie van; ``lead``: the manager."""
-    schedule = selectors.published_schedule(team, today) or selectors.published_schedule(
-        team, today + dt.timedelta(days=1)
-    )
-    van = dt.time.fromisoformat(PIE_VAN_WINDOW[0])
-    candidates = Agent.objects.filter(team=team, lunch_minutes__gt=0).select_related("employee")
-    on_shift = set(schedule.shifts.values_list("agent_id", flat=True)) if schedule else set()
-    agent = (
-        candidates.filter(pk__in=on_shift, preferred_lunch_from=van).first()
-        or candidates.filter(pk__in=on_shift).first()
-        or candidates.first()
-    )
+    """``agent``: someone who wants the pie van and can reach it today; ``lead``: the manager."""
+    agent = _demo_agent(team, today)
     for login in DEMO_LOGINS:
         person = agent.employee if login.username == "agent" else team.lead
         user = org_services.user_create(
@@ -210,6 +200,39 @@ def _logins(team: Team, today: dt.date) -> None:
         )
 
 
+def _demo_agent(team: Team, today: dt.date) -> Agent:
+    """An agent on today's plan whose shift lets lunch fall in the van's window.
+
+    Preferably one who wants the van and whose lunch is elsewhere today, so the visitor
+    has a real choice to make; failing that, anyone with a lunch today.
+    """
+    schedule = selectors.published_schedule(team, today)
+    van_from, van_to = (_minutes(c) for c in PIE_VAN_WINDOW)
+    opens = _minutes(f"{team.centre.opens_at:%H:%M}")
+    choices = []
+    for shift in schedule.shifts.select_related("agent__employee").order_by("agent_id"):
+        lunch = shift.activities.filter(kind="lunch").first()
+        if lunch is None:
+            continue
+        start = opens + shift.start_interval * team.interval_minutes
+        reachable = (
+            start + team.lunch_earliest_after + shift.agent.lunch_minutes <= van_to
+            and start + team.lunch_latest_after >= van_from
+        )
+        lunch_at = opens + lunch.start_interval * team.interval_minutes
+        wants_van = shift.agent.preferred_lunch_from is not None and (
+            _minutes(f"{shift.agent.preferred_lunch_from:%H:%M}") >= van_from
+            and _minutes(f"{shift.agent.preferred_lunch_to:%H:%M}") <= van_to
+        )
+        elsewhere = not van_from <= lunch_at < van_to
+        choices.append(((reachable, wants_van, elsewhere), shift.agent))
+    return max(choices, key=lambda choice: choice[0])[1]
+
+
+def _minutes(clock: str) -> int:
+    return int(clock[:2]) * 60 + int(clock[3:5])
+
+
 def _example_requests(team: Team, today: dt.date) -> None:
     """Agents ask for lunch at the van: one stays on target (automatic), two go to the lead."""
     wanted = {True: 1, False: 2}  # stays on target -> how many more requests to make
@@ -222,10 +245,8 @@ def _example_requests(team: Team, today: dt.date) -> None:
 def _van_requests(schedule, wanted: dict) -> None:
     from . import dayplan
 
-    start = schedule.day_start.hour * 60 + schedule.day_start.minute
-    first, last = (
-        (int(c[:2]) * 60 + int(c[3:]) - start) // schedule.interval_minutes for c in PIE_VAN_WINDOW
-    )
+    start = _minutes(f"{schedule.day_start:%H:%M}")
+    first, last = ((_minutes(c) - start) // schedule.interval_minutes for c in PIE_VAN_WINDOW)
     now_interval = selectors.interval_now(schedule.team, schedule.day)
     shifts = schedule.shifts.select_related("agent").exclude(agent__employee__user__isnull=False)
     for shift in shifts.order_by("agent_id"):

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth import get_user_model
 
-from servicechain.contactcentre import seed, selectors
+from servicechain.contactcentre import dayplan, seed, selectors
 from servicechain.contactcentre.models import Agent, Forecast, IntervalVolume, Team
 from servicechain.org.access import scope_for
 from servicechain.org.models import Unit
@@ -41,7 +41,20 @@ def test_demo_centre_has_agents_history_a_forecast_todays_plan_and_logins(monkey
     agent_user, lead_user = (User.objects.get(username=n) for n in ("agent", "lead"))
     assert agent_user.check_password("demo-agent-pass")
     assert lead_user.check_password("demo-lead-pass")
-    assert agent_user.employee.contact_centre_agent.team == team
+    me = agent_user.employee.contact_centre_agent
+    assert me.team == team
+    plan = dayplan.load_day_plan(selectors.published_schedule(team, today))
+    lunch = next(
+        i for i, p in enumerate(plan.assignment(me).activities) if p == plan.assignment(me).lunch
+    )
+    van = [
+        o
+        for o in selectors.slot_options(plan, me, position=lunch)
+        if "10:00" <= o["clock"] < "12:00"
+    ]
+    assert van or "10:00" <= plan.schedule.interval_clock(plan.assignment(me).lunch[0]) < "12:00", (
+        "the demo agent can take lunch at the van today"
+    )
     lead_scope = scope_for(lead_user, "demo")
     assert lead_scope.role == "manager" and lead_scope.unit == unit
     assert {login.username for login in seed.DEMO_LOGINS} == {"agent", "lead"}
