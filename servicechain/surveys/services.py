@@ -43,7 +43,6 @@ from .models import (
     Wave,
 )
 from .questions import clean_answers, questions_for
-from .signals import announce_responses_changed
 
 TENURE_BANDS = ("<1y", "1-2y", "2-5y", "5y+")
 _TENURE_EDGES_DAYS = (365, 730, 1826)
@@ -844,7 +843,6 @@ def response_submit(*, token: str, answers: Any, now: dt.datetime | None = None)
             response = _store(link, token, cleaned, now)
     except IntegrityError:
         raise AlreadySubmitted() from None
-    announce_responses_changed(link.wave)
     return response
 
 

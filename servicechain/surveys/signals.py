@@ -2,8 +2,10 @@
 
 from django.dispatch import Signal
 
-# Sent after the responses of a wave changed (a submission, an import that created or
-# replaced responses), once the transaction has committed. Keyword argument: `wave`.
+# Sent, once the transaction has committed, after a bulk change to a wave's responses: an
+# import that created or replaced responses. Keyword argument: `wave`. A single submission is
+# not announced: it shows as one more response (what readers compare), and a write per
+# submission would sit on the survey's hot path.
 responses_changed = Signal()
 
 
