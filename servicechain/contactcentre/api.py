@@ -9,8 +9,6 @@ team's published day and propose their own moves. Errors are ``{"detail": ...}``
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 
 from django.db.models import Q
 from django.http import Http404
@@ -462,14 +460,7 @@ def volumes_upload(
 ):
     """Columns: `interval_start`, `calls`, `aht_s` (empty when no calls), optional `team`."""
     _, team = _team(request, org, team, plan=True)
-    suffix = Path(file.name or "upload.csv").suffix or ".csv"
-    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
-        for chunk in file.chunks():
-            tmp.write(chunk)
-        tmp.flush()
-        report = services.volumes_import(
-            team=team, path=Path(tmp.name), filename=file.name, dry_run=dry_run, actor=request.user
-        )
+    report = services.volumes_import(team=team, upload=file, dry_run=dry_run, actor=request.user)
     return report.as_dict()
 
 

@@ -12,7 +12,6 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +21,7 @@ from django.utils import timezone
 
 from servicechain.org.imports import ImportReport
 from servicechain.org.models import Employee, Organization, Unit
-from servicechain.org.services import audit_record, import_file
+from servicechain.org.services import audit_record, import_upload
 from servicechain.staffing import forecast as staffing_forecast
 from servicechain.staffing import schedule as staffing
 
@@ -153,15 +152,12 @@ def agent_preferences_update(
     return agent
 
 
-def volumes_import(
-    *, team: Team, path: Path, filename: str | None = None, dry_run: bool = False, actor=None
-) -> ImportReport:
-    """Import interval volumes for a team (atomic; see ``importers.VolumeImporter``)."""
-    return import_file(
+def volumes_import(*, team: Team, upload, dry_run: bool = False, actor=None) -> ImportReport:
+    """Import an uploaded file of interval volumes for a team (atomic; see ``importers``)."""
+    return import_upload(
         organization=team.organization,
         kind="volumes",
-        path=path,
-        filename=filename,
+        upload=upload,
         dry_run=dry_run,
         actor=actor,
         options={"team": team.slug},

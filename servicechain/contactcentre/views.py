@@ -8,8 +8,6 @@ selector or service and renders.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -354,21 +352,15 @@ def volumes(request, scope, team: str):
     form = UploadForm(request.POST or None, request.FILES or None)
     report, failure = None, None
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix or ".csv") as tmp:
-            for chunk in upload.chunks():
-                tmp.write(chunk)
-            tmp.flush()
-            try:
-                report = services.volumes_import(
-                    team=team,
-                    path=Path(tmp.name),
-                    filename=upload.name,
-                    dry_run=form.cleaned_data["dry_run"],
-                    actor=request.user,
-                )
-            except ImportFailed as exc:
-                failure = exc
+        try:
+            report = services.volumes_import(
+                team=team,
+                upload=form.cleaned_data["file"],
+                dry_run=form.cleaned_data["dry_run"],
+                actor=request.user,
+            )
+        except ImportFailed as exc:
+            failure = exc
     context = {"scope": scope, "team": team, "form": form, "report": report, "failure": failure}
     context["section"] = "volumes"
     context["summary"] = selectors.volume_summary(team)
