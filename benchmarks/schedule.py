@@ -6,8 +6,9 @@ the next Monday is forecast (``forecast_intervals``) and turned into agents
 needed on the phones with Erlang C (80 % in 20 s, occupancy <= 90 %). The team
 (``simulate_agents``, 200 people, everyone working) mixes full-time day, late
 and night contracts and part-timers; a share of the lunch wishes is the pie
-van's window (10:00-12:00, or its last hour). Under-staffing is weighted by the
-marginal Erlang service-level loss of one missing agent per interval.
+van's window (10:00-12:00, or its last hour). Under-staffing is priced by the
+Erlang service-level loss of the 1st, 2nd, ... 12th missing agent per interval
+(convex: stacking breaks in one interval costs more than spreading them).
 
 Three schedules on the same requirement:
 
@@ -74,7 +75,7 @@ def scenario(agents: int, time_limit_s: float) -> tuple[Problem, dict]:
         requirement,
         interval_minutes=15,
         day_start="00:00",
-        sl_cost=marginal_sl_cost(requirement, calls, aht, 15, 20.0),
+        sl_cost=marginal_sl_cost(requirement, calls, aht, 15, 20.0, depth=12),
         time_limit_s=time_limit_s,
         calls=calls,
         aht_s=aht,

@@ -18,9 +18,10 @@ Hard rules (per working agent)
       ``not_before``.
 
 Objective, lexicographic (two CP-SAT stages)
-    1. service: minimise ``sum_t sl_cost_t * under_t`` with ``under_t =
-       max(0, required_t - on_phone_t)`` (weights scaled to 1000 points per
-       missing agent-interval at the costliest interval);
+    1. service: minimise the cost of ``under_t = max(0, required_t -
+       on_phone_t)`` missing agents, ``sl_cost`` per missing agent-interval or,
+       convex, per k-th missing agent in an interval (scaled so the costliest
+       first missing agent costs 1000 points);
     2. wishes, among plans as good as stage 1 on service: 10 points per unmet
        lunch wish (lunch wholly inside the wished window; weighted up by the
        days the wish recently went unmet), 5 per unmet start wish, 10 per agent
@@ -236,8 +237,10 @@ class Problem:
         Day of week (Monday = 0); agents whose contract excludes it are off.
     break_rules : BreakRules
     sl_cost : array of float, optional
-        Weight of one missing agent per interval (default 1 everywhere); see
-        :func:`marginal_sl_cost` for one based on the Erlang service level.
+        Weight of one missing agent per interval (default 1 everywhere), or an
+        ``(intervals, depth)`` array pricing the 1st, 2nd, ... missing agent
+        (rows non-decreasing; the last column prices any further one); see
+        :func:`marginal_sl_cost` for costs from the Erlang service level.
     time_limit_s : float
         Solver time limit (always set).
     relative_gap_limit : float
@@ -424,26 +427,60 @@ class MoveImpact:
 
 
 def marginal_sl_cost(
-    requirement, calls, aht_s, interval_minutes: int = 15, answer_within_s: float = 20.0
+    requirement,
+    calls,
+    aht_s,
+    interval_minutes: int = 15,
+    answer_within_s: float = 20.0,
+    depth: int = 1,
 ) -> np.ndarray:
-    """Service-level weight of one missing agent per interval.
+    """Service-level cost of missing agents per interval (Erlang C).
 
-    ``cost_t = calls_t * (SL(N_t) - SL(N_t - 1))``: the expected number of
-    calls no longer answered within ``answer_within_s`` when the interval is one
-    agent short (Erlang C). Intervals without calls cost nothing; the result is
-    normalised to a maximum of 1 (only ratios matter to the scheduler).
+    ``cost[t, k-1] = calls_t * (SL(N_t - k + 1) - SL(N_t - k))`` is the expected
+    number of calls no longer answered within ``answer_within_s`` because of the
+    k-th missing agent in interval ``t`` (``N_t`` = requirement). The k-th costs
+    more than the first: a queue one agent short still copes, one five short
+    does not. Below the traffic, Erlang C's service level is already 0, so each
+    row is made non-decreasing in ``k`` (its running maximum): every further
+    missing agent costs at least as much as the one before, which keeps the
+    scheduler's cost convex. Intervals without calls cost nothing. Costs are
+    normalised so the costliest *first* missing agent of the day costs 1.
+
+    Parameters
+    ----------
+    requirement, calls, aht_s : array_like
+        Agents required, calls and AHT (s) per interval.
+    interval_minutes : int
+    answer_within_s : float
+    depth : int, default 1
+        Number of missing agents priced per interval. 1 returns a 1-d array
+        (one weight per interval, linear in the shortfall); more returns an
+        ``(intervals, depth)`` array, the last column pricing every agent
+        beyond ``depth``.
+
+    Returns
+    -------
+    numpy.ndarray
+        1-d or 2-d costs, ready for ``Problem.sl_cost``.
     """
     requirement = np.asarray(requirement, dtype=np.int64)
     calls = np.asarray(calls, dtype=float)
     aht = np.where(calls > 0, np.asarray(aht_s, dtype=float), 1.0)
     interval_s = 60.0 * interval_minutes
-    full = service_level_day(requirement, calls, aht, interval_s, answer_within_s)
-    short = service_level_day(
-        np.maximum(requirement - 1, 0), calls, aht, interval_s, answer_within_s
-    )
-    cost = np.where(requirement > 0, calls * (full - short), 0.0)
-    top = cost.max()
-    return cost / top if top > 0 else np.where(requirement > 0, 1.0, 0.0)
+    columns, previous = [], service_level_day(requirement, calls, aht, interval_s, answer_within_s)
+    for k in range(1, depth + 1):
+        level = service_level_day(
+            np.maximum(requirement - k, 0), calls, aht, interval_s, answer_within_s
+        )
+        columns.append(np.where(requirement >= k, calls * (previous - level), 0.0))
+        previous = level
+    cost = np.maximum.accumulate(np.column_stack(columns), axis=1)
+    top = cost[:, 0].max()
+    if top > 0:
+        cost = cost / top
+    else:  # no calls anywhere: every missing agent counts the same
+        cost = np.where(requirement[:, None] >= np.arange(1, depth + 1), 1.0, 0.0)
+    return cost[:, 0] if depth == 1 else cost
 
 
 def coverage_from_assignments(assignments: pd.DataFrame, intervals: int) -> pd.DataFrame:
@@ -936,24 +973,63 @@ def _has_activity(gv: _GroupVars, i: int, t: int) -> bool:
 
 
 def _understaffing_penalties(model, on_phone, problem: Problem) -> list[_PenaltyTerm]:
-    """One integer ``under_t >= required_t - on_phone_t`` per interval, SL-weighted."""
-    weights = _understaffing_weights(problem)
+    """Missing agents per interval, priced by the cost of the k-th missing agent.
+
+    ``under_t = sum_k short[t, k] >= required_t - on_phone_t`` with one
+    segment per priced depth (0/1 each, the last one open-ended). Costs rise
+    with ``k``, so the cheapest segments fill first: a convex cost that prefers
+    two intervals one agent short to one interval two short.
+    """
+    table = _cost_table(problem)
     terms = []
     for t, required in enumerate(problem.requirement.tolist()):
         if required == 0:
             continue
-        under = model.new_int_var(0, required, f"under[{t}]")
-        model.add(under >= required - on_phone[t])
-        terms.append(_PenaltyTerm("understaffing", f"under[{t}]", under, int(weights[t])))
+        depth = min(required, table.shape[1])
+        segments = []
+        for k in range(depth):
+            top = 1 if k < depth - 1 else required - depth + 1
+            short = model.new_int_var(0, top, f"short[{t},{k + 1}]")
+            segments.append(short)
+            terms.append(
+                _PenaltyTerm("understaffing", f"short[{t},{k + 1}]", short, int(table[t, k]))
+            )
+        model.add(sum(segments) >= required - on_phone[t])
     return terms
 
 
-def _understaffing_weights(problem: Problem) -> np.ndarray:
-    cost = np.ones(problem.intervals) if problem.sl_cost is None else np.asarray(problem.sl_cost)
-    if len(cost) != problem.intervals or (cost < 0).any():
-        raise ValueError("sl_cost needs one non-negative weight per interval")
-    top = cost.max() if cost.max() > 0 else 1.0
+def _cost_table(problem: Problem) -> np.ndarray:
+    """Integer points of the k-th missing agent per interval, ``(intervals, depth)``."""
+    cost = (
+        np.ones(problem.intervals)
+        if problem.sl_cost is None
+        else np.asarray(problem.sl_cost, float)
+    )
+    if cost.ndim == 1:
+        cost = cost[:, None]
+    if cost.shape[0] != problem.intervals or cost.ndim != 2 or (cost < 0).any():
+        raise ValueError(
+            "sl_cost needs one non-negative weight per interval (or one row of "
+            "weights per interval, for the 1st, 2nd, ... missing agent)"
+        )
+    if (np.diff(cost, axis=1) < 0).any():
+        raise ValueError(
+            "sl_cost rows must not decrease: the k-th missing agent costs at least the (k-1)-th"
+        )
+    top = cost[:, 0].max() if cost[:, 0].max() > 0 else 1.0
     return np.maximum(1, np.rint(UNDERSTAFFING_SCALE * cost / top)).astype(np.int64)
+
+
+def _understaffing_points(under: np.ndarray, problem: Problem) -> float:
+    """Points of an under-staffing profile under the cost table (the stage-1 objective)."""
+    table = _cost_table(problem)
+    depth = table.shape[1]
+    points = 0.0
+    for t, missing in enumerate(np.asarray(under, dtype=np.int64).tolist()):
+        if missing > 0:
+            priced = table[t, : min(missing, depth)].sum()
+            points += priced + max(0, missing - depth) * table[t, depth - 1]
+    return float(points)
 
 
 def allowed_shifts(problem: Problem) -> list[tuple[int, int]]:
@@ -1249,8 +1325,7 @@ def _agent_points(agent, group: _Group, start, starts, problem, published) -> fl
 
 def _penalty_breakdown(assignments, coverage, problem: Problem, published) -> dict:
     """Objective points per family, recomputed from the final assignments."""
-    weights = _understaffing_weights(problem)
-    breakdown = {"understaffing": float((weights * coverage["under"].to_numpy()).sum())}
+    breakdown = {"understaffing": _understaffing_points(coverage["under"].to_numpy(), problem)}
     lunch = start = fairness = changes = 0
     by_id = {a.id: a for a in problem.agents}
     change_w = max(1, round(WISH_POINTS * problem.change_weight))
@@ -1484,10 +1559,11 @@ def evaluate_move(
         touched.update(range(*assignment.lunch), range(*new))
     intervals = sorted(t for t in touched if after[t] != scheduled[t])
     table = _impact_table(intervals, scheduled, after, problem)
-    weights = _understaffing_weights(problem)
     under_before = np.maximum(0, problem.requirement - scheduled)
     under_after = np.maximum(0, problem.requirement - after)
-    cost_change = float((weights * (under_after - under_before)).sum())
+    cost_change = _understaffing_points(under_after, problem) - _understaffing_points(
+        under_before, problem
+    )
     return MoveImpact(
         agent=agent,
         old_lunch=mine.lunch,

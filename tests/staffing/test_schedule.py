@@ -105,9 +105,20 @@ def recomputed_coverage(assignments, intervals):
     return scheduled
 
 
-def weights_of(problem):
+def cumulative_service_points(problem, most=64):
+    """``points[t, u]``: cost of ``u`` missing agents in interval ``t``, from the
+    documented rule: the k-th missing agent costs ``sl_cost[t, k]`` (the last
+    column for any further one), scaled so the costliest first one is 1000."""
     cost = np.ones(problem.intervals) if problem.sl_cost is None else np.asarray(problem.sl_cost)
-    return np.maximum(1, np.rint(UNDERSTAFFING_SCALE * cost / cost.max()))
+    cost = cost.reshape(problem.intervals, -1)
+    scaled = np.maximum(1, np.rint(UNDERSTAFFING_SCALE * cost / cost[:, 0].max()))
+    per_agent = scaled[:, np.minimum(np.arange(most), cost.shape[1] - 1)]
+    return np.concatenate([np.zeros((problem.intervals, 1)), per_agent.cumsum(axis=1)], axis=1)
+
+
+def service_points(under, problem):
+    points = cumulative_service_points(problem)
+    return points[np.arange(problem.intervals), np.asarray(under, dtype=int)].sum(axis=-1)
 
 
 def wish_points(agent, start, lunch, problem):
@@ -135,7 +146,7 @@ def objective_of(assignments, problem):
         wish_points(by_id[r.agent], r.shift_start, r.lunch, problem)
         for r in assignments.itertuples()
     )
-    return float((weights_of(problem) * under).sum() + wishes)
+    return float(service_points(under, problem) + wishes)
 
 
 def all_patterns(agent, problem):
@@ -196,8 +207,12 @@ def small_problems(draw):
         for k in range(n)
     ]
     requirement = draw(st.lists(st.integers(0, 5), min_size=40, max_size=40))
-    sl_cost = draw(st.lists(st.floats(0.1, 3.0), min_size=40, max_size=40))
-    return small_problem(agents, requirement, sl_cost=np.array(sl_cost), time_limit_s=3.0)
+    depth = draw(st.integers(1, 3))
+    sl_cost = draw(st.lists(st.floats(0.1, 3.0), min_size=40 * depth, max_size=40 * depth))
+    sl_cost = np.sort(np.reshape(sl_cost, (40, depth)), axis=1).squeeze(
+        axis=1 if depth == 1 else None
+    )
+    return small_problem(agents, requirement, sl_cost=sl_cost, time_limit_s=3.0)
 
 
 # ----------------------------------------------------------------------------- invariants
@@ -222,7 +237,7 @@ def test_schedules_never_break_shift_rules_and_coverage_adds_up(problem):
     assert schedule.objective == pytest.approx(objective_of(schedule.assignments, problem))
     assert schedule.best_bound <= schedule.objective + 1e-6
     assert schedule.penalty_breakdown["understaffing"] == pytest.approx(
-        (weights_of(problem) * schedule.coverage["under"]).sum()
+        service_points(schedule.coverage["under"], problem)
     )
 
 
@@ -254,8 +269,8 @@ def test_intraday_reoptimisation_never_moves_taken_breaks_or_shifts(problem, now
 # ----------------------------------------------------------------------------- optimality
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_solution_is_as_good_as_brute_force_enumeration(seed):
+@pytest.mark.parametrize(("seed", "depth"), [(0, 1), (1, 1), (2, 3)])
+def test_solution_is_as_good_as_brute_force_enumeration(seed, depth):
     rng = np.random.default_rng(seed)
     day = Contract((300,), "08:00", "14:00", paid_breaks=2, lunch_minutes=30)
     part = Contract((180,), "08:00", "14:00", paid_breaks=1, lunch_minutes=0)
@@ -268,18 +283,18 @@ def test_solution_is_as_good_as_brute_force_enumeration(seed):
         Agent("z", part, Preferences(preferred_shift_start="10:00")),
     ]
     requirement = rng.integers(0, 4, 24)
-    problem = small_problem(agents, requirement, break_rules=rules, sl_cost=rng.uniform(0.2, 2, 24))
+    cost = np.sort(rng.uniform(0.2, 2, (24, depth)), axis=1).squeeze()
+    problem = small_problem(agents, requirement, break_rules=rules, sl_cost=cost)
     patterns = [all_patterns(a, problem) for a in agents]
     covers = [np.array([pattern_coverage(p, 24) for p in ps]) for ps in patterns]
     wishes = [
         np.array([wish_points(a, p.shift_start, p.lunch, problem) for p in ps])
         for a, ps in zip(agents, patterns, strict=True)
     ]
-    weights = weights_of(problem)
     pair = covers[0][:, None, :] + covers[1][None, :, :]
     best = math.inf
     for k in range(len(patterns[2])):
-        under = np.maximum(0, requirement - pair - covers[2][k]) @ weights
+        under = service_points(np.maximum(0, requirement - pair - covers[2][k]), problem)
         total = under + wishes[0][:, None] + wishes[1][None, :] + wishes[2][k]
         best = min(best, total.min())
     schedule = solve_schedule(problem)
@@ -335,6 +350,17 @@ def test_fairness_spreads_disappointment_over_agents():
             assert schedule.penalty_breakdown["fairness"] == 0
 
 
+def test_convex_service_cost_spreads_breaks_instead_of_stacking_them():
+    morning = Contract((240,), "08:00", "12:00", paid_breaks=1, lunch_minutes=0)
+    agents = [Agent(f"a{k}", morning) for k in range(3)]
+    steep = np.tile([1.0, 5.0, 25.0], (16, 1))
+    problem = Problem(agents, np.full(16, 3), 15, "08:00", sl_cost=steep, time_limit_s=5.0)
+    schedule = solve_schedule(problem)
+    assert schedule.coverage["on_break"].max() == 1
+    assert schedule.coverage["under"].sum() == 3
+    assert schedule.penalty_breakdown["understaffing"] == 3 * UNDERSTAFFING_SCALE
+
+
 def test_shift_only_schedules_have_no_breaks_and_cover_whole_shifts():
     agents = [Agent(f"a{k}", SIX_HOURS) for k in range(3)]
     problem = small_problem(agents, np.full(40, 2))
@@ -370,6 +396,26 @@ def test_problems_explain_what_is_wrong():
         solve_schedule(small_problem([Agent("a", Contract((600,), "08:00", "12:00"))], np.ones(40)))
     with pytest.raises(ValueError, match="time_limit_s"):
         small_problem([Agent("a")], np.ones(40, dtype=int), time_limit_s=0)
+
+
+def test_marginal_sl_cost_prices_each_further_missing_agent_at_least_as_high():
+    calls, aht = np.array([40.0, 200.0, 0.0]), np.array([240.0, 240.0, 240.0])
+    requirement = np.r_[required_agents_day(calls[:2], aht[:2], 900, 0.8, 20), 2]
+
+    def lost(interval, k):
+        n, c = requirement[interval], calls[interval]
+        return c * (
+            service_level(n - k + 1, c, 240, 900, 20) - service_level(n - k, c, 240, 900, 20)
+        )
+
+    cost = marginal_sl_cost(requirement, calls, aht, 15, 20, depth=6)
+    assert cost.shape == (3, 6)
+    assert (np.diff(cost, axis=1) >= 0).all()
+    top = max(lost(0, 1), lost(1, 1))
+    for interval in (0, 1):
+        expected = np.maximum.accumulate([lost(interval, k) for k in range(1, 7)]) / top
+        np.testing.assert_allclose(cost[interval], expected)
+    assert (cost[2] == 0).all()
 
 
 def test_marginal_sl_cost_is_the_calls_lost_by_one_missing_agent():
