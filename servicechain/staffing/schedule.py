@@ -88,8 +88,10 @@ __all__ = [
     "evaluate_move",
     "marginal_sl_cost",
     "reoptimise_breaks",
+    "schedule_from_assignments",
     "solve_schedule",
     "suggest_lunch_slots",
+    "suggest_slots",
 ]
 
 UNDERSTAFFING_SCALE = 1000  # points per missing agent-interval at the costliest interval
@@ -404,13 +406,16 @@ class Schedule:
 
 @dataclass
 class MoveImpact:
-    """Service-level effect of moving one agent's lunch (see :func:`evaluate_move`).
+    """Service-level effect of moving a lunch or break (see :func:`evaluate_move`).
 
-    ``intervals`` lists every interval whose coverage changes, with coverage and
-    projected service level before and after; ``stays_on_target`` is True when
-    every one of them is at or above the target after the move (or was already
-    below it before and does not get worse); ``cost_change`` is the change in
-    SL-weighted under-staffing (negative is better).
+    ``intervals`` lists every interval whose coverage changes (columns
+    ``interval, clock, required, scheduled_before, scheduled_after,
+    service_level_before, service_level_after``); ``stays_on_target`` is True
+    when every one of them is at or above the target after the move or at
+    least no worse than before; ``cost_change`` is the change in SL-weighted
+    under-staffing points (negative is better). ``old_lunch``/``new_lunch`` are
+    the agent's lunch before and after; ``activity``, ``old_period`` and
+    ``new_period`` name the period that moved (index in shift order).
     """
 
     agent: str
@@ -421,6 +426,9 @@ class MoveImpact:
     cost_change: float
     allowed: bool
     reason: str = ""
+    activity: int | None = None
+    old_period: tuple[int, int] | None = None
+    new_period: tuple[int, int] | None = None
 
 
 # =========================================================================== helpers
@@ -1032,6 +1040,59 @@ def _understaffing_points(under: np.ndarray, problem: Problem) -> float:
     return float(points)
 
 
+def schedule_from_assignments(
+    assignments: pd.DataFrame,
+    problem: Problem,
+    *,
+    status: str = "GIVEN",
+    best_bound: float = math.nan,
+    solve_seconds: float = 0.0,
+    published: Mapping[str, Assignment] | None = None,
+) -> Schedule:
+    """A :class:`Schedule` for stored assignments, scored against ``problem``.
+
+    For a day planned earlier (e.g. loaded from a database) so that
+    :func:`evaluate_move`, :func:`suggest_slots` and :func:`reoptimise_breaks`
+    can work on it. Coverage, wish flags, penalty points and objective are
+    recomputed exactly as the solver's result computes them; the bound (and so
+    the gap) is NaN unless given.
+
+    Parameters
+    ----------
+    assignments : pandas.DataFrame
+        At least ``agent, shift_start, shift_end, breaks, lunch`` (interval
+        indices; ``breaks`` a list of ``(start, end)``, ``lunch`` one or None).
+    problem : Problem
+        The day; every agent named in ``assignments`` must be in it.
+    status, best_bound, solve_seconds
+        Carried over from the original solve, if known.
+    published : mapping of agent id to Assignment, optional
+        A plan to count moved breaks against (intraday).
+    """
+    by_id = {a.id: a for a in problem.agents}
+    missing = sorted(set(assignments["agent"]) - set(by_id))
+    if missing:
+        raise ValueError(f"assignments name agents not in the problem: {missing}")
+    rows = []
+    for row in assignments.itertuples():
+        lunch = row.lunch if isinstance(row.lunch, tuple | list) else None
+        breaks = [tuple(b) for b in row.breaks]
+        start, end = int(row.shift_start), int(row.shift_end)
+        rows.append(
+            _assignment_row(by_id[row.agent], start, end, breaks, lunch and tuple(lunch), problem)
+        )
+    return _schedule(
+        _assignment_frame(rows),
+        problem,
+        published or {},
+        status=status,
+        bound=best_bound,
+        solve_seconds=solve_seconds,
+        build_seconds=0.0,
+        off=[],
+    )
+
+
 def allowed_shifts(problem: Problem) -> list[tuple[int, int]]:
     """Every ``(start, length)`` in intervals that some working agent's contract allows.
 
@@ -1245,7 +1306,7 @@ def _schedule(assignments, problem, published, status, bound, solve_seconds, bui
         coverage=coverage,
         objective=objective,
         best_bound=bound,
-        gap=max(0.0, objective - bound) / max(1.0, abs(objective)),
+        gap=max(0.0, objective - bound) / max(1.0, abs(objective)) if bound == bound else bound,
         status=status,
         penalty_breakdown=breakdown,
         lunch_preferences_met=_share_met(assignments["lunch_preference_met"]),
@@ -1510,13 +1571,17 @@ def evaluate_move(
     agent: str,
     new_lunch_start: int | None = None,
     swap_with: str | None = None,
+    *,
+    new_start: int | None = None,
+    activity: int | None = None,
 ) -> MoveImpact:
-    """Service-level effect of moving one agent's lunch (or swapping two lunches).
+    """Service-level effect of moving one agent's lunch or break (or swapping two).
 
     Pure and fast (no solver): coverage changes by -1/+1 in the affected
     intervals and Erlang C gives the service level before and after. The move
-    is ``allowed`` only if it respects the break rules (inside the shift, lunch
-    window, spacing from the agent's breaks).
+    is ``allowed`` only if the agent's day still obeys every break rule (inside
+    the shift, order of breaks and lunch, spacing, longest stretch without a
+    break, lunch window).
 
     Parameters
     ----------
@@ -1525,38 +1590,46 @@ def evaluate_move(
         Must carry ``calls`` and ``aht_s`` for service levels (under-staffing
         is reported either way).
     agent : str
-        Whose lunch moves.
+        Whose break or lunch moves.
     new_lunch_start : int, optional
-        New lunch start interval.
+        New lunch start interval (same as ``new_start`` with ``activity=None``).
     swap_with : str, optional
-        Another agent whose lunch start is exchanged with ``agent``'s.
+        Another agent whose period (lunch, or the same ``activity`` index) is
+        exchanged with ``agent``'s.
+    new_start : int, optional
+        New start interval of the moved period.
+    activity : int, optional
+        Index of the period in shift order (e.g. 0 = first break, 1 = lunch,
+        2 = second break); None moves the lunch.
     """
     mine = schedule.assignment(agent)
-    if mine.lunch is None:
-        raise ValueError(f"agent {agent} has no lunch to move")
-    scheduled = schedule.coverage["scheduled"].to_numpy().copy()
-    moves = []
+    index = _period_index(mine, activity, agent)
+    start = new_start if new_start is not None else new_lunch_start
     if swap_with is not None:
         theirs = schedule.assignment(swap_with)
-        if theirs.lunch is None:
-            raise ValueError(f"agent {swap_with} has no lunch to swap")
-        moves = [(mine, theirs.lunch[0]), (theirs, mine.lunch[0])]
-    elif new_lunch_start is not None:
-        moves = [(mine, int(new_lunch_start))]
+        other = _period_index(theirs, activity, swap_with)
+        moves = [
+            (mine, index, theirs.activities[other][0]),
+            (theirs, other, mine.activities[index][0]),
+        ]
+    elif start is not None:
+        moves = [(mine, index, int(start))]
     else:
-        raise ValueError("give new_lunch_start or swap_with")
+        raise ValueError("give a new start (new_start or new_lunch_start) or swap_with")
+    scheduled = schedule.coverage["scheduled"].to_numpy().copy()
     after = scheduled.copy()
-    reasons = []
-    touched = set()
-    for assignment, start in moves:
-        length = assignment.lunch[1] - assignment.lunch[0]
-        new = (start, start + length)
-        reason = _lunch_rule_violation(assignment, new, problem)
+    reasons, touched, moved = [], set(), {}
+    for assignment, i, begin in moves:
+        old = assignment.activities[i]
+        new = (begin, begin + old[1] - old[0])
+        changed = _with_period(assignment, i, new)
+        reason = _day_rule_violation(changed, problem, assignment)
         if reason:
             reasons.append(f"{assignment.agent}: {reason}")
-        after[assignment.lunch[0] : assignment.lunch[1]] += 1
+        after[old[0] : old[1]] += 1
         after[new[0] : new[1]] -= 1
-        touched.update(range(*assignment.lunch), range(*new))
+        touched.update(range(*old), range(*new))
+        moved[assignment.agent] = changed
     intervals = sorted(t for t in touched if after[t] != scheduled[t])
     table = _impact_table(intervals, scheduled, after, problem)
     under_before = np.maximum(0, problem.requirement - scheduled)
@@ -1567,54 +1640,62 @@ def evaluate_move(
     return MoveImpact(
         agent=agent,
         old_lunch=mine.lunch,
-        new_lunch=(moves[0][1], moves[0][1] + (mine.lunch[1] - mine.lunch[0])),
+        new_lunch=moved[agent].lunch,
         intervals=table,
         stays_on_target=_stays_on_target(table, problem),
         cost_change=cost_change,
         allowed=not reasons,
         reason="; ".join(reasons),
+        activity=index,
+        old_period=mine.activities[index],
+        new_period=moved[agent].activities[index],
     )
 
 
-def suggest_lunch_slots(
-    schedule: Schedule, problem: Problem, agent: str, k: int = 3
+def suggest_slots(
+    schedule: Schedule, problem: Problem, agent: str, activity: int | None = None, k: int = 3
 ) -> pd.DataFrame:
-    """The ``k`` best alternative lunch starts for one agent, cheapest first.
+    """The ``k`` best alternative starts for one of an agent's breaks or lunch.
 
     Every start the break rules allow (other than the current one) is scored
-    with :func:`evaluate_move`;
-    ties in service-level cost are broken in favour of the agent's wished lunch
-    window, then of the smallest move.
+    with :func:`evaluate_move`; ties in service-level cost are broken in favour
+    of the agent's wished lunch window (lunch only), then of the smallest move.
+
+    Parameters
+    ----------
+    activity : int, optional
+        Index of the period in shift order; None is the lunch.
 
     Returns
     -------
     pandas.DataFrame
-        ``lunch_start, lunch_end, start_clock, cost_change, stays_on_target,
-        min_service_level_after, in_preferred_window``.
+        ``start, end, start_clock, cost_change, stays_on_target,
+        min_service_level_after, in_preferred_window``, cheapest first.
     """
     mine = schedule.assignment(agent)
-    if mine.lunch is None:
-        raise ValueError(f"agent {agent} has no lunch to move")
-    length = mine.lunch[1] - mine.lunch[0]
+    index = _period_index(mine, activity, agent)
+    current = mine.activities[index]
+    length = current[1] - current[0]
     person = next(a for a in problem.agents if a.id == agent)
+    is_lunch = current == mine.lunch
     rows = []
     for start in range(mine.shift_start, mine.shift_end - length + 1):
-        if start == mine.lunch[0] or _lunch_rule_violation(mine, (start, start + length), problem):
+        new = (start, start + length)
+        moved = _with_period(mine, index, new)
+        if start == current[0] or _day_rule_violation(moved, problem, mine):
             continue
-        impact = evaluate_move(schedule, problem, agent, new_lunch_start=start)
+        impact = evaluate_move(schedule, problem, agent, new_start=start, activity=index)
         levels = impact.intervals["service_level_after"]
         rows.append(
             {
-                "lunch_start": start,
-                "lunch_end": start + length,
+                "start": start,
+                "end": start + length,
                 "start_clock": problem.interval_clock(start),
                 "cost_change": impact.cost_change,
                 "stays_on_target": impact.stays_on_target,
                 "min_service_level_after": float(levels.min()) if len(levels) else np.nan,
-                "in_preferred_window": bool(
-                    _lunch_wish_met(person, (start, start + length), problem)
-                ),
-                "distance": abs(start - mine.lunch[0]),
+                "in_preferred_window": bool(is_lunch and _lunch_wish_met(person, new, problem)),
+                "distance": abs(start - current[0]),
             }
         )
     table = pd.DataFrame(rows)
@@ -1626,38 +1707,83 @@ def suggest_lunch_slots(
     return table.drop(columns="distance").head(k).reset_index(drop=True)
 
 
-def _lunch_rule_violation(assignment: Assignment, lunch: tuple[int, int], problem) -> str:
-    rules = problem.break_rules
-    iv = problem.interval_minutes
-    start, end = lunch
-    if start < assignment.shift_start or end > assignment.shift_end:
-        return "lunch outside the shift"
-    offset = (start - assignment.shift_start) * iv
-    if not rules.lunch_window[0] <= offset <= rules.lunch_window[1]:
-        return "lunch outside the allowed window after shift start"
-    gap = math.ceil(max(rules.min_work_before_break, rules.min_work_after_break) / iv)
-    before = math.ceil(rules.min_work_before_break / iv)
-    after = math.ceil(rules.min_work_after_break / iv)
-    if start - assignment.shift_start < before or assignment.shift_end - end < after:
-        return "too little work at the start or end of the shift"
-    for b_start, b_end in assignment.breaks:
-        if b_end <= start and start - b_end < gap or end <= b_start and b_start - end < gap:
-            return "too close to a break"
-        if b_start < end and start < b_end:
-            return "overlaps a break"
-    # Breaks must stay on their side of lunch (break, lunch, break order).
-    old = assignment.lunch
-    for b_start, _ in assignment.breaks:
-        if (b_start < old[0]) != (b_start < start):
+def suggest_lunch_slots(
+    schedule: Schedule, problem: Problem, agent: str, k: int = 3
+) -> pd.DataFrame:
+    """The ``k`` best alternative lunch starts for one agent, cheapest first.
+
+    :func:`suggest_slots` for the lunch, with the columns ``lunch_start,
+    lunch_end, start_clock, cost_change, stays_on_target,
+    min_service_level_after, in_preferred_window``.
+    """
+    if schedule.assignment(agent).lunch is None:
+        raise ValueError(f"agent {agent} has no lunch to move")
+    table = suggest_slots(schedule, problem, agent, activity=None, k=k)
+    return table.rename(columns={"start": "lunch_start", "end": "lunch_end"})
+
+
+def _period_index(assignment: Assignment, activity: int | None, agent: str) -> int:
+    periods = assignment.activities
+    if activity is None:
+        if assignment.lunch is None:
+            raise ValueError(f"agent {agent} has no lunch to move")
+        return periods.index(assignment.lunch)
+    if not 0 <= activity < len(periods):
+        raise ValueError(
+            f"agent {agent} has {len(periods)} breaks and lunches, no index {activity}"
+        )
+    return activity
+
+
+def _with_period(assignment: Assignment, index: int, new: tuple[int, int]) -> Assignment:
+    """The assignment with period ``index`` (shift order) moved to ``new``."""
+    old = assignment.activities[index]
+    if old == assignment.lunch:
+        return replace(assignment, lunch=new)
+    breaks = list(assignment.breaks)
+    breaks[breaks.index(old)] = new
+    return replace(assignment, breaks=tuple(breaks))
+
+
+def _day_rule_violation(assignment: Assignment, problem: Problem, before: Assignment) -> str:
+    """The first break rule a moved day breaks, in words ("" if none).
+
+    ``before`` is the day before the move: breaks must stay on the side of
+    lunch they were on (the plan's break, lunch, break order).
+    """
+    rules, iv = problem.break_rules, problem.interval_minutes
+    periods = sorted([*assignment.breaks, *([assignment.lunch] if assignment.lunch else [])])
+    if not periods:
+        return ""
+    if periods[0][0] < assignment.shift_start or periods[-1][1] > assignment.shift_end:
+        return "outside the shift"
+    if any(a[1] > b[0] for a, b in zip(periods, periods[1:], strict=False)):
+        return "overlaps another break"
+    if assignment.lunch is not None:
+        offset = (assignment.lunch[0] - assignment.shift_start) * iv
+        if not rules.lunch_window[0] <= offset <= rules.lunch_window[1]:
+            return "lunch outside the allowed window after shift start"
+        if _breaks_before_lunch(assignment) != _breaks_before_lunch(before):
             return "would change the order of breaks and lunch"
+    work_before = math.ceil(rules.min_work_before_break / iv)
+    work_after = math.ceil(rules.min_work_after_break / iv)
+    if periods[0][0] - assignment.shift_start < work_before:
+        return "too little work at the start of the shift"
+    if assignment.shift_end - periods[-1][1] < work_after:
+        return "too little work at the end of the shift"
+    gaps = [b[0] - a[1] for a, b in zip(periods, periods[1:], strict=False)]
+    if any(gap < max(work_before, work_after) for gap in gaps):
+        return "too close to another break"
     if rules.max_work_without_break is not None:
-        periods = sorted([*assignment.breaks, lunch])
-        edges = [assignment.shift_start] + [p for period in periods for p in period]
-        edges.append(assignment.shift_end)
-        stretches = [edges[i + 1] - edges[i] for i in range(0, len(edges), 2)]
-        if max(stretches) * iv > rules.max_work_without_break:
+        stretches = [periods[0][0] - assignment.shift_start, *gaps]
+        stretches.append(assignment.shift_end - periods[-1][1])
+        if max(stretches) > rules.max_work_without_break // iv:
             return "leaves too long without a break"
     return ""
+
+
+def _breaks_before_lunch(assignment: Assignment) -> int:
+    return sum(1 for b in assignment.breaks if b[0] < assignment.lunch[0])
 
 
 def _impact_table(intervals, before, after, problem: Problem) -> pd.DataFrame:

@@ -24,8 +24,10 @@ from servicechain.staffing.schedule import (
     evaluate_move,
     marginal_sl_cost,
     reoptimise_breaks,
+    schedule_from_assignments,
     solve_schedule,
     suggest_lunch_slots,
+    suggest_slots,
 )
 
 SIX_HOURS = Contract((360,), "08:00", "18:00", paid_breaks=2, lunch_minutes=30)
@@ -508,3 +510,49 @@ def test_swapping_two_lunches_keeps_coverage_when_they_are_the_same_length(team_
     impact = evaluate_move(schedule, problem, same[0], swap_with=same[1])
     assert impact.cost_change == 0
     assert (impact.intervals.scheduled_after == impact.intervals.scheduled_before).all()
+
+
+def test_break_moves_are_offered_exactly_where_the_rules_allow_them(team_day):
+    problem, schedule = team_day
+    by_id = {a.id: a for a in problem.agents}
+    full_days = schedule.assignments[schedule.assignments.breaks.map(len) == 2]
+    agent = full_days.agent.iloc[0]
+    mine = schedule.assignment(agent)
+    first_break = mine.activities[0]
+
+    def moved_to(start):
+        breaks = [(start, start + 1)] + [b for b in mine.breaks if b != first_break]
+        return pd.Series(
+            {
+                "shift_start": mine.shift_start,
+                "shift_end": mine.shift_end,
+                "breaks": breaks,
+                "lunch": mine.lunch,
+            }
+        )
+
+    allowed = {
+        start
+        for start in range(mine.shift_start, mine.shift_end)
+        if start != first_break[0] and not rule_violations(moved_to(start), by_id[agent], problem)
+    }
+    slots = suggest_slots(schedule, problem, agent, activity=0, k=100)
+    assert set(slots.start) == allowed
+    impact = evaluate_move(schedule, problem, agent, new_start=int(slots.start.iloc[0]), activity=0)
+    assert impact.allowed and impact.activity == 0
+    assert impact.old_period == first_break and impact.new_lunch == mine.lunch
+    refused = evaluate_move(schedule, problem, agent, new_start=mine.lunch[1] + 5, activity=0)
+    assert not refused.allowed and refused.reason
+
+
+def test_a_stored_day_rebuilds_into_the_same_scored_schedule(team_day):
+    problem, schedule = team_day
+    stored = schedule.assignments[["agent", "shift_start", "shift_end", "breaks", "lunch"]]
+    rebuilt = schedule_from_assignments(stored, problem, status="OPTIMAL")
+    pd.testing.assert_frame_equal(rebuilt.coverage, schedule.coverage)
+    pd.testing.assert_frame_equal(rebuilt.assignments, schedule.assignments)
+    assert rebuilt.penalty_breakdown == schedule.penalty_breakdown
+    assert rebuilt.objective == schedule.objective
+    assert math.isnan(rebuilt.gap) and rebuilt.status == "OPTIMAL"
+    with pytest.raises(ValueError, match="not in the problem"):
+        schedule_from_assignments(stored.assign(agent="nobody"), problem)
