@@ -772,12 +772,38 @@ def _aware(value) -> dt.datetime:
     return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
 
 
+def _hot_cursor():
+    """A cursor for the two statements every submission runs.
+
+    On PostgreSQL: a server-binding psycopg cursor on Django's own connection (same
+    transaction state), so each statement is parsed and planned once per connection and
+    then executed as a prepared statement, instead of being re-interpolated on the client
+    and re-planned by the server for every respondent.
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
+
+
+def _hot_execute(cursor, sql: str, params) -> None:
+    if connection.vendor != "postgresql":
+        cursor.execute(sql, params)
+        return
+    # Outside Django's cursor wrapper: translate driver errors (a unique violation must
+    # still arrive as django.db.IntegrityError).
+    with connection.wrap_database_errors:
+        cursor.execute(sql, params, prepare=True)
+
+
 def link_resolve(token: str) -> Link:
     """The invitation behind a token, in one indexed query; UnknownLink for anything else."""
     if not tokens.looks_like_token(token):
         raise UnknownLink()
-    with connection.cursor() as cursor:
-        cursor.execute(_LINK_SQL, [tokens.lookup_hash(token)])
+    with _hot_cursor() as cursor:
+        _hot_execute(cursor, _LINK_SQL, [tokens.lookup_hash(token)])
         row = cursor.fetchone()
     if row is None:
         raise UnknownLink()
@@ -912,8 +938,8 @@ def _store_postgresql(link: Link, token: str, cleaned: dict, now: dt.datetime):
     # Outside a transaction the statement is its own (autocommit: no BEGIN/COMMIT round
     # trips); inside one (tests, callers) a savepoint keeps a unique violation contained.
     scope = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-    with scope, connection.cursor() as cursor:
-        cursor.execute(sql, [link.invitation_id, *params, tokens.draft_key(token)])
+    with scope, _hot_cursor() as cursor:
+        _hot_execute(cursor, sql, [link.invitation_id, *params, tokens.draft_key(token)])
         stored = cursor.fetchone()
     if stored is None:
         raise AlreadySubmitted()
