@@ -1,9 +1,10 @@
 """The boundary between the database and the pure staffing library.
 
 The app stores a day as rows (shifts, activities as interval indices); the staffing library
-works on dataclasses and DataFrames. Everything here translates one into the other and
-nothing more: Erlang C, the schedule model, the move rules and the suggestions all stay in
-``servicechain.staffing``.
+works on dataclasses and DataFrames. Everything here translates one into the other:
+Erlang C, coverage, the schedule model, the move rules and the suggestions all stay in
+``servicechain.staffing``. The one rule of the app's own is that a moved break keeps its
+place in the shift, because the app names activities by that place.
 """
 
 from __future__ import annotations
@@ -15,22 +16,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from servicechain.staffing import erlang
 from servicechain.staffing import schedule as staffing
 
 from .models import Agent, Schedule, Team, clock
 
-ASSIGNMENT_COLUMNS = [
-    "agent",
-    "shift_start",
-    "shift_end",
-    "start_clock",
-    "end_clock",
-    "breaks",
-    "lunch",
-    "lunch_preference_met",
-    "start_preference_met",
-]
+# What ``staffing.schedule.schedule_from_assignments`` needs to rescore a stored day.
+ASSIGNMENT_COLUMNS = ["agent", "shift_start", "shift_end", "breaks", "lunch"]
 
 
 def minutes_of(value: dt.time) -> int:
@@ -54,11 +45,6 @@ def _boundary(minutes: int, team: Team, *, up: bool) -> int:
     step = team.interval_minutes
     offset = (math.ceil if up else math.floor)((minutes - opens) / step) * step
     return min(max(opens + offset, opens), closes)
-
-
-def _clock_minutes(value: str) -> int:
-    hours, minutes = value.split(":")
-    return int(hours) * 60 + int(minutes)
 
 
 def _clock_of(minutes: int) -> str:
@@ -140,30 +126,6 @@ def build_problem(
     )
 
 
-def coverage_frame(assignments: pd.DataFrame, problem: staffing.Problem) -> pd.DataFrame:
-    """Coverage per interval with the columns of ``staffing.Schedule.coverage``.
-
-    See requests-contactcentre.md item 1: this mirrors the library's private coverage table
-    using its public parts until it offers ``schedule_from_assignments``.
-    """
-    table = staffing.coverage_from_assignments(assignments, problem.intervals)
-    table.insert(0, "interval", np.arange(problem.intervals))
-    table.insert(1, "clock", [problem.interval_clock(t) for t in range(problem.intervals)])
-    table.insert(2, "required", problem.requirement)
-    table["under"] = np.maximum(0, table["required"] - table["scheduled"])
-    table["over"] = np.maximum(0, table["scheduled"] - table["required"])
-    calls = np.asarray(problem.calls, dtype=float)
-    aht = np.where(calls > 0, np.asarray(problem.aht_s, dtype=float), 1.0)
-    table["projected_service_level"] = erlang.service_level_day(
-        np.maximum(table["scheduled"].to_numpy(), 0),
-        calls,
-        aht,
-        60.0 * problem.interval_minutes,
-        problem.answer_within_s,
-    )
-    return table
-
-
 @dataclass
 class DayPlan:
     """A stored schedule together with its staffing ``Problem`` and ``Schedule``."""
@@ -201,12 +163,8 @@ def assignments_from_rows(schedule: Schedule) -> tuple[pd.DataFrame, dict[str, A
                 "agent": agent.code,
                 "shift_start": shift.start_interval,
                 "shift_end": shift.end_interval,
-                "start_clock": schedule.interval_clock(shift.start_interval),
-                "end_clock": schedule.interval_clock(shift.end_interval),
                 "breaks": breaks,
                 "lunch": lunch,
-                "lunch_preference_met": shift.lunch_preference_met,
-                "start_preference_met": shift.start_preference_met,
             }
         )
     return pd.DataFrame(rows, columns=ASSIGNMENT_COLUMNS), agents
@@ -233,15 +191,13 @@ def load_day_plan(schedule: Schedule, *, time_limit_s: float | None = None) -> D
     # A stored schedule keeps the service-level definition it was planned with.
     problem.target_service_level = schedule.target_service_level
     problem.answer_within_s = float(schedule.answer_within_s)
-    plan = staffing.Schedule(
-        assignments=assignments,
-        coverage=coverage_frame(assignments, problem),
-        objective=schedule.objective or 0.0,
-        best_bound=schedule.best_bound or 0.0,
-        gap=schedule.gap or 0.0,
+    # The library rescores the stored day (coverage, projected service level, wish flags,
+    # penalty points) exactly as it scores a solver result.
+    plan = staffing.schedule_from_assignments(
+        assignments,
+        problem,
         status=schedule.solver_status,
-        penalty_breakdown=dict(schedule.penalty_breakdown),
-        lunch_preferences_met=schedule.lunch_preferences_met,
+        best_bound=math.nan if schedule.best_bound is None else schedule.best_bound,
         solve_seconds=schedule.solve_seconds or 0.0,
     )
     return DayPlan(schedule=schedule, problem=problem, plan=plan, agents=agents)
@@ -250,32 +206,18 @@ def load_day_plan(schedule: Schedule, *, time_limit_s: float | None = None) -> D
 # --------------------------------------------------------------------------- moves
 
 
-def _as_lunch_move(day: DayPlan, agent: Agent, position: int):
-    """Present break ``position`` to ``evaluate_move`` as the agent's "lunch".
+def _keeps_place(day: DayPlan, agent: Agent, position: int, new_start: int) -> bool:
+    """Whether activity ``position`` is still number ``position`` in shift order after a move.
 
-    Adapter until the library moves breaks itself (requests-contactcentre.md item 2): the
-    real lunch joins the breaks, the lunch window becomes the whole shift (breaks have none)
-    and the agent's lunch wish is dropped; in-shift, spacing, order and longest-stretch
-    rules then apply to the break unchanged.
+    Requests, recorded breaks and pages name an activity by its place in the shift, so a
+    break may not jump over another one (the library keeps breaks on their side of lunch;
+    two breaks on one side, or a day without lunch, could otherwise trade places).
     """
-    mine = day.assignment(agent)
-    periods = mine.activities
-    if not 0 <= position < len(periods):
-        raise ValueError(f"{agent} has no break number {position + 1} on this day")
-    moving = periods[position]
+    periods = day.assignment(agent).activities
+    start, end = periods[position]
+    moved = (new_start, new_start + end - start)
     others = [p for i, p in enumerate(periods) if i != position]
-    assignments = day.plan.assignments.copy()
-    row = assignments.index[assignments["agent"] == agent.code][0]
-    assignments.at[row, "breaks"] = others
-    assignments.at[row, "lunch"] = moving
-    plan = replace(day.plan, assignments=assignments)
-    rules = replace(day.problem.break_rules, lunch_window=(0, 24 * 60))
-    people = [
-        replace(p, preferences=staffing.Preferences()) if p.id == agent.code else p
-        for p in day.problem.agents
-    ]
-    problem = replace(day.problem, break_rules=rules, agents=people)
-    return plan, problem
+    return sum(1 for p in others if p < moved) == position
 
 
 def evaluate(
@@ -287,32 +229,26 @@ def evaluate(
     colleague: Agent | None = None,
 ) -> staffing.MoveImpact:
     """Projected effect of moving one activity (or swapping lunches) on the stored plan."""
-    mine = day.assignment(agent)
-    is_lunch = mine.lunch is not None and mine.activities[position] == mine.lunch
     if colleague is not None:
         return staffing.evaluate_move(day.plan, day.problem, agent.code, swap_with=colleague.code)
-    if is_lunch:
-        return staffing.evaluate_move(day.plan, day.problem, agent.code, new_lunch_start=new_start)
-    plan, problem = _as_lunch_move(day, agent, position)
-    return staffing.evaluate_move(plan, problem, agent.code, new_lunch_start=new_start)
+    impact = staffing.evaluate_move(
+        day.plan, day.problem, agent.code, new_start=new_start, activity=position
+    )
+    if impact.allowed and not _keeps_place(day, agent, position, new_start):
+        return replace(
+            impact, allowed=False, reason=f"{agent.code}: would change the order of breaks"
+        )
+    return impact
 
 
 def slot_options(day: DayPlan, agent: Agent, *, position: int, k: int = 1000) -> pd.DataFrame:
-    """Every start the rules allow for one activity, scored, cheapest first."""
-    mine = day.assignment(agent)
-    if mine.lunch is not None and mine.activities[position] == mine.lunch:
-        return staffing.suggest_lunch_slots(day.plan, day.problem, agent.code, k=k)
-    plan, problem = _as_lunch_move(day, agent, position)
-    return staffing.suggest_lunch_slots(plan, problem, agent.code, k=k)
+    """Every start the rules allow for one activity, scored, cheapest first.
 
-
-def lunch_wish_met(agent: Agent, team: Team, lunch: tuple[int, int] | None, day_start: dt.time):
-    """Whether a lunch lies wholly inside the agent's wished window (the scheduler's rule)."""
-    person = staffing_agent(agent, team)
-    if person is None or person.preferences.lunch_window is None or lunch is None:
-        return None
-    first, last = (_clock_minutes(c) for c in person.preferences.lunch_window)
-    opens = minutes_of(day_start)
-    start = opens + lunch[0] * team.interval_minutes
-    end = opens + lunch[1] * team.interval_minutes
-    return first <= start and end <= last
+    Columns of ``staffing.schedule.suggest_slots`` (``start, end, start_clock, cost_change,
+    stays_on_target, min_service_level_after, in_preferred_window``).
+    """
+    table = staffing.suggest_slots(day.plan, day.problem, agent.code, activity=position, k=k)
+    if table.empty:
+        return table
+    keeps = [_keeps_place(day, agent, position, int(start)) for start in table["start"]]
+    return table[keeps].reset_index(drop=True)

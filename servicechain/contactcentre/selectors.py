@@ -607,15 +607,15 @@ def slot_options(day: DayPlan, agent: Agent, *, position: int, now_interval: int
         return []
     current = day.assignment(agent).activities[position][0]
     options = []
-    for row in table.sort_values("lunch_start").to_dict("records"):
-        start = int(row["lunch_start"])
+    for row in table.sort_values("start").to_dict("records"):
+        start = int(row["start"])
         if start < now_interval or start == current:
             continue
         options.append(
             {
                 "start": start,
                 "clock": row["start_clock"],
-                "end_clock": day.schedule.interval_clock(int(row["lunch_end"])),
+                "end_clock": day.schedule.interval_clock(int(row["end"])),
                 "stays_on_target": bool(row["stays_on_target"]),
                 "min_service_level_after": None
                 if pd.isna(row["min_service_level_after"])
@@ -628,7 +628,7 @@ def slot_options(day: DayPlan, agent: Agent, *, position: int, now_interval: int
 
 
 def suggestions(day: DayPlan, agent: Agent, *, position: int, now_interval: int, k: int = 3):
-    """The ``k`` cheapest allowed slots (``suggest_lunch_slots``), preferring on-target ones."""
+    """The ``k`` cheapest allowed slots (``suggest_slots``), preferring on-target ones."""
     options = slot_options(day, agent, position=position, now_interval=now_interval)
     options.sort(
         key=lambda o: (not o["stays_on_target"], o["cost_change"], not o["in_preferred_window"])

@@ -646,13 +646,16 @@ def lunch_move_request(
 
 def _apply_move(request: MoveRequest, schedule: Schedule) -> None:
     """Write an approved move into the published plan and refresh its coverage."""
-    _move_activity(schedule, request.agent, request.position, request.to_start)
+    moved = _move_activity(schedule, request.agent, request.position, request.to_start)
+    lunch_moved = [request.agent] if moved.kind == Activity.Kind.LUNCH else []
     if request.kind == MoveRequest.Kind.SWAP:
         lunch = Activity.objects.get(
             shift__schedule=schedule, shift__agent=request.colleague, kind=Activity.Kind.LUNCH
         )
         _move_activity(schedule, request.colleague, lunch.position, request.from_start)
-    schedule_refresh_coverage(schedule=schedule)
+        lunch_moved.append(request.colleague)
+    plan = _store_coverage(schedule)
+    _store_lunch_wishes(schedule, plan, lunch_moved)
 
 
 @transaction.atomic
@@ -661,25 +664,32 @@ def schedule_refresh_coverage(*, schedule: Schedule) -> Schedule:
 
     Used after every applied move and after manual edits (e.g. in the admin).
     """
-    plan = dayplan.load_day_plan(schedule)
-    schedule.coverage = _coverage_records(plan.coverage)
-    schedule.save(update_fields=["coverage"])
+    _store_coverage(schedule)
     return schedule
 
 
-def _move_activity(schedule: Schedule, agent: Agent, position: int, start: int) -> None:
-    activity = Activity.objects.select_related("shift").get(
-        shift__schedule=schedule, shift__agent=agent, position=position
-    )
+def _store_coverage(schedule: Schedule) -> dayplan.DayPlan:
+    plan = dayplan.load_day_plan(schedule)
+    schedule.coverage = _coverage_records(plan.coverage)
+    schedule.save(update_fields=["coverage"])
+    return plan
+
+
+def _store_lunch_wishes(schedule: Schedule, plan: dayplan.DayPlan, agents: list[Agent]) -> None:
+    """Whether each agent's moved lunch now meets their wish, as the library judges it."""
+    met = plan.plan.assignments.set_index("agent")["lunch_preference_met"]
+    for agent in agents:
+        Shift.objects.filter(schedule=schedule, agent=agent).update(
+            lunch_preference_met=_maybe_bool(met.get(agent.code))
+        )
+
+
+def _move_activity(schedule: Schedule, agent: Agent, position: int, start: int) -> Activity:
+    activity = Activity.objects.get(shift__schedule=schedule, shift__agent=agent, position=position)
     length = activity.end_interval - activity.start_interval
     activity.start_interval, activity.end_interval = start, start + length
     activity.save(update_fields=["start_interval", "end_interval"])
-    if activity.kind == Activity.Kind.LUNCH:
-        shift = activity.shift
-        shift.lunch_preference_met = dayplan.lunch_wish_met(
-            agent, schedule.team, (start, start + length), schedule.day_start
-        )
-        shift.save(update_fields=["lunch_preference_met"])
+    return activity
 
 
 def _still_current(request: MoveRequest, plan: dayplan.DayPlan) -> bool:
@@ -871,16 +881,11 @@ def _with_taken_breaks(plan: dayplan.DayPlan, now_interval: int) -> staffing.Sch
             assignments.at[row, "breaks"] = [
                 new if b == old else b for b in assignments.at[row, "breaks"]
             ]
-    coverage = dayplan.coverage_frame(assignments, plan.problem)
-    return staffing.Schedule(
-        assignments=assignments,
-        coverage=coverage,
-        objective=plan.plan.objective,
-        best_bound=plan.plan.best_bound,
-        gap=plan.plan.gap,
+    return staffing.schedule_from_assignments(
+        assignments,
+        plan.problem,
         status=plan.plan.status,
-        penalty_breakdown=plan.plan.penalty_breakdown,
-        lunch_preferences_met=plan.plan.lunch_preferences_met,
+        best_bound=plan.plan.best_bound,
         solve_seconds=plan.plan.solve_seconds,
     )
 

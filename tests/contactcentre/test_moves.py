@@ -305,3 +305,73 @@ def test_every_slot_is_judged_exactly_as_an_independent_erlang_c_check_would():
             assert preview.allowed == (4 <= start <= 16 and start != lunch), (agent, start)
             assert preview.stays_on_target == expected, (agent, start)
             assert [row["interval"] for row in preview.intervals] == changed
+
+
+def give_break(agent, *, at: int) -> None:
+    """A 15-minute paid break at interval ``at``, before the agent's lunch (position 0)."""
+    shift = Shift.objects.get(agent=agent)
+    Activity.objects.filter(shift=shift).update(position=1)
+    Activity.objects.create(
+        shift=shift, kind="break", position=0, start_interval=at, end_interval=at + 1
+    )
+    services.schedule_refresh_coverage(schedule=published())
+
+
+def test_a_break_moved_into_the_busy_van_hour_goes_to_the_lead_with_its_erlang_c_cost():
+    team, agents = pie_van_day()
+    give_break(agents[4], at=8)  # 11:00, before a 13:00 lunch
+
+    move = services.lunch_move_request(agent=agents[4], day=DAY, position=0, to_start=5)
+
+    assert move.kind == "break" and move.status == MoveRequest.Status.PENDING_LEAD
+    rows = {row["clock"]: row for row in move.impact}
+    assert set(rows) == {"10:15", "11:00"}
+    assert rows["10:15"]["service_level_after"] == pytest.approx(erlang_c_service_level(5, 11.0))
+    assert rows["10:15"]["below_target_after"]
+    assert rows["11:00"]["service_level_after"] == pytest.approx(erlang_c_service_level(6, 8.0))
+    assert move.cost_change > 0
+    assert move.suggestions and all(o["stays_on_target"] for o in move.suggestions)
+    assert {o["clock"] for o in move.suggestions} <= {"11:15", "11:30", "11:45"}
+    assert all(o["end_clock"] == CLOCK_AFTER[o["clock"]] for o in move.suggestions), "15 minutes"
+
+
+CLOCK_AFTER = {"11:15": "11:30", "11:30": "11:45", "11:45": "12:00"}
+
+
+def test_an_automatic_break_move_lands_in_the_plan_and_leaves_the_lunch_wish_alone():
+    team, agents = pie_van_day()
+    give_break(agents[4], at=4)  # 10:00, where the six agents are all needed
+    Shift.objects.filter(agent=agents[4]).update(lunch_preference_met=False)
+
+    move = services.lunch_move_request(agent=agents[4], day=DAY, position=0, to_start=8)
+
+    assert move.kind == "break" and move.status == MoveRequest.Status.AUTO_APPROVED
+    moved = Activity.objects.get(shift__agent=agents[4], position=0)
+    assert (moved.kind, moved.start_interval, moved.end_interval) == ("break", 8, 9)
+    coverage = published().coverage
+    assert (coverage[4]["scheduled"], coverage[8]["scheduled"]) == (6, 5)
+    assert coverage[8]["projected_service_level"] == pytest.approx(erlang_c_service_level(5, 8.0))
+    assert Shift.objects.get(agent=agents[4]).lunch_preference_met is False
+
+
+def test_a_break_never_jumps_over_another_break_on_a_day_without_lunch():
+    team, agents = pie_van_day()
+    shift = Shift.objects.get(agent=agents[0])
+    Activity.objects.filter(shift=shift).delete()
+    for position, start in enumerate((4, 12)):
+        Activity.objects.create(
+            shift=shift,
+            kind="break",
+            position=position,
+            start_interval=start,
+            end_interval=start + 1,
+        )
+    plan = dayplan.load_day_plan(services.schedule_refresh_coverage(schedule=published()))
+
+    jump = selectors.move_preview(plan, agents[0], position=0, to_start=17, suggest=0)
+    stay = selectors.move_preview(plan, agents[0], position=0, to_start=7, suggest=0)
+    options = selectors.slot_options(plan, agents[0], position=0)
+
+    assert not jump.allowed and "order" in jump.reason
+    assert stay.allowed
+    assert [o["start"] for o in options] == [5, 6, 7], "the first break stays the first"

@@ -6,7 +6,7 @@ import math
 import pytest
 from django.core.exceptions import ValidationError
 
-from servicechain.contactcentre import selectors, services
+from servicechain.contactcentre import dayplan, selectors, services
 from servicechain.contactcentre.models import (
     Activity,
     ForecastInterval,
@@ -147,6 +147,26 @@ def test_generated_schedule_keeps_every_contract_and_reports_the_solver():
     for t, count in enumerate(on_phone):
         off = sum(1 for a in lunches if a.start_interval <= t < a.end_interval)
         assert count == len(agents) - off
+
+
+def test_a_stored_plan_is_rescored_exactly_as_the_solver_scored_it():
+    team, agents = planning_team()
+    services.forecast_create(team=team, first_day=FIRST_DAY, horizon_days=1)
+    schedule = services.schedule_generate(team=team, day=FIRST_DAY, time_limit_s=1.0)
+
+    plan = dayplan.load_day_plan(schedule)
+
+    rebuilt = plan.coverage.to_dict("records")
+    assert len(rebuilt) == len(schedule.coverage)
+    for row, stored in zip(rebuilt, schedule.coverage, strict=True):
+        for column in ("interval", "clock", "required", "on_shift", "on_break", "scheduled"):
+            assert row[column] == stored[column], (column, stored["clock"])
+        assert (row["under"], row["over"]) == (stored["under"], stored["over"])
+        assert row["projected_service_level"] == pytest.approx(stored["projected_service_level"])
+    assert plan.plan.objective == pytest.approx(schedule.objective)
+    assert plan.plan.penalty_breakdown == pytest.approx(schedule.penalty_breakdown)
+    assert plan.plan.gap == pytest.approx(schedule.gap)
+    assert plan.plan.status == schedule.solver_status
 
 
 def test_week_job_creates_one_draft_per_day():
