@@ -6,7 +6,10 @@ new hires), contracts and wishes from ``simulate_agents`` — many of them want 
 the pie van is outside (10:00-12:00). A year of interval volumes up to the last closed
 interval comes from ``simulate_contact_centre_volumes``; a week's forecast and today's and
 tomorrow's published plans are computed with short solver limits to keep seeding quick.
-Two logins of its own (see ``DEMO_LOGINS``) let a visitor act as an agent and as the lead.
+Agents then ask, through the move service, for lunch earlier at the van: one move stays on
+target and is approved at once, one would take service below target and waits for the lead
+with its cost and alternatives. Two logins of its own (see ``DEMO_LOGINS``) let a visitor
+act as an agent and as the lead.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from servicechain.simulate.contact_centre import (
     simulate_contact_centre_volumes,
 )
 
-from . import selectors, services
-from .models import Agent, IntervalVolume, Team
+from . import dayplan, selectors, services
+from .models import Activity, Agent, IntervalVolume, MoveRequest, Team
 
 DEMO_LOGINS = [
     DemoLogin("agent", "agent", "demo-agent-pass", "contact-centre agent: my day, lunch moves"),
@@ -233,41 +236,127 @@ def _minutes(clock: str) -> int:
     return int(clock[:2]) * 60 + int(clock[3:5])
 
 
-def _example_requests(team: Team, today: dt.date) -> None:
-    """Agents ask for lunch at the van: one stays on target (automatic), two go to the lead."""
-    wanted = {True: 1, False: 2}  # stays on target -> how many more requests to make
-    for day in (today, today + dt.timedelta(days=1)):
-        schedule = selectors.published_schedule(team, day)
-        if schedule is not None and any(wanted.values()):
-            _van_requests(schedule, wanted)
+def _example_requests(team: Team, today: dt.date) -> set[str]:
+    """Requests the lead and the agents find on the demo day, made through the move service.
+
+    Agents whose lunch starts after the pie van has arrived ask to have it earlier, at the
+    van (lunches after the van's window first, van fans first among them; lunches that have
+    started and the demo login are left alone, so the visitor keeps a choice). One asks for
+    the earliest van slot the picker marks as on target, which is approved at once; then
+    the first asker with a van slot that would take an interval below target asks for the
+    earliest such slot, and the request waits for the lead with its cost and the
+    alternatives that keep service on target. Today's plan first, tomorrow's for what today can no longer show.
+    If no van slot stays on target on either day, someone moves a break instead, on target.
+    Returns the statuses reached.
+    """
+    days = (today, today + dt.timedelta(days=1))
+    schedules = [s for s in (selectors.published_schedule(team, day) for day in days) if s]
+    reached: set[str] = set()
+    for schedule in schedules:
+        for status in (MoveRequest.Status.AUTO_APPROVED, MoveRequest.Status.PENDING_LEAD):
+            if status not in reached:
+                reached |= _van_request(
+                    schedule, escalated=status == MoveRequest.Status.PENDING_LEAD
+                )
+    for schedule in schedules:
+        if MoveRequest.Status.AUTO_APPROVED not in reached:
+            reached |= _break_request(schedule)
+    return reached
 
 
-def _van_requests(schedule, wanted: dict) -> None:
-    from . import dayplan
-
-    start = _minutes(f"{schedule.day_start:%H:%M}")
-    first, last = ((_minutes(c) - start) // schedule.interval_minutes for c in PIE_VAN_WINDOW)
+def _van_request(schedule, *, escalated: bool) -> set[str]:
+    """The first asker with a van slot of the kind wanted asks for it; the status reached."""
     now_interval = selectors.interval_now(schedule.team, schedule.day)
-    shifts = schedule.shifts.select_related("agent").exclude(agent__employee__user__isnull=False)
-    for shift in shifts.order_by("agent_id"):
-        lunch = shift.activities.filter(kind="lunch").first()
-        if lunch is None or first <= lunch.start_interval < last or not any(wanted.values()):
-            continue
-        plan = dayplan.load_day_plan(schedule)
+    plan = dayplan.load_day_plan(schedule)
+    for agent, lunch in _van_askers(schedule, now_interval):
+        slot = _van_slot(plan, agent, lunch, now_interval, escalated=escalated)
+        if slot is not None:
+            return {_request(schedule, agent, lunch, slot, "The pie van is outside from ten.")}
+    return set()
+
+
+def _break_request(schedule) -> set[str]:
+    """Someone takes a break at the nearest other time that keeps service on target."""
+    now_interval = selectors.interval_now(schedule.team, schedule.day)
+    plan = dayplan.load_day_plan(schedule)
+    breaks = (
+        Activity.objects.filter(
+            shift__schedule=schedule,
+            kind=Activity.Kind.BREAK,
+            start_interval__gte=now_interval,
+            shift__agent__employee__user__isnull=True,
+        )
+        .exclude(shift__agent__move_requests__day=schedule.day)
+        .select_related("shift__agent")
+        .order_by("shift__agent_id", "position")
+    )
+    for activity in breaks:
+        agent = activity.shift.agent
         options = selectors.slot_options(
-            plan, shift.agent, position=lunch.position, now_interval=now_interval
+            plan, agent, position=activity.position, now_interval=now_interval
         )
-        pick = next(
-            (o for o in options if first <= o["start"] < last and wanted[o["stays_on_target"]]),
-            None,
+        on_target = [o for o in options if o["stays_on_target"]]
+        if on_target:
+            slot = min(on_target, key=lambda o: abs(o["start"] - activity.start_interval))
+            return {_request(schedule, agent, activity.position, slot, "Moving my break.")}
+    return set()
+
+
+def _request(schedule, agent: Agent, position: int, slot: dict, note: str) -> str:
+    request = services.lunch_move_request(
+        agent=agent, day=schedule.day, position=position, to_start=slot["start"], note=note
+    )
+    return request.status
+
+
+def _van_intervals(schedule) -> tuple[int, int]:
+    opens = _minutes(f"{schedule.day_start:%H:%M}")
+    first, last = ((_minutes(c) - opens) // schedule.interval_minutes for c in PIE_VAN_WINDOW)
+    return first, last
+
+
+def _van_askers(schedule, now_interval: int) -> list[tuple[Agent, int]]:
+    """Agents, with their lunch's position, whose lunch starts after the van's arrival.
+
+    Lunches after the van's window come first, then van fans, then by agent; lunches that
+    have started, the demo login and agents with a request for the day are left out.
+    """
+    first, last = _van_intervals(schedule)
+    van_from, van_to = (dt.time.fromisoformat(c) for c in PIE_VAN_WINDOW)
+    lunches = (
+        Activity.objects.filter(
+            shift__schedule=schedule,
+            kind=Activity.Kind.LUNCH,
+            start_interval__gt=first,
+            shift__agent__employee__user__isnull=True,
         )
-        if pick is None:
-            continue
-        services.lunch_move_request(
-            agent=shift.agent,
-            day=schedule.day,
-            position=lunch.position,
-            to_start=pick["start"],
-            note="The pie van is outside from ten.",
+        .filter(start_interval__gte=now_interval)
+        .exclude(shift__agent__move_requests__day=schedule.day)
+        .select_related("shift__agent")
+    )
+
+    def order(lunch: Activity):
+        agent = lunch.shift.agent
+        fan = agent.lunch_wish is not None and (
+            van_from <= agent.preferred_lunch_from and agent.preferred_lunch_to <= van_to
         )
-        wanted[pick["stays_on_target"]] -= 1
+        return lunch.start_interval < last, not fan, agent.pk
+
+    return [(lunch.shift.agent, lunch.position) for lunch in sorted(lunches, key=order)]
+
+
+def _van_slot(plan, agent: Agent, lunch: int, now_interval: int, *, escalated: bool):
+    """The van slot before the agent's lunch that they ask for, or None.
+
+    The earliest one that stays on target; with ``escalated``, the earliest one that would
+    take service below target, if slots that keep it on target can be offered instead.
+    """
+    first, last = _van_intervals(plan.schedule)
+    options = selectors.slot_options(plan, agent, position=lunch, now_interval=now_interval)
+    current = plan.assignment(agent).activities[lunch][0]
+    van = [o for o in options if first <= o["start"] < min(last, current)]
+    if not escalated:
+        return next((o for o in van if o["stays_on_target"]), None)
+    if not any(o["stays_on_target"] for o in options):
+        return None
+    return next((o for o in van if not o["stays_on_target"]), None)

@@ -5,25 +5,38 @@ import datetime as dt
 import pytest
 from django.contrib.auth import get_user_model
 
-from servicechain.contactcentre import dayplan, seed, selectors
-from servicechain.contactcentre.models import Agent, Forecast, IntervalVolume, Team
+from servicechain.contactcentre import dayplan, seed, selectors, services
+from servicechain.contactcentre.models import (
+    Activity,
+    Agent,
+    Forecast,
+    IntervalVolume,
+    MoveRequest,
+    Shift,
+    Team,
+)
 from servicechain.org.access import scope_for
-from servicechain.org.models import Unit
+from servicechain.org.models import AuditEvent, Unit
+from tests.contactcentre.helpers import DAY, pie_van_day
 from tests.factories import EmployeeFactory, OrganizationFactory, make_unit
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 
-def test_demo_centre_has_agents_history_a_forecast_todays_plan_and_logins(monkeypatch):
+def seeded_centre(monkeypatch) -> Unit:
     monkeypatch.setattr(seed, "SOLVE_SECONDS", 0.5)
     organization = OrganizationFactory(slug="demo")
     root = make_unit(organization, "Head office", kind="organisation")
     unit = make_unit(organization, "Contact centre", parent=root, kind="contact_centre")
     EmployeeFactory(unit=unit, is_manager=True, job_family="manager")
     EmployeeFactory.create_batch(3, unit=unit, job_family="frontline")
-
     seed.seed_demo(organization=organization, progress=lambda message: None)
+    return unit
+
+
+def test_demo_centre_has_agents_history_a_forecast_todays_plan_and_logins(monkeypatch):
+    unit = seeded_centre(monkeypatch)
 
     team = Team.objects.get(centre__unit=unit)
     assert Agent.objects.filter(team=team).count() == seed.AGENTS
@@ -58,3 +71,68 @@ def test_demo_centre_has_agents_history_a_forecast_todays_plan_and_logins(monkey
     lead_scope = scope_for(lead_user, "demo")
     assert lead_scope.role == "manager" and lead_scope.unit == unit
     assert {login.username for login in seed.DEMO_LOGINS} == {"agent", "lead"}
+
+
+def test_demo_day_has_an_automatic_van_lunch_and_one_waiting_for_the_lead(monkeypatch):
+    unit = seeded_centre(monkeypatch)
+    team = Team.objects.get(centre__unit=unit)
+
+    requests = MoveRequest.objects.filter(team=team).select_related("schedule", "agent")
+    auto = [r for r in requests if r.status == MoveRequest.Status.AUTO_APPROVED]
+    waiting = [r for r in requests if r.status == MoveRequest.Status.PENDING_LEAD]
+
+    assert auto and waiting
+    assert AuditEvent.objects.filter(action="contactcentre.move.request").count() == len(
+        requests
+    ), "every request went through the move service"
+    for request in auto:
+        lunch = Activity.objects.get(
+            shift__schedule=request.schedule, shift__agent=request.agent, position=request.position
+        )
+        assert (request.kind, lunch.kind) == ("lunch", "lunch")
+        assert lunch.start_interval == request.to_start, "an approved move is in the plan"
+        assert request.stays_on_target and request.intervals_below_target == 0
+    for request in waiting:
+        to_clock = request.schedule.interval_clock(request.to_start)
+        assert request.kind == "lunch"
+        assert "10:00" <= to_clock < "12:00", "lunch at the pie van"
+        assert request.to_start < request.from_start, "earlier than planned"
+        assert not request.stays_on_target and request.intervals_below_target >= 1
+        below = [row for row in request.impact if row["below_target_after"]]
+        assert below and all(
+            row["service_level_after"] < team.target_service_level for row in below
+        )
+        assert request.cost_change > 0
+        assert any(o["stays_on_target"] for o in request.suggestions), "alternatives offered"
+        lunch = Activity.objects.get(
+            shift__schedule=request.schedule, shift__agent=request.agent, position=request.position
+        )
+        assert lunch.start_interval == request.from_start, "nothing moves before the lead decides"
+        # Judged again on the plan as it stands, the move still needs the lead.
+        again = selectors.move_preview(
+            dayplan.load_day_plan(request.schedule),
+            request.agent,
+            position=request.position,
+            to_start=request.to_start,
+            now=request.created_at,
+            suggest=0,
+        )
+        assert again.allowed and again.verdict == "needs_lead"
+        assert again.cost_change == pytest.approx(request.cost_change)
+    assert all(r.agent.employee.user_id is None for r in requests), "the demo login is left free"
+
+
+def test_without_a_van_slot_on_target_the_demo_shows_a_break_moved_on_target():
+    team, agents = pie_van_day()
+    shift = Shift.objects.get(agent=agents[4])
+    Activity.objects.filter(shift=shift).update(position=1)
+    Activity.objects.create(shift=shift, kind="break", position=0, start_interval=4, end_interval=5)
+    schedule = services.schedule_refresh_coverage(schedule=selectors.published_schedule(team, DAY))
+
+    reached = seed._break_request(schedule)
+
+    request = MoveRequest.objects.get()
+    assert reached == {MoveRequest.Status.AUTO_APPROVED} and request.kind == "break"
+    assert request.to_start == 8, "the nearest time that keeps 10:00-11:00 on target"
+    moved = Activity.objects.get(shift=shift, position=0)
+    assert (moved.kind, moved.start_interval) == ("break", 8)
