@@ -102,6 +102,7 @@ def build_problem(
     weekday: int | None,
     time_limit_s: float,
     num_workers: int | None = None,
+    work_limit: float | None = None,
 ) -> staffing.Problem:
     """One open day of a team as a staffing ``Problem`` (service-level weighted)."""
     requirement = np.asarray(requirement, dtype=np.int64)
@@ -123,6 +124,7 @@ def build_problem(
         answer_within_s=float(team.answer_within_s),
         target_service_level=team.target_service_level,
         num_workers=num_workers,
+        work_limit=work_limit,
     )
 
 

@@ -595,7 +595,12 @@ def move_preview(
     preview.to_clock = day.schedule.interval_clock(preview.to_start)
     if preview.verdict == "needs_lead" and suggest:
         preview.suggestions = suggestions(
-            day, agent, position=position, now_interval=view.now_interval, k=suggest
+            day,
+            agent,
+            position=position,
+            now_interval=view.now_interval,
+            k=suggest,
+            instead_of=preview.to_start,
         )
     return preview
 
@@ -627,12 +632,27 @@ def slot_options(day: DayPlan, agent: Agent, *, position: int, now_interval: int
     return options
 
 
-def suggestions(day: DayPlan, agent: Agent, *, position: int, now_interval: int, k: int = 3):
-    """The ``k`` cheapest allowed slots (``suggest_slots``), preferring on-target ones."""
-    options = slot_options(day, agent, position=position, now_interval=now_interval)
-    options.sort(
-        key=lambda o: (not o["stays_on_target"], o["cost_change"], not o["in_preferred_window"])
-    )
+def suggestions(
+    day: DayPlan,
+    agent: Agent,
+    *,
+    position: int,
+    now_interval: int,
+    k: int = 3,
+    instead_of: int | None = None,
+):
+    """Up to ``k`` alternatives to a move that needs the lead: allowed slots other than the
+    one asked for (``instead_of``), only those that keep service on target when there are
+    any (an alternative that also needs the lead is no alternative), wished window first,
+    then cheapest."""
+    options = [
+        o
+        for o in slot_options(day, agent, position=position, now_interval=now_interval)
+        if o["start"] != instead_of
+    ]
+    on_target = [o for o in options if o["stays_on_target"]]
+    options = on_target or options
+    options.sort(key=lambda o: (not o["in_preferred_window"], o["cost_change"]))
     return options[:k]
 
 

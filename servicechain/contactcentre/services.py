@@ -378,8 +378,11 @@ def schedule_generate(
     actor=None,
     time_limit_s: float | None = None,
     num_workers: int | None = None,
+    work_limit: float | None = None,
 ) -> Schedule:
     """Solve one day with CP-SAT (always time-limited) and store it as a draft.
+
+    `work_limit` with `num_workers=1` makes the plan reproducible (see staffing.Problem).
 
     Wishes carry the memory of recent disappointments: every published day in the last
     two weeks on which an agent's lunch wish went unmet adds weight to it.
@@ -405,6 +408,7 @@ def schedule_generate(
         weekday=day.weekday(),
         time_limit_s=float(time_limit_s or team.schedule_time_limit_s),
         num_workers=num_workers,
+        work_limit=work_limit,
     )
     result = staffing.solve_schedule(problem)
     with transaction.atomic():

@@ -259,6 +259,11 @@ class Problem:
     num_workers : int, optional
         Solver threads (default: all cores).
     random_seed : int
+    work_limit : float, optional
+        A further limit in CP-SAT's *deterministic* seconds (a count of work, not of
+        time). With ``num_workers=1`` and only this limit binding, the same problem gives
+        the same plan on any machine under any load, which wall-clock limits cannot
+        promise (demos and tests use it); ``time_limit_s`` still always applies.
     """
 
     agents: Sequence[Agent]
@@ -281,6 +286,7 @@ class Problem:
     target_service_level: float = 0.8
     num_workers: int | None = None
     random_seed: int = 0
+    work_limit: float | None = None
 
     def __post_init__(self):
         self.requirement = np.asarray(self.requirement, dtype=np.int64)
@@ -1229,6 +1235,8 @@ def _minimise(
         solver.parameters.random_seed = problem.random_seed + k
         solver.parameters.relative_gap_limit = problem.relative_gap_limit
         solver.parameters.cp_model_probing_level = probing
+        if problem.work_limit is not None:
+            solver.parameters.max_deterministic_time = float(problem.work_limit * share)
     statuses = [None] * workers
     proven = threading.Event()
 

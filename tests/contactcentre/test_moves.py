@@ -80,6 +80,7 @@ def test_escalated_move_comes_with_alternative_slots_that_keep_service_on_target
     assert move.suggestions, "the agent and the lead see alternatives"
     assert all(option["stays_on_target"] for option in move.suggestions)
     assert {option["clock"] for option in move.suggestions} <= {"11:00", "11:15", "11:30", "11:45"}
+    assert all(option["start"] != 4 for option in move.suggestions), "not the slot asked for"
 
 
 def test_moving_lunch_into_the_van_window_with_spare_agents_is_approved_at_once():
