@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -208,20 +208,6 @@ def load_day_plan(schedule: Schedule, *, time_limit_s: float | None = None) -> D
 # --------------------------------------------------------------------------- moves
 
 
-def _keeps_place(day: DayPlan, agent: Agent, position: int, new_start: int) -> bool:
-    """Whether activity ``position`` is still number ``position`` in shift order after a move.
-
-    Requests, recorded breaks and pages name an activity by its place in the shift, so a
-    break may not jump over another one (the library keeps breaks on their side of lunch;
-    two breaks on one side, or a day without lunch, could otherwise trade places).
-    """
-    periods = day.assignment(agent).activities
-    start, end = periods[position]
-    moved = (new_start, new_start + end - start)
-    others = [p for i, p in enumerate(periods) if i != position]
-    return sum(1 for p in others if p < moved) == position
-
-
 def evaluate(
     day: DayPlan,
     agent: Agent,
@@ -233,14 +219,9 @@ def evaluate(
     """Projected effect of moving one activity (or swapping lunches) on the stored plan."""
     if colleague is not None:
         return staffing.evaluate_move(day.plan, day.problem, agent.code, swap_with=colleague.code)
-    impact = staffing.evaluate_move(
+    return staffing.evaluate_move(
         day.plan, day.problem, agent.code, new_start=new_start, activity=position
     )
-    if impact.allowed and not _keeps_place(day, agent, position, new_start):
-        return replace(
-            impact, allowed=False, reason=f"{agent.code}: would change the order of breaks"
-        )
-    return impact
 
 
 def slot_options(day: DayPlan, agent: Agent, *, position: int, k: int = 1000) -> pd.DataFrame:
@@ -249,8 +230,4 @@ def slot_options(day: DayPlan, agent: Agent, *, position: int, k: int = 1000) ->
     Columns of ``staffing.schedule.suggest_slots`` (``start, end, start_clock, cost_change,
     stays_on_target, min_service_level_after, in_preferred_window``).
     """
-    table = staffing.suggest_slots(day.plan, day.problem, agent.code, activity=position, k=k)
-    if table.empty:
-        return table
-    keeps = [_keeps_place(day, agent, position, int(start)) for start in table["start"]]
-    return table[keeps].reset_index(drop=True)
+    return staffing.suggest_slots(day.plan, day.problem, agent.code, activity=position, k=k)

@@ -1756,8 +1756,10 @@ def _with_period(assignment: Assignment, index: int, new: tuple[int, int]) -> As
 def _day_rule_violation(assignment: Assignment, problem: Problem, before: Assignment) -> str:
     """The first break rule a moved day breaks, in words ("" if none).
 
-    ``before`` is the day before the move: breaks must stay on the side of
-    lunch they were on (the plan's break, lunch, break order).
+    ``before`` is the day before the move: a moved break or lunch keeps its
+    place in shift order (it may not jump over another break or the lunch), so
+    the plan's break, lunch, break order holds and "the second break" still
+    names the same period after the move.
     """
     rules, iv = problem.break_rules, problem.interval_minutes
     periods = sorted([*assignment.breaks, *([assignment.lunch] if assignment.lunch else [])])
@@ -1771,8 +1773,8 @@ def _day_rule_violation(assignment: Assignment, problem: Problem, before: Assign
         offset = (assignment.lunch[0] - assignment.shift_start) * iv
         if not rules.lunch_window[0] <= offset <= rules.lunch_window[1]:
             return "lunch outside the allowed window after shift start"
-        if _breaks_before_lunch(assignment) != _breaks_before_lunch(before):
-            return "would change the order of breaks and lunch"
+    if not _keeps_order(before, assignment):
+        return "would change the order of breaks and lunch"
     work_before = math.ceil(rules.min_work_before_break / iv)
     work_after = math.ceil(rules.min_work_after_break / iv)
     if periods[0][0] - assignment.shift_start < work_before:
@@ -1790,8 +1792,12 @@ def _day_rule_violation(assignment: Assignment, problem: Problem, before: Assign
     return ""
 
 
-def _breaks_before_lunch(assignment: Assignment) -> int:
-    return sum(1 for b in assignment.breaks if b[0] < assignment.lunch[0])
+def _keeps_order(before: Assignment, after: Assignment) -> bool:
+    """Whether the periods that moved kept their places in shift order."""
+    old, new = before.activities, after.activities
+    gone = [i for i, p in enumerate(old) if p not in new]
+    came = [i for i, p in enumerate(new) if p not in old]
+    return gone == came
 
 
 def _impact_table(intervals, before, after, problem: Problem) -> pd.DataFrame:

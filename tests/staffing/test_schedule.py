@@ -556,3 +556,32 @@ def test_a_stored_day_rebuilds_into_the_same_scored_schedule(team_day):
     assert math.isnan(rebuilt.gap) and rebuilt.status == "OPTIMAL"
     with pytest.raises(ValueError, match="not in the problem"):
         schedule_from_assignments(stored.assign(agent="nobody"), problem)
+
+
+def test_a_break_keeps_its_place_in_shift_order_on_a_day_without_lunch():
+    # 08:00-14:00, two 15-minute breaks at 09:00 and 11:00, no lunch.
+    agent = Agent("a", Contract(shift_lengths=(360,), paid_breaks=2, lunch_minutes=0))
+    rules = BreakRules(
+        min_work_before_break=30, min_work_after_break=30, max_work_without_break=None
+    )
+    problem = small_problem([agent], np.ones(24, dtype=int), break_rules=rules)
+    stored = pd.DataFrame(
+        [
+            {
+                "agent": "a",
+                "shift_start": 0,
+                "shift_end": 24,
+                "breaks": [(4, 5), (12, 13)],
+                "lunch": None,
+            }
+        ]
+    )
+    day = schedule_from_assignments(stored, problem)
+
+    jump = evaluate_move(day, problem, "a", new_start=17, activity=0)
+    stay = evaluate_move(day, problem, "a", new_start=7, activity=0)
+    slots = suggest_slots(day, problem, "a", activity=0, k=100)
+
+    assert not jump.allowed and "order" in jump.reason
+    assert stay.allowed
+    assert slots.start.max() < 12, "the first break is never offered after the second"
