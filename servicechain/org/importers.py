@@ -90,8 +90,9 @@ def upsert(model, rows: list[dict], update_fields: list[str]) -> int:
     return len(rows)
 
 
-def require(mapping: dict, key: str | None, errors: ErrorLog, number: int, column: str, what: str):
-    """The referenced record's value, or None with an error naming the unknown id."""
+def require(mapping: dict, values: dict, column: str, errors: ErrorLog, number: int, what: str):
+    """The record referenced by `values[column]`, or None with an error naming the unknown id."""
+    key = values[column]
     if key is None:
         return None
     if key not in mapping:
@@ -205,9 +206,7 @@ class EmployeeImporter(Importer):
         units = lookup(Unit, self.organization, (v["unit_external_id"] for _, v in rows))
         objects = []
         for number, v in rows:
-            unit_id = require(
-                units, v["unit_external_id"], errors, number, "unit_external_id", "unit"
-            )
+            unit_id = require(units, v, "unit_external_id", errors, number, "unit")
             if v["leave_date"] and v["leave_date"] < v["hire_date"]:
                 errors.add(number, "leave_date", "is before hire_date")
                 continue
@@ -265,9 +264,7 @@ class CustomerImporter(Importer):
         objects = []
         for number, v in rows:
             owner = v["owner_employee_external_id"]
-            owner_id = require(
-                owners, owner, errors, number, "owner_employee_external_id", "employee"
-            )
+            owner_id = require(owners, v, "owner_employee_external_id", errors, number, "employee")
             if owner and owner_id is None:
                 continue
             objects.append(
@@ -308,25 +305,9 @@ class InteractionImporter(Importer):
         units = lookup(Unit, self.organization, (v["unit_external_id"] for _, v in rows))
         objects = []
         for number, v in rows:
-            customer_id = require(
-                customers,
-                v["customer_external_id"],
-                errors,
-                number,
-                "customer_external_id",
-                "customer",
-            )
-            employee = require(
-                employees,
-                v["employee_external_id"],
-                errors,
-                number,
-                "employee_external_id",
-                "employee",
-            )
-            unit_id = require(
-                units, v["unit_external_id"], errors, number, "unit_external_id", "unit"
-            )
+            customer_id = require(customers, v, "customer_external_id", errors, number, "customer")
+            employee = require(employees, v, "employee_external_id", errors, number, "employee")
+            unit_id = require(units, v, "unit_external_id", errors, number, "unit")
             if v["unit_external_id"] is None:
                 if v["employee_external_id"] is None:
                     errors.add(
@@ -384,22 +365,8 @@ class TransactionImporter(Importer):
         )
         objects = []
         for number, v in rows:
-            customer_id = require(
-                customers,
-                v["customer_external_id"],
-                errors,
-                number,
-                "customer_external_id",
-                "customer",
-            )
-            employee_id = require(
-                employees,
-                v["employee_external_id"],
-                errors,
-                number,
-                "employee_external_id",
-                "employee",
-            )
+            customer_id = require(customers, v, "customer_external_id", errors, number, "customer")
+            employee_id = require(employees, v, "employee_external_id", errors, number, "employee")
             if customer_id is None or (v["employee_external_id"] and employee_id is None):
                 continue
             objects.append(
