@@ -239,8 +239,13 @@ class Invitation(models.Model):
     times of a mailing (the same for everyone in it), and there is no "answered at".
     """
 
-    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="invitations")
-    token_hash = models.CharField(max_length=64, unique=True)
+    # Indexes are kept to what queries use: every index is work on each submission's update.
+    # The (wave, unit) index serves look-ups by wave; the token hash is unique through a
+    # constraint (a unique=True CharField would add a useless LIKE index on PostgreSQL).
+    wave = models.ForeignKey(
+        Wave, on_delete=models.CASCADE, related_name="invitations", db_index=False
+    )
+    token_hash = models.CharField(max_length=64)
     employee = models.ForeignKey(
         Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -268,6 +273,7 @@ class Invitation(models.Model):
                 condition=Q(interaction__isnull=False),
                 name="invitation_one_per_interaction",
             ),
+            models.UniqueConstraint(fields=["token_hash"], name="invitation_token_hash_unique"),
         ]
         indexes = [models.Index(fields=["wave", "unit"], name="invitation_wave_unit_idx")]
 
@@ -290,7 +296,10 @@ class Response(models.Model):
         SEED = "seed", "Demo data"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="responses")
+    # (wave, unit) below serves look-ups by wave.
+    wave = models.ForeignKey(
+        Wave, on_delete=models.CASCADE, related_name="responses", db_index=False
+    )
     submission_key = models.CharField(max_length=64, blank=True)
     external_id = models.CharField(
         max_length=100, blank=True, help_text="Imported responses: the other tool's response id."
