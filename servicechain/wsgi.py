@@ -10,3 +10,10 @@ application = get_wsgi_application()
 from django.urls import get_resolver  # noqa: E402
 
 get_resolver().url_patterns  # noqa: B018
+
+# Move everything loaded so far (Django, pandas, every view) out of the garbage collector's
+# reach: workers fork with it shared, and collections no longer pause a request to walk
+# hundreds of thousands of long-lived objects.
+import gc  # noqa: E402
+
+gc.freeze()
