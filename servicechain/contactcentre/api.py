@@ -372,18 +372,22 @@ def _move_out(move: MoveRequest) -> dict:
 
 
 def _move_target(
-    payload: MoveIn, agent: Agent, schedule: Schedule
-) -> tuple[int | None, Agent | None]:
-    colleague = None
+    request, org: str, payload: MoveIn
+) -> tuple[Agent, Schedule, int | None, Agent | None]:
+    """The asking agent, their published day, and where to (a start or a colleague)."""
+    agent = access.require_agent(scope_for(request.user, org))
+    schedule = selectors.published_schedule(agent.team, payload.day)
+    if schedule is None:
+        raise Http404(f"No plan is published for {payload.day}.")
     if payload.colleague is not None:
         colleague = Agent.objects.filter(pk=payload.colleague, team=agent.team, active=True).first()
         if colleague is None:
             raise Http404("No such colleague in your team.")
-        return None, colleague
+        return agent, schedule, None, colleague
     if payload.to_start is not None:
-        return payload.to_start, None
+        return agent, schedule, payload.to_start, None
     if payload.to_clock:
-        return _clock_index(schedule, payload.to_clock), None
+        return agent, schedule, _clock_index(schedule, payload.to_clock), None
     raise HttpError(422, "Give to_start (interval index), to_clock (HH:MM) or colleague.")
 
 
@@ -612,12 +616,7 @@ def schedule_publish(request, org: str, schedule_id: int):
     summary="Projected service level of a lunch/break move or swap (nothing is saved)",
 )
 def move_preview(request, org: str, payload: MoveIn):
-    scope = scope_for(request.user, org)
-    agent = access.require_agent(scope)
-    schedule = selectors.published_schedule(agent.team, payload.day)
-    if schedule is None:
-        raise Http404(f"No plan is published for {payload.day}.")
-    to_start, colleague = _move_target(payload, agent, schedule)
+    agent, schedule, to_start, colleague = _move_target(request, org, payload)
     try:
         preview = selectors.move_preview(
             dayplan.load_day_plan(schedule),
@@ -637,12 +636,7 @@ def move_preview(request, org: str, payload: MoveIn):
     summary="Propose a move: approved at once when service stays on target, else to the lead",
 )
 def move_create(request, org: str, payload: MoveIn):
-    scope = scope_for(request.user, org)
-    agent = access.require_agent(scope)
-    schedule = selectors.published_schedule(agent.team, payload.day)
-    if schedule is None:
-        raise Http404(f"No plan is published for {payload.day}.")
-    to_start, colleague = _move_target(payload, agent, schedule)
+    agent, _, to_start, colleague = _move_target(request, org, payload)
     move = services.lunch_move_request(
         agent=agent,
         day=payload.day,
