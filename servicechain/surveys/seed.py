@@ -157,6 +157,7 @@ def _employee_waves(context: _Context) -> dict[str, int]:
             batch_size=BATCH,
         )
         _past_invitations(context, wave, employees, pd.Series(unit_ids).value_counts())
+        services.attributes_coarsen(wave=wave)  # the same rule as invitations sent live
         counts[wave.name] = len(responses)
         previous = wave
     Wave.objects.filter(
@@ -324,6 +325,7 @@ def _open_wave(context: _Context) -> tuple[int, int]:
         ),
         batch_size=BATCH,
     )
+    services.attributes_coarsen(wave=wave)
     return len(invitations), int(sum(answering))
 
 

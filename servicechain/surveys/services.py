@@ -17,15 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from servicechain.analytics import anonymity
 from servicechain.org.models import Employee, Interaction, Organization, Unit
 from servicechain.org.services import audit_record
 
@@ -599,6 +601,8 @@ def invitation_send(
             # Placeholder hashes keep the unique index happy; real ones are set when mailed.
             invitation.token_hash = "unsent-" + tokens.new_token()[:50]
         Invitation.objects.bulk_create(invitations, batch_size=1000)
+        if wave.population == Population.EMPLOYEE:
+            attributes_coarsen(wave=wave)
         Wave.objects.filter(pk=wave.pk).update(drawn_at=now)
         report.invited = len(invitations)
         audit_record(
@@ -618,6 +622,49 @@ def invitation_send(
         detail=report.as_dict(),
     )
     return report
+
+
+COARSENED_ATTRIBUTES = ("tenure_band", "job_family")
+
+
+@transaction.atomic
+def attributes_coarsen(*, wave: Wave) -> dict[str, int]:
+    """Blank frozen attributes wherever a unit's class of invitees is too small to show.
+
+    A confidential response keeps unit, tenure band and job family; in a unit where, say,
+    one invitee has under a year's tenure, that row would single the person out to anyone
+    reading the raw table. So for each unit and attribute the classes of invitees are put
+    through the anonymity gate's breakdown rule (`suppress_breakdown`: every kept class
+    has at least min-n people and the blanked ones together are none or at least min-n), and
+    withheld classes are stored blank, on invitations and on responses already given.
+    Returns how many invitations were blanked per attribute.
+    """
+    min_n = wave.organization.min_group_size
+    blanked = {}
+    for attribute in COARSENED_ATTRIBUTES:
+        classes = defaultdict(dict)
+        rows = (
+            Invitation.objects.filter(wave=wave)
+            .exclude(**{attribute: ""})
+            .values_list("unit_id", attribute)
+            .annotate(n=Count("pk"))
+        )
+        for unit_id, value, n in rows:
+            classes[unit_id][value] = n
+        totals = dict(
+            Invitation.objects.filter(wave=wave).values_list("unit_id").annotate(n=Count("pk"))
+        )
+        blanked[attribute] = 0
+        for unit_id, counts in classes.items():
+            table = pd.DataFrame({"respondents": pd.Series(counts, dtype="int64")})
+            gated = anonymity.suppress_breakdown(table, min_n=min_n, total=totals[unit_id])
+            withheld = list(gated.index[gated["suppressed"]])
+            if not withheld:
+                continue
+            where = {"wave": wave, "unit_id": unit_id, f"{attribute}__in": withheld}
+            blanked[attribute] += Invitation.objects.filter(**where).update(**{attribute: ""})
+            Response.objects.filter(**where).update(**{attribute: ""})
+    return blanked
 
 
 def invitation_remind(*, wave: Wave, actor=None, now: dt.datetime | None = None) -> MailingReport:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+from collections import Counter
 
 import pytest
 from django.core import mail
@@ -14,7 +15,14 @@ from servicechain.surveys.bank import load_bank
 from servicechain.surveys.models import Draft, InstrumentItem, Invitation, Response, Wave
 from servicechain.surveys.questions import AnswerError, questions_of
 from tests.factories import EmployeeFactory
-from tests.surveys.helpers import PULSE_ANSWERS, build_org, open_wave, pulse_instrument, send_links
+from tests.surveys.helpers import (
+    PULSE_ANSWERS,
+    add_responses,
+    build_org,
+    open_wave,
+    pulse_instrument,
+    send_links,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -207,19 +215,53 @@ def test_sending_again_invites_only_new_starters(world):
 
 def test_invitation_freezes_unit_tenure_band_and_job_family(world):
     org, units = world
-    person = EmployeeFactory(
-        unit=units["south_a"],
-        email="x@acme.example",
-        hire_date=dt.date.today() - dt.timedelta(days=400),
-    )
+    cohort = [
+        EmployeeFactory(
+            unit=units["south_a"],
+            email=f"c{i}@acme.example",
+            hire_date=dt.date.today() - dt.timedelta(days=400),
+        )
+        for i in range(5)  # a class of min-n people keeps its attributes
+    ]
     wave = open_wave(org, units["root"])
     send_links(wave)
-    invitation = Invitation.objects.get(wave=wave, employee=person)
+    invitation = Invitation.objects.get(wave=wave, employee=cohort[0])
     assert (invitation.unit, invitation.tenure_band, invitation.job_family) == (
         units["south_a"],
         "1-2y",
         "frontline",
     )
+
+
+def test_a_class_too_small_to_show_is_stored_blank_with_enough_company(world):
+    org, units = world  # South A: 7 frontline people hired 2022 ("2-5y")
+    newcomer = EmployeeFactory(
+        unit=units["south_a"], email="new@acme.example", hire_date=dt.date.today()
+    )
+    wave = open_wave(org, units["root"])
+    send_links(wave)
+    bands = Counter(
+        Invitation.objects.filter(wave=wave, unit=units["south_a"]).values_list(
+            "tenure_band", flat=True
+        )
+    )
+    assert Invitation.objects.get(wave=wave, employee=newcomer).tenure_band == ""
+    # The lone newcomer cannot hide alone among the blanks: blanked people number 0 or >= 5.
+    assert bands[""] == 0 or bands[""] >= org.min_group_size
+    assert all(n >= org.min_group_size for band, n in bands.items() if band)
+
+
+def test_a_newcomer_joining_later_blanks_the_responses_already_given_in_that_unit(world):
+    org, units = world
+    wave = open_wave(org, units["root"])
+    send_links(wave)  # South A: 7 people "2-5y", kept
+    add_responses(wave, units["south_a"], 3, tenure_band="2-5y")
+    EmployeeFactory(unit=units["south_a"], email="late@acme.example", hire_date=dt.date.today())
+
+    send_links(wave)  # invites the newcomer: a class of one, and its complement, go blank
+
+    south = Response.objects.filter(wave=wave, unit=units["south_a"])
+    assert south.count() == 3 and not south.exclude(tenure_band="").exists()
 
 
 def test_invitations_go_out_only_while_the_wave_is_open(world):
