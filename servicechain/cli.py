@@ -103,6 +103,9 @@ def _serve(*, host: str, port: int, workers: int, threads: int) -> int:
             self.cfg.set("timeout", 120)
             self.cfg.set("keepalive", 5)
             self.cfg.set("preload_app", True)
+            if "control_socket_disable" in self.cfg.settings:
+                # No gunicornc here; a shared default socket path would clash between servers.
+                self.cfg.set("control_socket_disable", True)
 
         def load(self):
             return application
@@ -118,6 +121,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         or int(os.environ.get("SERVICECHAIN_WORKERS", 0))
         or (2 * (os.cpu_count() or 1) + 1)
     )
+    if not args.no_task_worker:
+        _start_task_worker()
     return _serve(host=args.host, port=args.port, workers=workers, threads=args.threads)
 
 
