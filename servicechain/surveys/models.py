@@ -304,7 +304,9 @@ class Response(models.Model):
     external_id = models.CharField(
         max_length=100, blank=True, help_text="Imported responses: the other tool's response id."
     )
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    # Every query of responses is by wave (the (wave, unit) index); a unit-only index would
+    # be written on each submission to serve only the rare check when a unit is deleted.
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", db_index=False)
     tenure_band = models.CharField(max_length=10, blank=True)
     job_family = models.CharField(max_length=20, blank=True)
     answers = models.JSONField(default=dict, help_text="Item code -> answer (text items too).")
