@@ -57,6 +57,17 @@ def get_team(scope: Scope, slug: str) -> Team:
     return team
 
 
+def get_agent(scope: Scope, pk: int, team: Team | None = None) -> Agent:
+    """An agent of a team the member may see (of ``team`` when given), else 404."""
+    agents = Agent.objects.filter(pk=pk, team__organization=scope.organization)
+    if team is not None:
+        agents = agents.filter(team=team)
+    agent = agents.select_related("team__centre__unit", "employee").first()
+    if agent is None or not can_see(scope, agent.team):
+        raise Http404("No such agent.")
+    return agent
+
+
 def require_planner(scope: Scope, team: Team) -> None:
     if not can_plan(scope, team):
         raise PermissionDenied("Only the centre's planners and team leads may do this.")

@@ -15,6 +15,7 @@ from django.http import Http404
 from ninja import File, Form, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from pydantic import ConfigDict, field_validator
 
 from servicechain.org.access import scope_for
 
@@ -45,6 +46,54 @@ class TeamOut(Schema):
     max_occupancy: float | None
     shrinkage: float
     can_plan: bool
+
+
+class AgentPatch(Schema):
+    """Any of an agent's contract and wish fields; a field left out is unchanged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shift_lengths: list[int] | None = None
+    earliest_start: dt.time | None = None
+    latest_end: dt.time | None = None
+    working_days: list[int] | None = None
+    paid_breaks: int | None = None
+    lunch_minutes: int | None = None
+    start_step_minutes: int | None = None
+    preferred_lunch_from: dt.time | None = None
+    preferred_lunch_to: dt.time | None = None
+    preferred_shift_start: dt.time | None = None
+
+    @field_validator(
+        "earliest_start",
+        "latest_end",
+        "preferred_lunch_from",
+        "preferred_lunch_to",
+        "preferred_shift_start",
+    )
+    @classmethod
+    def wall_clock_minutes(cls, value: dt.time | None) -> dt.time | None:
+        # Contract times are on the centre's own clock, in whole minutes.
+        if value is not None and (value.tzinfo is not None or value.second or value.microsecond):
+            raise ValueError("give a clock time HH:MM on the centre's clock, without a UTC offset")
+        return value
+
+
+class AgentOut(Schema):
+    id: int
+    name: str
+    team: str
+    active: bool
+    shift_lengths: list[int]
+    earliest_start: dt.time
+    latest_end: dt.time
+    working_days: list[int]
+    paid_breaks: int
+    lunch_minutes: int
+    start_step_minutes: int
+    preferred_lunch_from: dt.time | None
+    preferred_lunch_to: dt.time | None
+    preferred_shift_start: dt.time | None
 
 
 class ImportOut(Schema):
@@ -466,6 +515,37 @@ def volumes_upload(
     _, team = _team(request, org, team, plan=True)
     report = services.volumes_import(team=team, upload=file, dry_run=dry_run, actor=request.user)
     return report.as_dict()
+
+
+# --------------------------------------------------------------------------- agents
+
+
+@router.patch(
+    f"{BASE}/agents/{{agent_id}}",
+    response={200: AgentOut, **ERRORS},
+    summary="Change an agent's contract and wishes (planners; applies to schedules made later)",
+)
+def agent_update(request, org: str, agent_id: int, payload: AgentPatch):
+    """Fields left out stay as they are. A refused change saves nothing and answers 422
+    naming the field; published days keep their shifts."""
+    scope = scope_for(request.user, org)
+    agent = access.get_agent(scope, agent_id)
+    access.require_planner(scope, agent.team)
+    agent = services.agent_contract_update(
+        agent=agent, actor=request.user, **payload.dict(exclude_unset=True)
+    )
+    return _agent_out(agent)
+
+
+def _agent_out(agent: Agent) -> dict:
+    names = Agent.CONTRACT_FIELDS + Agent.WISH_FIELDS
+    return {
+        "id": agent.pk,
+        "name": str(agent),
+        "team": agent.team.slug,
+        "active": agent.active,
+        **{name: getattr(agent, name) for name in names},
+    }
 
 
 # --------------------------------------------------------------------------- forecasts

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -51,14 +51,24 @@ def _clock_of(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def contract_window(agent: Agent, team: Team) -> tuple[int, int]:
+    """Earliest start and latest end the scheduler may use, in minutes after midnight.
+
+    The contract's hours clipped to the centre's opening hours and snapped inwards onto
+    the interval grid (the scheduler plans only the open day).
+    """
+    earliest = _boundary(minutes_of(agent.earliest_start), team, up=True)
+    latest = _boundary(minutes_of(agent.latest_end) or 24 * 60, team, up=False)
+    return earliest, latest
+
+
 def staffing_agent(agent: Agent, team: Team, *, unmet_lunch_days: int = 0) -> staffing.Agent | None:
     """The agent as the scheduler sees them, or None when no shift fits the opening hours.
 
     Contract hours are clipped to the centre's opening hours and snapped to the interval
     grid (the scheduler plans only the open day); wishes are snapped inwards.
     """
-    earliest = _boundary(minutes_of(agent.earliest_start), team, up=True)
-    latest = _boundary(minutes_of(agent.latest_end) or 24 * 60, team, up=False)
+    earliest, latest = contract_window(agent, team)
     step = team.interval_minutes
     lengths = tuple(sorted({m // step * step for m in agent.shift_lengths if m // step * step}))
     lengths = tuple(m for m in lengths if m <= latest - earliest)
@@ -90,6 +100,116 @@ def staffing_agent(agent: Agent, team: Team, *, unmet_lunch_days: int = 0) -> st
         unmet_lunch_days=unmet_lunch_days,
     )
     return staffing.Agent(agent.code, contract, preferences)
+
+
+def contract_errors(agent: Agent, team: Team) -> dict[str, str]:
+    """Why the scheduler could not plan this contract, by field; empty when it can.
+
+    For a contract that has passed ``Agent.full_clean``. Hours are on the centre's clock
+    (``latest_end`` 00:00 is midnight); hours outside opening time are clipped, as
+    :func:`staffing_agent` does. Whether a shift can hold its lunch and breaks is asked of
+    the scheduler itself (:func:`plannable_length`), so the break rules live only in
+    ``servicechain.staffing``.
+    """
+    start, end = minutes_of(agent.earliest_start), minutes_of(agent.latest_end) or 24 * 60
+    if end <= start:
+        return {
+            "latest_end": f"The latest end ({clock(agent.latest_end)}) must be after the "
+            f"earliest start ({clock(agent.earliest_start)}); 00:00 means midnight."
+        }
+    step = team.interval_minutes
+    errors = {}
+    if agent.start_step_minutes % step or not step <= agent.start_step_minutes <= 720:
+        errors["start_step_minutes"] = (
+            f"Shifts start on the team's {step}-minute grid: give {step} minutes or a "
+            f"multiple of it up to 720, e.g. {step} or 60."
+        )
+    off_grid = [m for m in agent.shift_lengths if m % step]
+    if off_grid:
+        errors["shift_lengths"] = (
+            f"Shifts are planned in whole {step}-minute intervals: "
+            f"{_minutes_text(off_grid).lower()} {'is' if len(off_grid) == 1 else 'are'} not a "
+            f"multiple of {step}."
+        )
+        return errors
+    earliest, latest = contract_window(agent, team)
+    centre = team.centre
+    opening = f"{clock(centre.opens_at)}–{clock(centre.closes_at)}"
+    if latest <= earliest:
+        errors["earliest_start"] = (
+            f"The centre is open {opening}: between {clock(agent.earliest_start)} and "
+            f"{clock(agent.latest_end)} no shift can be planned."
+        )
+        return errors
+    too_long = [m for m in agent.shift_lengths if m > latest - earliest]
+    if too_long:
+        errors["shift_lengths"] = (
+            f"{_minutes_text(too_long)} do{'es' if len(too_long) == 1 else ''} not fit between "
+            f"{_clock_of(earliest)} and {_clock_of(latest)} (the contract's hours inside the "
+            f"opening hours {opening}): at most {latest - earliest} minutes fit."
+        )
+        return errors
+    unplannable = [m for m in agent.shift_lengths if not plannable_length(agent, team, m)]
+    if unplannable:
+        errors["shift_lengths"] = (
+            f"{_minutes_text(unplannable)} cannot hold {_activities_text(agent, team)} under "
+            f"the team's break rules ({_rules_text(team)}). Choose a longer shift, fewer paid "
+            "breaks or a shorter lunch."
+        )
+    return errors
+
+
+def plannable_length(agent: Agent, team: Team, minutes: int) -> bool:
+    """Whether the scheduler can place one shift of ``minutes`` with its breaks and lunch.
+
+    A one-agent day with nobody required: the library refuses a contract without any
+    feasible shift while building its model, and otherwise solves it in milliseconds.
+    """
+    person = staffing_agent(agent, team)
+    if person is None or minutes not in person.contract.shift_lengths:
+        return False
+    alone = replace(person, contract=replace(person.contract, shift_lengths=(minutes,)))
+    problem = staffing.Problem(
+        agents=[alone],
+        requirement=np.zeros(team.intervals_per_day, dtype=np.int64),
+        interval_minutes=team.interval_minutes,
+        day_start=clock(team.centre.opens_at),
+        break_rules=break_rules(team),
+        time_limit_s=1.0,
+        num_workers=1,
+    )
+    try:
+        staffing.solve_schedule(problem)
+    except ValueError:
+        return False
+    return True
+
+
+def _minutes_text(lengths: list[int]) -> str:
+    shown = [f"{m}" for m in lengths]
+    joined = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    return f"A {joined}-minute shift" if len(shown) == 1 else f"Shifts of {joined} minutes"
+
+
+def _activities_text(agent: Agent, team: Team) -> str:
+    parts = []
+    if agent.lunch_minutes:
+        parts.append(f"a {agent.lunch_minutes}-minute lunch")
+    if agent.paid_breaks:
+        plural = "s" if agent.paid_breaks > 1 else ""
+        parts.append(f"{agent.paid_breaks} paid break{plural} of {team.break_minutes} minutes")
+    return " and ".join(parts) or "its breaks"
+
+
+def _rules_text(team: Team) -> str:
+    text = (
+        f"lunch starts {team.lunch_earliest_after}–{team.lunch_latest_after} minutes into the "
+        f"shift; at least {team.min_work_before_break} minutes of work before and "
+        f"{team.min_work_after_break} after every break"
+    )
+    if team.max_work_without_break is not None:
+        text += f"; at most {team.max_work_without_break} minutes without one"
+    return text
 
 
 def build_problem(

@@ -209,6 +209,19 @@ class Agent(models.Model):
     preferred_lunch_to = models.TimeField(null=True, blank=True)
     preferred_shift_start = models.TimeField(null=True, blank=True)
 
+    # What a planner maintains in the app (team, employee and active are set-up, kept in
+    # the admin); agents change only their own wishes.
+    CONTRACT_FIELDS = (
+        "shift_lengths",
+        "earliest_start",
+        "latest_end",
+        "working_days",
+        "paid_breaks",
+        "lunch_minutes",
+        "start_step_minutes",
+    )
+    WISH_FIELDS = ("preferred_lunch_from", "preferred_lunch_to", "preferred_shift_start")
+
     class Meta:
         ordering = ["employee__last_name", "employee__first_name"]
 

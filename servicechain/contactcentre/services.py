@@ -152,6 +152,54 @@ def agent_preferences_update(
     return agent
 
 
+EDITABLE_AGENT_FIELDS = Agent.CONTRACT_FIELDS + Agent.WISH_FIELDS
+
+
+def _as_json(value):
+    """A contract value for the audit log (times as ISO clock times)."""
+    return value.isoformat() if isinstance(value, dt.time) else value
+
+
+@transaction.atomic
+def agent_contract_update(*, agent: Agent, actor, **fields) -> Agent:
+    """A planner changes an agent's contract and wishes (any of ``EDITABLE_AGENT_FIELDS``).
+
+    Validated by the model (``full_clean``) and by what the scheduler can plan
+    (``dayplan.contract_errors``: hours in order, shift lengths that fit the contract's
+    hours inside opening time and hold their breaks); a refused change saves nothing.
+    Schedules generated afterwards use the new terms; stored days (published or draft)
+    keep the shifts they were planned with. The audit event holds every changed field
+    before and after; an update that changes nothing writes nothing.
+    """
+    unknown = sorted(set(fields) - set(EDITABLE_AGENT_FIELDS))
+    if unknown:
+        raise TypeError(f"agent_contract_update() cannot change {', '.join(unknown)}")
+    # Lock the row so that "before" is what this change really replaces.
+    current = Agent.objects.select_for_update().get(pk=agent.pk)
+    current.team = agent.team
+    before = {name: getattr(current, name) for name in EDITABLE_AGENT_FIELDS}
+    for name, value in fields.items():
+        setattr(current, name, value)
+    current.full_clean()
+    current.working_days = sorted(current.working_days)
+    current.shift_lengths = sorted(set(current.shift_lengths))
+    problems = dayplan.contract_errors(current, current.team)
+    if problems:
+        raise ValidationError(problems)
+    changed = [name for name in EDITABLE_AGENT_FIELDS if getattr(current, name) != before[name]]
+    if changed:
+        current.save(update_fields=changed)
+        _audit(
+            "agent.contract",
+            current.team,
+            actor,
+            current,
+            before={name: _as_json(before[name]) for name in changed},
+            after={name: _as_json(getattr(current, name)) for name in changed},
+        )
+    return current
+
+
 def volumes_import(*, team: Team, upload, dry_run: bool = False, actor=None) -> ImportReport:
     """Import an uploaded file of interval volumes for a team (atomic; see ``importers``)."""
     return import_upload(

@@ -17,6 +17,7 @@ urlpatterns = [
     path("teams/<slug:team>/", views.team_day, name="team_day"),
     path("teams/<slug:team>/requests/", views.lead_requests, name="lead_requests"),
     path("teams/<slug:team>/agents/", views.agents, name="agents"),
+    path("teams/<slug:team>/agents/<int:pk>/", views.agent_edit, name="agent_edit"),
     path("teams/<slug:team>/volumes/", views.volumes, name="volumes"),
     path("teams/<slug:team>/forecast/", views.forecast, name="forecast"),
     path("teams/<slug:team>/schedules/", views.schedules, name="schedules"),

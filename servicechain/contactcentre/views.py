@@ -22,6 +22,7 @@ from servicechain.org.imports import ImportFailed
 from . import access, dayplan, selectors, services
 from .charts import forecast_chart, service_level_chart
 from .forms import (
+    AgentContractForm,
     AnswerForm,
     DayForm,
     DecisionForm,
@@ -343,6 +344,38 @@ def agents(request, scope, team: str):
     roster = selectors.agent_roster(team, today=selectors.local_today(team))
     context = {"scope": scope, "team": team, "section": "agents", "roster": roster}
     return render(request, "contactcentre/agents.html", context)
+
+
+@org_view()
+def agent_edit(request, scope, team: str, pk: int):
+    """A planner keeps one agent's contract and wishes; new schedules use them."""
+    team = access.get_team(scope, team)
+    access.require_planner(scope, team)
+    agent = access.get_agent(scope, pk, team=team)
+    form = AgentContractForm.of(agent, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agent_contract_update(agent=agent, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Saved {agent}'s contract and wishes: schedules generated from now on use "
+                "them; published days are unchanged.",
+            )
+            return redirect("contactcentre:agents", scope.organization.slug, team.slug)
+    context = {"scope": scope, "team": team, "section": "agents", "agent": agent, "form": form}
+    return render(request, "contactcentre/agent_edit.html", context)
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    """A service's refusal shown at the field it names (or above the form)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 @org_view()

@@ -16,7 +16,14 @@ from django.test import Client
 from servicechain.contactcentre import services
 from servicechain.contactcentre.models import MoveRequest, Schedule
 from servicechain.org.models import Unit
-from tests.contactcentre.helpers import DAY, agent_login, lead_login, make_centre, pie_van_day
+from tests.contactcentre.helpers import (
+    DAY,
+    agent_login,
+    lead_login,
+    make_agent,
+    make_centre,
+    pie_van_day,
+)
 from tests.factories import OrganizationFactory, make_unit, member
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +66,8 @@ def statuses(world, method, url, data=None, *, json_body=None, people=PEOPLE) ->
     for name in people:
         client = client_for(world["users"][name])
         if json_body is not None:
-            response = client.post(url, json.dumps(json_body), content_type="application/json")
+            send = client.patch if method == "patch" else client.post
+            response = send(url, json.dumps(json_body), content_type="application/json")
         elif method == "post":
             response = client.post(url, data or {})
         else:
@@ -147,6 +155,53 @@ def test_lead_pages_are_for_the_centres_planners(world):
         }, path
 
 
+def test_agent_contracts_are_edited_by_the_centres_planners_only(world):
+    url = page(world, f"teams/inbound/agents/{world['colleague'].pk}/")
+    form = {
+        "shift_lengths": "300",
+        "earliest_start": "10:00",
+        "latest_end": "15:00",
+        "working_days": ["0", "1"],
+        "paid_breaks": "0",
+        "lunch_minutes": "30",
+        "start_step_minutes": "15",
+    }
+    expected = {
+        "agent": 403,
+        "lead": 200,
+        "admin": 200,
+        "hr": 403,
+        "store": 404,
+        "area": 404,
+        "outsider": 404,
+        "anonymous": 302,
+    }
+    assert statuses(world, "get", url) == expected
+    login_redirects(world, url)
+    refused = [p for p in PEOPLE if p not in ("lead", "admin")]
+    got = statuses(world, "post", url, form, people=refused)
+    assert got == {p: expected[p] for p in refused}
+    world["colleague"].refresh_from_db()
+    assert world["colleague"].shift_lengths == [360], "nobody but a planner changed it"
+    assert statuses(world, "post", url, form, people=("admin",)) == {"admin": 302}
+    world["colleague"].refresh_from_db()
+    assert world["colleague"].shift_lengths == [300]
+
+
+def test_an_agent_is_edited_only_through_their_own_team(world):
+    elsewhere = make_centre(world["org"], slug="outbound")
+    stranger = make_agent(elsewhere)
+    foreign = make_agent(make_centre(OrganizationFactory(), slug="abroad"))
+    lead = client_for(world["users"]["lead"])
+
+    assert lead.get(page(world, f"teams/inbound/agents/{stranger.pk}/")).status_code == 404
+    assert lead.get(page(world, f"teams/inbound/agents/{foreign.pk}/")).status_code == 404
+    roster = lead.get(page(world, "teams/inbound/agents/")).content.decode()
+    for agent in world["team"].agents.all():
+        assert f'href="{page(world, f"teams/inbound/agents/{agent.pk}/")}"' in roster
+    assert f"/agents/{stranger.pk}/" not in roster
+
+
 def test_only_a_lead_of_the_team_can_decide_and_only_once(world):
     move = services.lunch_move_request(agent=world["agent"], day=DAY, position=0, to_start=4)
     url = page(world, f"requests/{move.pk}/decide/")
@@ -222,6 +277,31 @@ def test_api_planning_endpoints_are_for_planners(world):
         assert got["lead"] in (200, 202, 404), path  # 404: no forecast yet
     response = client_for(None).post(api(world, "teams/inbound/forecasts"))
     assert response.status_code == 401
+
+
+def test_api_agent_contract_follows_the_page_rules(world):
+    colleague = world["colleague"]
+    got = statuses(
+        world, "patch", api(world, f"agents/{colleague.pk}"), json_body={"paid_breaks": 1}
+    )
+    assert got == {
+        "agent": 403,
+        "lead": 200,
+        "admin": 200,
+        "hr": 403,
+        "store": 404,
+        "area": 404,
+        "outsider": 404,
+        "anonymous": 401,
+    }
+    foreign = make_agent(make_centre(OrganizationFactory(), slug="abroad"))
+    lead = client_for(world["users"]["lead"])
+    response = lead.patch(
+        api(world, f"agents/{foreign.pk}"), '{"paid_breaks": 1}', "application/json"
+    )
+    assert response.status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.paid_breaks == 0
 
 
 def test_api_moves_preview_create_and_decide(world):
