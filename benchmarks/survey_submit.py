@@ -1,11 +1,11 @@
 """Benchmark: survey responses submitted by token against `servicechain serve` on PostgreSQL.
 
     python benchmarks/survey_submit.py [--quick] [--clients 50] [--seconds 30]
-                                       [--workers 3] [--threads 8]
+                                       [--workers N] [--threads N]
 
 The script migrates the database in DATABASE_URL (default the local PostgreSQL), creates its
 own organisation, an open census and enough invitations (tokens kept in memory only), then
-starts `servicechain serve` and, in a separate process, 50 concurrent clients that each
+starts `servicechain serve` (as shipped, unless --workers/--threads say otherwise) and, in a separate process, 50 concurrent clients that each
 POST `{"answers": {...}}` to /api/respond/<token> over raw HTTP/1.1 on loopback (keep-alive
 when the server offers it), each token once. A submission is *acknowledged* when the server
 answers 201; afterwards the responses stored for the wave are counted: the two must match.
@@ -201,20 +201,11 @@ def start_server(port: int, workers: int, threads: int, database_url: str) -> su
         "SERVICECHAIN_LOGIN_THROTTLING": "0",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    command = [
-        sys.executable,
-        "-m",
-        "servicechain.cli",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-    ]
+    command = [sys.executable, "-m", "servicechain.cli", "serve", "--host", "127.0.0.1"]
+    command += ["--port", str(port)]
+    # Only what was asked for: by default the server runs exactly as shipped.
+    command += ["--workers", str(workers)] if workers else []
+    command += ["--threads", str(threads)] if threads else []
     server = subprocess.Popen(
         command,
         env=env,
@@ -357,6 +348,14 @@ def run_load(args, workers: int, seconds: float, issued: list[str]) -> dict:
         stop_server(server)
 
 
+def server_shape(workers: int | None, threads: int | None) -> str:
+    processes = workers or 2 * (os.cpu_count() or 1) + 1
+    threads = threads or 1
+    kind = "sync workers, a connection per request" if threads == 1 else "gthread, keep-alive"
+    defaults = " (serve's defaults)" if workers is None and threads is None else ""
+    return f"{processes} process(es) × {threads} thread(s), {kind}{defaults}"
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -369,12 +368,14 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="5 s instead of 30 s")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=None)
-    parser.add_argument("--workers", type=int, default=3, help="server processes")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="server processes (default: serve's, 2×cores+1)"
+    )
     parser.add_argument(
         "--threads",
         type=int,
-        default=8,
-        help="threads per server process (above 1: gunicorn's gthread worker, with keep-alive)",
+        default=None,
+        help="threads per process (default: serve's, 1 = sync workers; above 1: gthread)",
     )
     parser.add_argument("--database", default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE)
     parser.add_argument("--load", nargs=5, help=argparse.SUPPRESS)  # internal: the load process
@@ -409,7 +410,7 @@ def main() -> int:
     p50, p90, p99 = (percentile(latencies, q) for q in (50, 90, 99))
     rows = [
         ("database", args.database.split("@")[-1]),
-        ("server", f"servicechain serve, {workers} worker(s) × {args.threads} thread(s)"),
+        ("server", f"servicechain serve, {server_shape(workers, args.threads)}"),
         ("clients", f"{args.clients} concurrent, raw HTTP/1.1 on loopback, separate process"),
         ("set-up", f"{planned:,} invitations in {setup_s:.1f} s"),
         ("warm-up", "{:,} GET /healthz until all fast ({:.1f} s)".format(*outcome["warm_up"])),

@@ -92,8 +92,11 @@ def _mount_routers() -> None:
     from servicechain.contactcentre.api import router as contactcentre_router
     from servicechain.insights.api import router as insights_router
     from servicechain.org.api import router as org_router
+    from servicechain.surveys.api import respond_router
     from servicechain.surveys.api import router as surveys_router
 
+    # Respondents' links first: the busiest path is matched after the fewest patterns.
+    api.add_router("/", respond_router)
     api.add_router("/orgs/", org_router)
     # Each app's router declares its own full paths (e.g. /orgs/{org}/waves, /respond/{token}).
     api.add_router("/", surveys_router)

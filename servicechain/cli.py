@@ -236,7 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=0, help="processes (default 2×cores+1)")
     serve.add_argument(
-        "--threads", type=int, default=4, help="threads per process (keep-alive connections)"
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per process: 1 = gunicorn's sync worker, one request at a time per "
+        "process (the default; put a reverse proxy in front); above 1 = gthread, keep-alive",
     )
     serve.add_argument(
         "--no-task-worker",

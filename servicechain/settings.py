@@ -99,7 +99,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "servicechain.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # axes must come last: it inspects the response of the login view.
     "axes.middleware.AxesMiddleware",
@@ -134,6 +134,13 @@ try:
     }
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL could not be parsed: {exc}") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django sets psycopg's prepare_threshold to None, which turns prepared statements off
+    # even for an explicit `execute(..., prepare=True)`. Ordinary queries still never prepare
+    # (Django's client-binding cursor cannot), and no count ever reaches this threshold; only
+    # the survey submit path asks for preparation explicitly (surveys.services._hot_execute).
+    # Behind PgBouncer in transaction mode this needs max_prepared_statements (>= 1.21).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and the writer work at once; a busy timeout instead of "database is locked".
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -325,6 +325,26 @@ def test_second_submit_with_the_same_link_is_refused_and_stores_nothing(world):
     assert Response.objects.filter(wave=wave).count() == 1
 
 
+def test_on_postgresql_the_submit_path_runs_as_prepared_statements(world):
+    """Django turns psycopg's prepared statements off by default; the submit path's two
+    statements must really be prepared once and then reused, on Django's own connection."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are a PostgreSQL matter")
+    org, units = world
+    wave = open_wave(org, units["north_a"])
+    issued = send_links(wave)[:3]
+    for token in issued:
+        services.response_submit(token=token, answers=PULSE_ANSWERS)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name <> ''")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("FROM surveys_invitation i" in sql for sql in prepared)
+    assert any("UPDATE surveys_invitation SET responded" in sql for sql in prepared)
+    assert Response.objects.filter(wave=wave).count() == 3
+
+
 def test_database_refuses_a_second_response_for_the_same_link_even_past_the_flag(world):
     org, units = world
     wave = open_wave(org, units["north_a"])
