@@ -4,9 +4,9 @@ Three fixed-effects panel regressions over units × periods (Heskett et al. 1994
 the service-profit chain to work", *Harvard Business Review* 72(2); Rucci, Kirn & Quinn
 1998, *HBR* 76(1) for the Sears estimates)::
 
-    cx[u,t]             = a_u + β₁ · ex[u,t−lags]      (+ controls) + e
-    repeat_rate[u,t]    = g_u + β₂ · cx[u,t]            (+ controls) + e
-    revenue_growth[u,t] = d_u + β₃ · repeat_rate[u,t]   (+ controls) + e
+    cx[u,t]             = a_u + τ_t + β₁ · ex[u,t−lags]      (+ controls) + e
+    repeat_rate[u,t]    = g_u + γ_t + β₂ · cx[u,t]            (+ controls) + e
+    revenue_growth[u,t] = d_u + δ_t + β₃ · repeat_rate[u,t]   (+ controls) + e
 
 and the indirect EX → revenue-growth effect ``β₁·β₂·β₃`` (the product-of-coefficients
 mediation effect; MacKinnon 2008, *Introduction to Statistical Mediation Analysis*, ch. 4).
@@ -17,6 +17,13 @@ Estimation
   unit (over the rows each path uses), which absorbs all time-invariant differences
   between units (Wooldridge 2010, *Econometric Analysis of Cross Section and Panel Data*,
   2nd ed., ch. 10).
+* **Period fixed effects** (``time_effects=True``, the default): one dummy per period but
+  the first, demeaned within unit like every other regressor and estimated with the
+  slopes. By Frisch–Waugh–Lovell this is exactly the two-way (unit and period) dummy
+  regression, also for unbalanced panels (Wooldridge 2010, §10.5; Baltagi 2021,
+  *Econometric Analysis of Panel Data*, 6th ed., §3.3): shocks common to every unit in a
+  month — season, promotions, the local economy — move EX and CX together and would
+  otherwise pass for the chain.
 * **Cluster-robust standard errors by unit** (statsmodels OLS, ``cov_type="cluster"``) with
   small-sample factor ``G/(G−1) · (N−1)/(N−K)`` where ``K`` counts the slopes only: the
   absorbed unit effects are nested within the clusters, so they are not counted (Cameron
@@ -77,6 +84,9 @@ class ServiceProfitChain:
         Seed of the bootstrap.
     controls : sequence of str, default ()
         Extra panel columns added as regressors to every path (e.g. ``"footfall"``).
+    time_effects : bool, default True
+        Period fixed effects in every path (two-way fixed effects); False for unit
+        effects only.
 
     Attributes
     ----------
@@ -108,12 +118,14 @@ class ServiceProfitChain:
         ci: float = 0.95,
         random_state=None,
         controls=(),
+        time_effects: bool = True,
     ):
         self.lags = lags
         self.n_bootstrap = n_bootstrap
         self.ci = ci
         self.random_state = random_state
         self.controls = controls
+        self.time_effects = time_effects
 
     # -- data ------------------------------------------------------------------------------
 
@@ -141,11 +153,25 @@ class ServiceProfitChain:
         lagged[PERIOD] = lagged[PERIOD] + self.lags
         return panel.merge(lagged, on=[UNIT, PERIOD], how="left")
 
-    def _path_frame(self, data: pd.DataFrame, outcome: str, regressors: list[str]) -> pd.DataFrame:
-        frame = data[[UNIT, outcome, *regressors]].dropna()
+    def _path_frame(
+        self, data: pd.DataFrame, outcome: str, regressors: list[str]
+    ) -> tuple[pd.DataFrame, list[str]]:
+        """The path's rows demeaned within unit, and its regressors (period dummies last)."""
+        frame = data[[UNIT, PERIOD, outcome, *regressors]].dropna()
+        if self.time_effects:
+            periods = np.sort(pd.unique(frame[PERIOD]))
+            dummies = pd.DataFrame(
+                {
+                    f"{PERIOD}={p}": (frame[PERIOD].to_numpy() == p).astype(float)
+                    for p in periods[1:]  # the first period is the reference
+                },
+                index=frame.index,
+            )
+            frame = pd.concat([frame, dummies], axis=1)
+            regressors = [*regressors, *dummies.columns]
         within = _demean(frame, [outcome, *regressors])
         within[UNIT] = frame[UNIT].to_numpy()
-        return within
+        return within, regressors
 
     # -- fitting ---------------------------------------------------------------------------
 
@@ -172,8 +198,7 @@ class ServiceProfitChain:
         results, frames = {}, {}
         for name, outcome, regressor in PATHS:
             x_name = _LAGGED_EX if regressor == "ex" else regressor
-            regressors = [x_name, *controls]
-            frame = self._path_frame(data, outcome, regressors)
+            frame, regressors = self._path_frame(data, outcome, [x_name, *controls])
             n_groups = frame[UNIT].nunique()
             if n_groups < 2 or len(frame) <= n_groups + len(regressors):
                 raise ValueError(
@@ -182,7 +207,8 @@ class ServiceProfitChain:
                 )
             exog = frame[regressors].rename(columns={_LAGGED_EX: f"ex_lag{self.lags}"})
             model = sm.OLS(frame[outcome], exog)
-            model.df_resid = len(frame) - len(regressors) - n_groups  # unit effects absorbed
+            # Unit effects absorbed by demeaning; period effects are among the regressors.
+            model.df_resid = len(frame) - len(regressors) - n_groups
             results[name] = model.fit(
                 cov_type="cluster", cov_kwds={"groups": frame[UNIT].to_numpy()}, use_t=True
             )
@@ -333,7 +359,8 @@ class ServiceProfitChain:
         if not hasattr(self, "results_"):
             return "<p>ServiceProfitChain — not fitted</p>"
         head = (
-            f"<p>Service-profit chain: unit fixed effects, {self.n_units_} units, "
+            f"<p>Service-profit chain: unit{' and period' if self.time_effects else ''} fixed "
+            f"effects, {self.n_units_} units, "
             f"{self.ci:.0%} intervals</p>"
         )
         return head + self.summary().to_html(float_format="{:.4g}".format)
@@ -341,5 +368,6 @@ class ServiceProfitChain:
     def __repr__(self) -> str:
         return (
             f"ServiceProfitChain(lags={self.lags}, n_bootstrap={self.n_bootstrap}, ci={self.ci}, "
-            f"random_state={self.random_state!r}, controls={tuple(self.controls)!r})"
+            f"random_state={self.random_state!r}, controls={tuple(self.controls)!r}, "
+            f"time_effects={self.time_effects!r})"
         )

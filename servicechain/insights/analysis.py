@@ -365,8 +365,9 @@ def _reading(effects: pd.DataFrame) -> list[str]:
             "link from no link yet."
         )
     lines.append(
-        "These are associations within units over time (unit fixed effects): stable "
-        "differences between units are removed, but they are not proof that one causes the next."
+        "These are associations within units over time (unit and month fixed effects): stable "
+        "differences between units and whatever every unit shared in a month (season, "
+        "promotions) are removed, but they are not proof that one causes the next."
     )
     return lines
 

@@ -2,12 +2,16 @@
 
 The equations (documented in ``docs/simulation.md``) for unit ``u`` and month ``t``::
 
-    ex[u,t]             = mu_u + rho * (ex[u,t-1] - mu_u) + e_ex           mu_u ~ N(mu_mean, mu_sd)
-    cx[u,t]             = a_u + b_ex_cx * ex[u,t-1] + e_cx
+    ex[u,t]             = mu_u + rho * (ex[u,t-1] - mu_u) + e_ex (+ f_t)   mu_u ~ N(mu_mean, mu_sd)
+    cx[u,t]             = a_u + b_ex_cx * ex[u,t-1] + e_cx (+ f_t)
     repeat_rate[u,t]    = g_u + b_cx_repeat * cx[u,t] + e_rep
     revenue_growth[u,t] = d_u + b_repeat_rev * repeat_rate[u,t] + e_rev
 
 with independent normal unit fixed effects ``a_u, g_u, d_u`` and independent normal noises.
+``f_t`` (off by default, ``season_sd > 0`` in :func:`simulate_chain_panel`) is a common month
+shock — season, the local economy — shared by every unit's EX and CX: an AR(1) with
+persistence ``season_rho`` and SD ``season_sd``. It confounds the EX -> CX path in a way unit
+fixed effects cannot remove and period fixed effects can.
 ``ex`` and ``cx`` are 0-100 scores, ``repeat_rate`` a proportion and ``revenue_growth``
 the annualised revenue growth rate in percentage points observed in month ``t`` (the
 full organisation compounds revenue by ``(1 + growth / 100) ** (1 / 12)`` each month).
@@ -58,6 +62,9 @@ class ChainParameters:
     b_repeat_rev, growth_mean, d_sd, sd_revenue : float
         Revenue growth (pp) per unit of repeat rate (i.e. per 100 pp); intercepts ``d_u``
         centred so annualised growth averages ``growth_mean`` pp.
+    season_sd, season_rho : float
+        Common month shock ``f_t`` added to every unit's EX and CX (stationary SD
+        ``season_sd`` points, AR(1) persistence ``season_rho``); 0 = none (the default).
 
     With 200 units x 24 months the defaults give within-unit (fixed-effects) standard
     errors of about 3 % of each path coefficient.
@@ -79,6 +86,8 @@ class ChainParameters:
     growth_mean: float = 3.0
     d_sd: float = 1.0
     sd_revenue: float = 1.0
+    season_sd: float = 0.0
+    season_rho: float = 0.7
 
     @classmethod
     def with_overrides(cls, **overrides: float) -> ChainParameters:
@@ -159,7 +168,10 @@ def simulate_ex(
 
 
 def chain_outcomes(
-    ex_with_lag: np.ndarray, params: ChainParameters, rng: np.random.Generator
+    ex_with_lag: np.ndarray,
+    params: ChainParameters,
+    rng: np.random.Generator,
+    cx_shock: np.ndarray | None = None,
 ) -> ChainOutcomes:
     """Apply the CX, repeat-rate and revenue-growth equations to an EX matrix.
 
@@ -170,6 +182,9 @@ def chain_outcomes(
         period, needed for ``cx[u,0] = a_u + b_ex_cx * ex[u,-1] + e_cx``.
     params : ChainParameters
     rng : numpy Generator
+    cx_shock : ndarray, shape (n_periods,), optional
+        A common shock added to every unit's CX in each period (before the downstream
+        equations), e.g. the month shock ``f_t``.
 
     Returns
     -------
@@ -182,9 +197,17 @@ def chain_outcomes(
     g = rng.normal(params.g_mean, params.g_sd, n_units)
     d = rng.normal(params.d_mean, params.d_sd, n_units)
     cx = a[:, None] + params.b_ex_cx * ex_with_lag[:, :-1] + rng.normal(0, params.sd_cx, shape)
+    if cx_shock is not None:
+        cx = cx + np.asarray(cx_shock, dtype=float)[None, :]
     repeat = g[:, None] + params.b_cx_repeat * cx + rng.normal(0, params.sd_repeat, shape)
     growth = d[:, None] + params.b_repeat_rev * repeat + rng.normal(0, params.sd_revenue, shape)
     return ChainOutcomes(cx=cx, repeat_rate=repeat, revenue_growth=growth, a=a, g=g, d=d)
+
+
+def _season(params: ChainParameters) -> ChainParameters:
+    """Parameters under which `simulate_ex` draws the month shock f_t (mean 0)."""
+    innovation_sd = params.season_sd * np.sqrt(1.0 - params.season_rho**2)
+    return dataclasses.replace(params, rho=params.season_rho, sd_ex=innovation_sd)
 
 
 def simulate_chain_panel(
@@ -199,7 +222,8 @@ def simulate_chain_panel(
     seed : int
         Seed of ``numpy.random.default_rng``; the same seed gives the same panel.
     **effect_overrides : float
-        Any :class:`ChainParameters` field, e.g. ``b_ex_cx=0.0`` or ``sd_cx=5``.
+        Any :class:`ChainParameters` field, e.g. ``b_ex_cx=0.0``, ``sd_cx=5`` or
+        ``season_sd=3`` (a common month shock on EX and CX).
 
     Returns
     -------
@@ -221,7 +245,12 @@ def simulate_chain_panel(
     rng = np.random.default_rng(seed)
     mu = rng.normal(params.mu_mean, params.mu_sd, n_units)
     ex = simulate_ex(mu, n_periods + 1, params, rng)
-    outcomes = chain_outcomes(ex, params, rng)
+    shock = None
+    if params.season_sd > 0:
+        # From a child stream, so panels without the shock are unchanged for every seed.
+        shock = simulate_ex(np.zeros(1), n_periods + 1, _season(params), rng.spawn(1)[0])[0]
+        ex = ex + shock[None, :]
+    outcomes = chain_outcomes(ex, params, rng, cx_shock=None if shock is None else shock[1:])
     panel = pd.DataFrame(
         {
             "unit": np.repeat(np.arange(n_units), n_periods),

@@ -64,17 +64,22 @@ def test_a_chain_with_no_ex_effect_is_not_declared_significant():
     assert effects.loc[INDIRECT, "lower"] < 0 < effects.loc[INDIRECT, "upper"]
 
 
-def test_slopes_and_cluster_ses_match_a_dummy_variable_regression():
+@pytest.mark.parametrize(
+    ("time_effects", "formula", "slopes"),
+    [
+        (True, "repeat_rate ~ cx + C(unit) + C(period)", 1 + 9),  # cx and 9 period dummies
+        (False, "repeat_rate ~ cx + C(unit)", 1),
+    ],
+)
+def test_slopes_and_cluster_ses_match_a_dummy_variable_regression(time_effects, formula, slopes):
     panel, _ = simulate_chain_panel(n_units=30, n_periods=10, seed=5)
-    chain = ServiceProfitChain(n_bootstrap=0).fit(panel)
-    lsdv = smf.ols("repeat_rate ~ cx + C(unit)", data=panel).fit(
-        cov_type="cluster", cov_kwds={"groups": panel["unit"]}
-    )
+    chain = ServiceProfitChain(n_bootstrap=0, time_effects=time_effects).fit(panel)
+    lsdv = smf.ols(formula, data=panel).fit(cov_type="cluster", cov_kwds={"groups": panel["unit"]})
     within = chain.results_["cx→repeat_rate"]
     assert within.params["cx"] == pytest.approx(lsdv.params["cx"], rel=1e-10)
     # LSDV counts the 30 unit dummies in K; the within estimator does not (they are nested
     # in the clusters), so the two small-sample factors differ by exactly this ratio.
-    n, k, g = len(panel), 1, 30
+    n, k, g = len(panel), slopes, 30
     assert within.bse["cx"] == pytest.approx(
         lsdv.bse["cx"] * np.sqrt((n - k - g) / (n - k)), rel=1e-10
     )
@@ -82,6 +87,37 @@ def test_slopes_and_cluster_ses_match_a_dummy_variable_regression():
     # and inference uses t with G - 1 degrees of freedom
     assert chain.effects_.set_index("path").loc["cx→repeat_rate", "p_value"] == pytest.approx(
         within.pvalues["cx"]
+    )
+
+
+def test_two_way_effects_match_lsdv_on_an_unbalanced_panel():
+    panel, _ = simulate_chain_panel(n_units=30, n_periods=10, seed=6, season_sd=3)
+    unbalanced = panel.sample(frac=0.8, random_state=1).sort_values(["unit", "period"])
+    chain = ServiceProfitChain(n_bootstrap=0).fit(unbalanced)
+    lagged = unbalanced[["unit", "period", "ex"]].rename(columns={"ex": "ex_lag"})
+    data = unbalanced.merge(lagged.assign(period=lagged["period"] + 1), on=["unit", "period"])
+    expected = {
+        "ex→cx": smf.ols("cx ~ ex_lag + C(unit) + C(period)", data=data).fit().params["ex_lag"],
+        "cx→repeat_rate": smf.ols("repeat_rate ~ cx + C(unit) + C(period)", data=unbalanced)
+        .fit()
+        .params["cx"],
+    }
+    for path, slope in expected.items():
+        assert chain.results_[path].params.iloc[0] == pytest.approx(slope, rel=1e-9), path
+    assert chain.n_obs_["ex→cx"] == len(data)
+
+
+def test_period_effects_remove_a_common_month_shock_that_unit_effects_cannot():
+    # A season shared by every unit's EX and CX; its persistence links last month's EX to
+    # this month's CX through the season alone.
+    panel, truth = simulate_chain_panel(n_units=200, n_periods=24, seed=4, season_sd=4)
+    two_way = ServiceProfitChain(n_bootstrap=0).fit(panel).summary().loc["ex→cx"]
+    unit_only = ServiceProfitChain(n_bootstrap=0, time_effects=False).fit(panel)
+    one_way = unit_only.summary().loc["ex→cx"]
+    assert two_way["lower"] < truth["b_ex_cx"] < two_way["upper"]
+    assert not one_way["lower"] < truth["b_ex_cx"] < one_way["upper"]
+    assert abs(one_way["estimate"] - truth["b_ex_cx"]) > 3 * abs(
+        two_way["estimate"] - truth["b_ex_cx"]
     )
 
 
