@@ -633,38 +633,77 @@ def attributes_coarsen(*, wave: Wave) -> dict[str, int]:
 
     A confidential response keeps unit, tenure band and job family; in a unit where, say,
     one invitee has under a year's tenure, that row would single the person out to anyone
-    reading the raw table. So for each unit and attribute the classes of invitees are put
-    through the anonymity gate's breakdown rule (`suppress_breakdown`: every kept class
-    has at least min-n people and the blanked ones together are none or at least min-n), and
-    withheld classes are stored blank, on invitations and on responses already given.
-    Returns how many invitations were blanked per attribute.
+    reading the raw table. Two passes, each per unit and each through the anonymity gate's
+    breakdown rule (`suppress_breakdown`: every kept class has at least min-n people and the
+    blanked ones together are none or at least min-n):
+
+    1. each attribute on its own: withheld bands (families) are stored blank;
+    2. the two together: the classes of (band, family) pairs left by pass 1 — a blank
+       counts as a value, since a lone "2-5y, (blank)" row is as telling as any other — and
+       the people of a withheld pair lose both attributes.
+
+    After pass 2 every stored combination is shared by at least min-n invitees of the unit
+    and the fully blank rows are none or at least min-n (k-anonymity by suppression,
+    Sweeney 2002, *Int. J. Uncertainty, Fuzziness and Knowledge-Based Systems* 10(5)); the
+    single-attribute rule of pass 1 still holds, because each band's rows are a union of
+    kept pairs and the blank band is kept pairs plus the blank pool. Both passes apply to
+    invitations and to the responses already given. Returns how many invitations were
+    blanked per attribute, and per pair (key ``"tenure_band+job_family"``).
     """
     min_n = wave.organization.min_group_size
+    totals = dict(
+        Invitation.objects.filter(wave=wave).values_list("unit_id").annotate(n=Count("pk"))
+    )
     blanked = {}
     for attribute in COARSENED_ATTRIBUTES:
-        classes = defaultdict(dict)
+        blanked[attribute] = 0
         rows = (
             Invitation.objects.filter(wave=wave)
             .exclude(**{attribute: ""})
             .values_list("unit_id", attribute)
             .annotate(n=Count("pk"))
         )
-        for unit_id, value, n in rows:
-            classes[unit_id][value] = n
-        totals = dict(
-            Invitation.objects.filter(wave=wave).values_list("unit_id").annotate(n=Count("pk"))
-        )
-        blanked[attribute] = 0
-        for unit_id, counts in classes.items():
-            table = pd.DataFrame({"respondents": pd.Series(counts, dtype="int64")})
-            gated = anonymity.suppress_breakdown(table, min_n=min_n, total=totals[unit_id])
-            withheld = list(gated.index[gated["suppressed"]])
-            if not withheld:
-                continue
+        for unit_id, withheld in _withheld_classes(rows, totals, min_n):
             where = {"wave": wave, "unit_id": unit_id, f"{attribute}__in": withheld}
             blanked[attribute] += Invitation.objects.filter(**where).update(**{attribute: ""})
             Response.objects.filter(**where).update(**{attribute: ""})
+
+    pair = "+".join(COARSENED_ATTRIBUTES)
+    blanked[pair] = 0
+    empty = {attribute: "" for attribute in COARSENED_ATTRIBUTES}
+    rows = (
+        Invitation.objects.filter(wave=wave)
+        .exclude(**empty)
+        .values_list("unit_id", *COARSENED_ATTRIBUTES)
+        .annotate(n=Count("pk"))
+    )
+    classes = ((unit_id, tuple(values), n) for unit_id, *values, n in rows)
+    for unit_id, withheld in _withheld_classes(classes, totals, min_n):
+        combos = Q()
+        for values in withheld:
+            combos |= Q(**dict(zip(COARSENED_ATTRIBUTES, values, strict=True)))
+        where = Q(wave=wave, unit_id=unit_id) & combos
+        blanked[pair] += Invitation.objects.filter(where).update(**empty)
+        Response.objects.filter(where).update(**empty)
     return blanked
+
+
+def _withheld_classes(rows, totals: dict, min_n: int):
+    """(unit, [withheld class, …]) for each unit whose breakdown withholds any class.
+
+    `rows` yields (unit_id, class, count) for the non-blank classes; a unit's blank members
+    are its total minus those, and count as the breakdown's withheld remainder.
+    """
+    classes = defaultdict(dict)
+    for unit_id, value, n in rows:
+        classes[unit_id][value] = n
+    for unit_id, counts in classes.items():
+        labels = list(counts)
+        table = pd.DataFrame({"respondents": [counts[c] for c in labels]}, dtype="int64")
+        gated = anonymity.suppress_breakdown(table, min_n=min_n, total=totals[unit_id])
+        withheld = [labels[i] for i in range(len(labels)) if gated["suppressed"].iloc[i]]
+        if withheld:
+            yield unit_id, withheld
 
 
 def invitation_remind(*, wave: Wave, actor=None, now: dt.datetime | None = None) -> MailingReport:

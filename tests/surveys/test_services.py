@@ -14,7 +14,7 @@ from servicechain.surveys import services, tokens
 from servicechain.surveys.bank import load_bank
 from servicechain.surveys.models import Draft, InstrumentItem, Invitation, Response, Wave
 from servicechain.surveys.questions import AnswerError, questions_of
-from tests.factories import EmployeeFactory
+from tests.factories import EmployeeFactory, make_unit
 from tests.surveys.helpers import (
     PULSE_ANSWERS,
     add_responses,
@@ -262,6 +262,59 @@ def test_a_newcomer_joining_later_blanks_the_responses_already_given_in_that_uni
 
     south = Response.objects.filter(wave=wave, unit=units["south_a"])
     assert south.count() == 3 and not south.exclude(tenure_band="").exists()
+
+
+def test_band_and_family_are_coarsened_together_when_their_pairs_are_rare(world):
+    # A new store of ten: bands and families each split 5/5 (pass 1 keeps them all), but
+    # one newcomer is a manager and one veteran is frontline: pairs of 4, 1, 1 and 4.
+    org, units = world
+    store = make_unit(org, "East A", units["root"], kind="store", external_id="acme-ea")
+    today = dt.date.today()
+    people = {
+        ("<1y", "frontline"): 4,
+        ("<1y", "manager"): 1,
+        ("5y+", "frontline"): 1,
+        ("5y+", "manager"): 4,
+    }
+    for (band, family), n in people.items():
+        hired = today - dt.timedelta(days=100 if band == "<1y" else 4000)
+        EmployeeFactory.create_batch(n, unit=store, hire_date=hired, job_family=family)
+    for employee in store.employees.all():
+        employee.email = f"{employee.external_id.lower()}@acme.example"
+        employee.save(update_fields=["email"])
+    wave = open_wave(org, units["root"])
+    add_responses(wave, store, 2, tenure_band="<1y", job_family="manager")  # answered already
+    send_links(wave)  # draws the invitations and coarsens them
+    blanked = services.attributes_coarsen(wave=wave)
+
+    invited = Counter(
+        Invitation.objects.filter(wave=wave, unit=store).values_list("tenure_band", "job_family")
+    )
+    blank = invited.pop(("", ""), 0)
+    assert all(n >= org.min_group_size for n in invited.values()), invited
+    assert blank == 0 or blank >= org.min_group_size
+    # Nobody is left alone in a pair: with pairs of 4 and 1, everyone in the store is blank,
+    # and so are the answers already given (their anonymity set is the invitees' class).
+    assert blank == 10
+    answered = Response.objects.filter(wave=wave, unit=store)
+    assert set(answered.values_list("tenure_band", "job_family")) == {("", "")}
+    assert blanked["tenure_band+job_family"] == 0  # the second call finds nothing left
+
+
+def test_pairs_large_enough_keep_both_attributes(world):
+    org, units = world
+    store = make_unit(org, "East B", units["root"], kind="store", external_id="acme-eb")
+    for family in ("frontline", "manager"):
+        EmployeeFactory.create_batch(5, unit=store, job_family=family)
+    for employee in store.employees.all():
+        employee.email = f"{employee.external_id.lower()}@acme.example"
+        employee.save(update_fields=["email"])
+    wave = open_wave(org, units["root"])
+    send_links(wave)
+    pairs = Counter(
+        Invitation.objects.filter(wave=wave, unit=store).values_list("tenure_band", "job_family")
+    )
+    assert pairs == {("2-5y", "frontline"): 5, ("2-5y", "manager"): 5}
 
 
 def test_invitations_go_out_only_while_the_wave_is_open(world):
