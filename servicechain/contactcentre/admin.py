@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin
 
+from . import dayplan
 from .models import (
     Activity,
     Agent,
@@ -26,8 +28,43 @@ class TeamAdmin(admin.ModelAdmin):
     list_filter = ["centre"]
 
 
+class AgentAdminForm(forms.ModelForm):
+    """The admin's agent form refuses what the scheduler could not plan, as the app does.
+
+    After the model's own validation, the contract goes through the same check as a
+    planner's change in the app (``dayplan.contract_errors``), so no contract reaches a
+    schedule run that the solver would have to reject.
+    """
+
+    class Meta:
+        model = Agent
+        fields = [
+            "team",
+            "employee",
+            "active",
+            "shift_lengths",
+            "earliest_start",
+            "latest_end",
+            "working_days",
+            "paid_breaks",
+            "lunch_minutes",
+            "start_step_minutes",
+            "preferred_lunch_from",
+            "preferred_lunch_to",
+            "preferred_shift_start",
+        ]
+
+    def _post_clean(self):
+        super()._post_clean()  # builds the instance from the form and runs full_clean
+        if self.errors or self.instance.team_id is None:
+            return
+        for field, message in dayplan.contract_errors(self.instance, self.instance.team).items():
+            self.add_error(field if field in self.fields else None, message)
+
+
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
+    form = AgentAdminForm
     list_display = ["employee", "team", "active", "lunch_minutes", "preferred_lunch_from"]
     list_filter = ["team", "active"]
     raw_id_fields = ["employee"]

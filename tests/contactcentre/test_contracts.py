@@ -320,3 +320,42 @@ def test_api_answers_any_patch_with_200_or_422_and_never_a_server_error():
             assert response.json()["detail"]
 
     send()
+
+
+# --------------------------------------------------------------------------- the admin
+
+
+def admin_form_data(agent, **changes) -> dict:
+    data = {
+        "team": agent.team_id,
+        "employee": agent.employee_id,
+        "active": "on",
+        "shift_lengths": json.dumps(agent.shift_lengths),
+        "earliest_start": f"{agent.earliest_start:%H:%M}",
+        "latest_end": f"{agent.latest_end:%H:%M}",
+        "working_days": json.dumps(agent.working_days),
+        "paid_breaks": agent.paid_breaks,
+        "lunch_minutes": agent.lunch_minutes,
+        "start_step_minutes": agent.start_step_minutes,
+    }
+    return data | changes
+
+
+def test_the_admin_refuses_a_contract_the_scheduler_cannot_plan(django_user_model):
+    team = make_centre()
+    agent = make_agent(team)
+    superuser = django_user_model.objects.create_superuser("root", "root@acme.example", "pw-1")
+    client = logged_in(superuser)
+    url = f"/admin/contactcentre/agent/{agent.pk}/change/"
+
+    # A 7-hour shift does not fit the 09:00-15:00 hours: the same message as in the app.
+    refused = client.post(url, admin_form_data(agent, shift_lengths="[420]"))
+    assert refused.status_code == 200
+    assert "shift_lengths" in refused.context["adminform"].form.errors
+    agent.refresh_from_db()
+    assert agent.shift_lengths == [360]
+
+    accepted = client.post(url, admin_form_data(agent, lunch_minutes=60))
+    assert accepted.status_code == 302
+    agent.refresh_from_db()
+    assert agent.lunch_minutes == 60
