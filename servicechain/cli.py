@@ -100,7 +100,10 @@ def _serve(*, host: str, port: int, workers: int, threads: int) -> int:
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
             self.cfg.set("accesslog", os.environ.get("SERVICECHAIN_ACCESS_LOG") or None)
-            self.cfg.set("timeout", 120)
+            # A sync worker is silent while it serves a request, and gunicorn kills a worker
+            # silent for `timeout` seconds: leave room for a large import uploaded through
+            # the API (~2 million rows at the benchmarked rate); the CLI has no limit.
+            self.cfg.set("timeout", 600)
             self.cfg.set("keepalive", 5)
             self.cfg.set("preload_app", True)
             if "control_socket_disable" in self.cfg.settings:
