@@ -102,7 +102,7 @@ def _serve(*, host: str, port: int, workers: int, threads: int) -> int:
             self.cfg.set("accesslog", os.environ.get("SERVICECHAIN_ACCESS_LOG") or None)
             # A sync worker is silent while it serves a request, and gunicorn kills a worker
             # silent for `timeout` seconds: leave room for a large import uploaded through
-            # the API (~2 million rows at the benchmarked rate); the CLI has no limit.
+            # the API (`servicechain import` on the command line has no limit at all).
             self.cfg.set("timeout", 600)
             self.cfg.set("keepalive", 5)
             self.cfg.set("preload_app", True)
