@@ -37,6 +37,11 @@ def to_chart(chart: alt.TopLevelMixin, *, id: str, title: str, description: str)
     validate = settings.DEBUG or getattr(settings, "TESTING", False)
     spec = chart.properties(title=title, description=description).to_dict(validate=validate)
     spec.setdefault("config", {})["view"] = {"stroke": None}
+    # The description is the chart's text alternative (Vega puts it on the SVG); the marks'
+    # own ARIA nodes are hidden: unnamed "graphics-symbol" groups only add noise, and a
+    # chart with no marks would otherwise leave image roles without a name.
+    spec["config"]["aria"] = False  # guides
+    spec["config"].setdefault("mark", {})["aria"] = False  # marks of every type
     spec["width"] = spec.get("width", "container")
     return Chart(id=id, title=title, description=description, spec=spec)
 
