@@ -114,7 +114,7 @@ def test_the_contact_centre_pages_of_an_agent_and_a_lead(page, live_server):
     page.get_by_role("link", name="Contact centre").click()
     page.wait_for_load_state()
     assert_accessible(page, "the lead's contact-centre home")
-    for link in ("Team day", "Requests", "Agents", "Schedules", "Volumes"):
+    for link in ("Team day", "Requests", "Agents", "Schedules", "Volumes", "Forecast"):
         target = page.get_by_role("link", name=link)
         if target.count():
             target.first.click()

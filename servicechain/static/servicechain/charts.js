@@ -11,7 +11,12 @@
         ast: true, // interpret expressions instead of compiling them: no 'unsafe-eval'
         actions: { export: true, source: false, compiled: false, editor: false },
         renderer: "svg",
-      }).then(function () { el.setAttribute("data-chart-ready", "1"); })
+      }).then(function () {
+        // vega-embed's menu button is an icon only: give it a name screen readers can say.
+        var menu = el.querySelector("details > summary");
+        if (menu) menu.setAttribute("aria-label", "Chart menu: save the chart as SVG or PNG");
+        el.setAttribute("data-chart-ready", "1");
+      })
         .catch(function (err) { el.textContent = "The chart could not be drawn: " + err; });
     });
   }
