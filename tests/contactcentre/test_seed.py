@@ -73,7 +73,10 @@ def test_demo_centre_has_agents_history_a_forecast_todays_plan_and_logins(monkey
     assert {login.username for login in seed.DEMO_LOGINS} == {"agent", "lead"}
 
 
-def test_demo_day_has_an_automatic_van_lunch_and_one_waiting_for_the_lead(monkeypatch):
+def test_demo_day_has_an_automatic_move_and_a_van_lunch_waiting_for_the_lead(monkeypatch):
+    """The automatic one is a van lunch when a van slot keeps service on target on either
+    demo day; otherwise (the plan depends on the clock and on tie-breaks between equally
+    good plans) it is a break moved on target, as `seed._example_requests` documents."""
     unit = seeded_centre(monkeypatch)
     team = Team.objects.get(centre__unit=unit)
 
@@ -86,12 +89,14 @@ def test_demo_day_has_an_automatic_van_lunch_and_one_waiting_for_the_lead(monkey
         requests
     ), "every request went through the move service"
     for request in auto:
-        lunch = Activity.objects.get(
+        moved = Activity.objects.get(
             shift__schedule=request.schedule, shift__agent=request.agent, position=request.position
         )
-        assert (request.kind, lunch.kind) == ("lunch", "lunch")
-        assert lunch.start_interval == request.to_start, "an approved move is in the plan"
+        assert request.kind == moved.kind and request.kind in ("lunch", "break")
+        assert moved.start_interval == request.to_start, "an approved move is in the plan"
         assert request.stays_on_target and request.intervals_below_target == 0
+        if request.kind == "lunch":
+            assert "10:00" <= request.schedule.interval_clock(request.to_start) < "12:00"
     for request in waiting:
         to_clock = request.schedule.interval_clock(request.to_start)
         assert request.kind == "lunch"
