@@ -38,21 +38,7 @@ class AgentAdminForm(forms.ModelForm):
 
     class Meta:
         model = Agent
-        fields = [
-            "team",
-            "employee",
-            "active",
-            "shift_lengths",
-            "earliest_start",
-            "latest_end",
-            "working_days",
-            "paid_breaks",
-            "lunch_minutes",
-            "start_step_minutes",
-            "preferred_lunch_from",
-            "preferred_lunch_to",
-            "preferred_shift_start",
-        ]
+        fields = ["team", "employee", "active", *Agent.CONTRACT_FIELDS, *Agent.WISH_FIELDS]
 
     def _post_clean(self):
         super()._post_clean()  # builds the instance from the form and runs full_clean
