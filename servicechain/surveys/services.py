@@ -654,56 +654,43 @@ def attributes_coarsen(*, wave: Wave) -> dict[str, int]:
     totals = dict(
         Invitation.objects.filter(wave=wave).values_list("unit_id").annotate(n=Count("pk"))
     )
-    blanked = {}
-    for attribute in COARSENED_ATTRIBUTES:
-        blanked[attribute] = 0
-        rows = (
-            Invitation.objects.filter(wave=wave)
-            .exclude(**{attribute: ""})
-            .values_list("unit_id", attribute)
-            .annotate(n=Count("pk"))
-        )
-        for unit_id, withheld in _withheld_classes(rows, totals, min_n):
-            where = {"wave": wave, "unit_id": unit_id, f"{attribute}__in": withheld}
-            blanked[attribute] += Invitation.objects.filter(**where).update(**{attribute: ""})
-            Response.objects.filter(**where).update(**{attribute: ""})
+    passes = [(attribute,) for attribute in COARSENED_ATTRIBUTES] + [COARSENED_ATTRIBUTES]
+    return {
+        "+".join(attributes): _coarsen_classes(wave, attributes, totals, min_n)
+        for attributes in passes
+    }
 
-    pair = "+".join(COARSENED_ATTRIBUTES)
-    blanked[pair] = 0
-    empty = {attribute: "" for attribute in COARSENED_ATTRIBUTES}
+
+def _coarsen_classes(wave: Wave, attributes: tuple[str, ...], totals: dict, min_n: int) -> int:
+    """One pass of `attributes_coarsen`: per unit, the classes of invitees by `attributes`
+    (a blank counts as a value; rows blank in all of them are the remainder) go through
+    `suppress_breakdown`, and everyone in a withheld class loses all of `attributes`, on
+    invitations and responses. Returns how many invitations were blanked."""
+    empty = dict.fromkeys(attributes, "")
     rows = (
         Invitation.objects.filter(wave=wave)
         .exclude(**empty)
-        .values_list("unit_id", *COARSENED_ATTRIBUTES)
+        .values_list("unit_id", *attributes)
         .annotate(n=Count("pk"))
     )
-    classes = ((unit_id, tuple(values), n) for unit_id, *values, n in rows)
-    for unit_id, withheld in _withheld_classes(classes, totals, min_n):
-        combos = Q()
-        for values in withheld:
-            combos |= Q(**dict(zip(COARSENED_ATTRIBUTES, values, strict=True)))
-        where = Q(wave=wave, unit_id=unit_id) & combos
-        blanked[pair] += Invitation.objects.filter(where).update(**empty)
-        Response.objects.filter(where).update(**empty)
-    return blanked
-
-
-def _withheld_classes(rows, totals: dict, min_n: int):
-    """(unit, [withheld class, …]) for each unit whose breakdown withholds any class.
-
-    `rows` yields (unit_id, class, count) for the non-blank classes; a unit's blank members
-    are its total minus those, and count as the breakdown's withheld remainder.
-    """
     classes = defaultdict(dict)
-    for unit_id, value, n in rows:
-        classes[unit_id][value] = n
+    for unit_id, *values, n in rows:
+        classes[unit_id][tuple(values)] = n
+    blanked = 0
     for unit_id, counts in classes.items():
         labels = list(counts)
         table = pd.DataFrame({"respondents": [counts[c] for c in labels]}, dtype="int64")
         gated = anonymity.suppress_breakdown(table, min_n=min_n, total=totals[unit_id])
-        withheld = [labels[i] for i in range(len(labels)) if gated["suppressed"].iloc[i]]
-        if withheld:
-            yield unit_id, withheld
+        withheld = [c for c, hide in zip(labels, gated["suppressed"], strict=True) if hide]
+        if not withheld:
+            continue
+        combos = Q()
+        for values in withheld:
+            combos |= Q(**dict(zip(attributes, values, strict=True)))
+        where = Q(wave=wave, unit_id=unit_id) & combos
+        blanked += Invitation.objects.filter(where).update(**empty)
+        Response.objects.filter(where).update(**empty)
+    return blanked
 
 
 def invitation_remind(*, wave: Wave, actor=None, now: dt.datetime | None = None) -> MailingReport:
