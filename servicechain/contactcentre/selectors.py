@@ -198,13 +198,18 @@ def recent_schedules(team: Team, limit: int = 30):
 
 def unmet_lunch_days(team: Team, *, before: dt.date, days: int = FAIRNESS_DAYS) -> dict[int, int]:
     """Published days in the last ``days`` on which each agent's lunch wish went unmet."""
+    return _lunch_wish_days(team, before=before, days=days, met=False)
+
+
+def _lunch_wish_days(team: Team, *, before: dt.date, days: int, met: bool) -> dict[int, int]:
+    """Per agent, published days in the ``days`` before ``before`` with the wish (un)met."""
     rows = (
         Shift.objects.filter(
             schedule__team=team,
             schedule__status=Schedule.Status.PUBLISHED,
             schedule__day__lt=before,
             schedule__day__gte=before - dt.timedelta(days=days),
-            lunch_preference_met=False,
+            lunch_preference_met=met,
         )
         .values("agent_id")
         .annotate(n=Count("pk"))
@@ -681,18 +686,7 @@ def request_counts(team: Team, day: dt.date) -> dict:
 def agent_roster(team: Team, *, today: dt.date) -> list[dict]:
     """Every agent with contract, wishes and how often the lunch wish was met lately."""
     unmet = unmet_lunch_days(team, before=today)
-    met = dict(
-        Shift.objects.filter(
-            schedule__team=team,
-            schedule__status=Schedule.Status.PUBLISHED,
-            schedule__day__lt=today,
-            schedule__day__gte=today - dt.timedelta(days=FAIRNESS_DAYS),
-            lunch_preference_met=True,
-        )
-        .values("agent_id")
-        .annotate(n=Count("pk"))
-        .values_list("agent_id", "n")
-    )
+    met = _lunch_wish_days(team, before=today, days=FAIRNESS_DAYS, met=True)
     return [
         {
             "agent": agent,
