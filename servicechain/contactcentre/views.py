@@ -166,8 +166,13 @@ def move_create(request, scope):
         messages.success(request, _move_message(move))
     except ValidationError as exc:
         messages.error(request, _errors(exc))
+    return _my_day(scope, data["day"])
+
+
+def _my_day(scope, day):
+    """Back to the agent's plan of ``day``."""
     url = reverse("contactcentre:my_day", args=[scope.organization.slug])
-    return redirect(f"{url}?day={data['day']}")
+    return redirect(f"{url}?day={day}")
 
 
 def _move_message(move: MoveRequest) -> str:
@@ -188,9 +193,7 @@ def move_withdraw(request, scope, pk: int):
         messages.success(request, "Request withdrawn.")
     except ValidationError as exc:
         messages.error(request, _errors(exc))
-    return redirect(
-        f"{reverse('contactcentre:my_day', args=[scope.organization.slug])}?day={move.day}"
-    )
+    return _my_day(scope, move.day)
 
 
 @require_POST
@@ -209,9 +212,7 @@ def move_answer(request, scope, pk: int):
         messages.success(request, f"Swap {move.get_status_display().lower()}.")
     except ValidationError as exc:
         messages.error(request, _errors(exc))
-    return redirect(
-        f"{reverse('contactcentre:my_day', args=[scope.organization.slug])}?day={move.day}"
-    )
+    return _my_day(scope, move.day)
 
 
 @require_POST
