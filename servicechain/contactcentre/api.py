@@ -18,6 +18,7 @@ from ninja.files import UploadedFile
 from pydantic import ConfigDict, field_validator
 
 from servicechain.org.access import scope_for
+from servicechain.org.api import ImportOut
 
 from . import access, dayplan, selectors, services
 from .models import Agent, MoveRequest, PlanningJob, Schedule
@@ -94,15 +95,6 @@ class AgentOut(Schema):
     preferred_lunch_from: dt.time | None
     preferred_lunch_to: dt.time | None
     preferred_shift_start: dt.time | None
-
-
-class ImportOut(Schema):
-    kind: str
-    file: str
-    rows: int
-    created: int
-    updated: int
-    dry_run: bool
 
 
 class JobOut(Schema):
