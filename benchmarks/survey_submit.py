@@ -349,9 +349,11 @@ def run_load(args, workers: int, seconds: float, issued: list[str]) -> dict:
 
 
 def server_shape(workers: int | None, threads: int | None) -> str:
+    from servicechain.cli import SERVE_THREADS, serve_workers
+
     defaults = " (serve's defaults)" if workers is None and threads is None else ""
-    processes = workers or 2 * (os.cpu_count() or 1) + 1
-    threads = threads or 1
+    processes = serve_workers(workers)
+    threads = threads or SERVE_THREADS
     kind = "sync workers, a connection per request" if threads == 1 else "gthread, keep-alive"
     return f"{processes} process(es) × {threads} thread(s), {kind}{defaults}"
 

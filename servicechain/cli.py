@@ -11,6 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+# `serve` runs gunicorn's sync worker unless told otherwise (see `--threads`).
+SERVE_THREADS = 1
+
 
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicechain.settings")
@@ -117,16 +120,22 @@ def _serve(*, host: str, port: int, workers: int, threads: int) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    _setup_django()
-    workers = (
-        args.workers
+def serve_workers(requested: int | None = None) -> int:
+    """Server processes: as asked, else SERVICECHAIN_WORKERS, else 2 × cores + 1."""
+    return (
+        requested
         or int(os.environ.get("SERVICECHAIN_WORKERS", 0))
         or (2 * (os.cpu_count() or 1) + 1)
     )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup_django()
     if not args.no_task_worker:
         _start_task_worker()
-    return _serve(host=args.host, port=args.port, workers=workers, threads=args.threads)
+    return _serve(
+        host=args.host, port=args.port, workers=serve_workers(args.workers), threads=args.threads
+    )
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -241,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--threads",
         type=int,
-        default=1,
+        default=SERVE_THREADS,
         help="threads per process: 1 = gunicorn's sync worker, one request at a time per "
         "process (the default; put a reverse proxy in front); above 1 = gthread, keep-alive",
     )
