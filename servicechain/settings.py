@@ -184,6 +184,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("SERVICECHAIN_LOGIN_THROTTLING", True)
 
 LANGUAGE_CODE = "en-gb"
+# Dates and times read one way on every page (servicechain/formats): "Mon 7 Dec 2026", 24-hour.
+FORMAT_MODULE_PATH = ["servicechain.formats"]
 TIME_ZONE = os.environ.get("SERVICECHAIN_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
