@@ -65,7 +65,8 @@ def _start_task_worker() -> None:
     Long analyses (driver impact, linkage, schedules) are queued as tasks; without a worker
     they would wait forever. The worker is a child process that ends with the server.
     """
-    worker = subprocess.Popen(
+    # A fixed argv (this interpreter and literal arguments) and no shell: nothing from outside.
+    worker = subprocess.Popen(  # nosec B603
         [
             sys.executable,
             "-m",

@@ -141,7 +141,8 @@ def _upsert(objects: list[IntervalVolume]) -> int:
         return 0
     ops = connection.ops
     table = ops.quote_name(IntervalVolume._meta.db_table)
-    head = f"INSERT INTO {table} (team_id, interval_start, calls, aht_s) VALUES "
+    # The table name is the model's, quoted by the backend; every value is a %s parameter.
+    head = f"INSERT INTO {table} (team_id, interval_start, calls, aht_s) VALUES "  # nosec B608
     tail = (
         " ON CONFLICT (team_id, interval_start) DO UPDATE SET "
         "calls = EXCLUDED.calls, aht_s = EXCLUDED.aht_s"

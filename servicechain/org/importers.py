@@ -60,15 +60,17 @@ def upsert(model, rows: list[dict], update_fields: list[str]) -> int:
         f"{quote(model._meta.get_field(name).column)} = EXCLUDED.{quote(model._meta.get_field(name).column)}"
         for name in update_fields
     )
+    # Identifiers come from the model and are quoted by the backend, column types from its
+    # fields; every value is a %s parameter (hence the nosecs below).
     conflict = (
-        f" ON CONFLICT ({quote('organization_id')}, {quote('external_id')}) DO UPDATE SET {updates}"
+        f" ON CONFLICT ({quote('organization_id')}, {quote('external_id')}) DO UPDATE SET {updates}"  # nosec B608
     )
     insert = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             arrays = [[row.get(a, defaults[a]) for row in rows] for a in attnames]
             casts = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
-            cursor.execute(insert + f"SELECT * FROM unnest({casts})" + conflict, arrays)
+            cursor.execute(insert + f"SELECT * FROM unnest({casts})" + conflict, arrays)  # nosec B608
             return len(rows)
         adapters = [_adapter(f) for f in fields]
         values = [

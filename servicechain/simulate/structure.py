@@ -126,7 +126,6 @@ def build_units(n_units: int, rng: np.random.Generator, seed: int | None) -> Uni
     names.append("Customer contact centre")
 
     first_area = 1 + n_regions
-    first_outlet = first_area + n_areas
     parent = np.concatenate(
         [
             [-1],
@@ -148,7 +147,6 @@ def build_units(n_units: int, rng: np.random.Generator, seed: int | None) -> Uni
     depth = np.concatenate(
         [[0], np.ones(n_regions), np.full(n_areas, 2), np.full(n_outlets, 3), [1]]
     ).astype(int)
-    assert first_outlet + n_outlets + 1 == n_units
     return Units(
         external_id=np.array([f"U{i:0{width}d}" for i in range(n_units)], dtype=object),
         name=np.array(unique_labels(names), dtype=object),

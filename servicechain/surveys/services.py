@@ -580,7 +580,6 @@ def invitation_send(
             invitations = [
                 Invitation(
                     wave=wave,
-                    token_hash="",
                     employee=people[i],
                     unit_id=people[i].unit_id,
                     tenure_band=tenure_band(people[i].hire_date, wave.opens_at.date()),
@@ -592,9 +591,7 @@ def invitation_send(
             served = _customer_audience(wave, now)
             chosen = stratified_sample([i.unit_id for i in served], wave.sample_fraction, rng)
             invitations = [
-                Invitation(
-                    wave=wave, token_hash="", interaction=served[i], unit_id=served[i].unit_id
-                )
+                Invitation(wave=wave, interaction=served[i], unit_id=served[i].unit_id)
                 for i in chosen
             ]
         for invitation in invitations:
@@ -997,6 +994,7 @@ def _store_postgresql(link: Link, token: str, cleaned: dict, now: dt.datetime):
         else f.get_db_prep_save(getattr(response, f.attname), connection)
         for f in fields
     ]
+    # Table and columns come from the model; every value is a %s parameter.
     sql = f"""
         WITH marked AS (
             UPDATE surveys_invitation SET responded = true
@@ -1007,7 +1005,7 @@ def _store_postgresql(link: Link, token: str, cleaned: dict, now: dt.datetime):
             DELETE FROM surveys_draft WHERE key = %s
         )
         SELECT id FROM stored
-    """
+    """  # nosec B608
     # Outside a transaction the statement is its own (autocommit: no BEGIN/COMMIT round
     # trips); inside one (tests, callers) a savepoint keeps a unique violation contained.
     scope = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
