@@ -80,6 +80,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # django-ninja as an app: /api/docs then serves Swagger UI from the package's own static
+    # files instead of a CDN (which the content-security policy rightly blocks).
+    "ninja",
     "axes",
     "csp",
     "django_tasks",
