@@ -1,8 +1,9 @@
 """Seed the demo: a synthetic organisation, imported through the real importers, plus logins.
 
 Apps that have demo data of their own (surveys, insights, contact centre) list a
-`seed_demo(*, organization, synthetic, progress)` function in DEMO_SEEDERS; each runs after
-the organisation is in place.
+`seed_demo(*, organization, synthetic, today, progress)` function in DEMO_SEEDERS; each runs
+after the organisation is in place. Everything is seeded as of one day, ``today`` (the
+clock's date unless given), so tests can seed a fixed day under a frozen clock.
 """
 
 from __future__ import annotations
@@ -60,13 +61,17 @@ def existing_demo():
 
 
 def seed_demo(
-    *, size: str = "small", seed: int = 7, progress: Callable[[str], None] = lambda m: None
+    *,
+    size: str = "small",
+    seed: int = 7,
+    today: dt.date | None = None,
+    progress: Callable[[str], None] = lambda m: None,
 ):
     from servicechain.org import services
     from servicechain.simulate import simulate_organisation
 
     # The demo's history ends with the last complete month, so "recent" means recent.
-    today = dt.date.today()
+    today = today or dt.date.today()
     last_month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     synthetic = simulate_organisation(size=size, seed=seed, end=last_month)
     with transaction.atomic():
@@ -81,7 +86,9 @@ def seed_demo(
         _create_logins(organization)
     for dotted in DEMO_SEEDERS:
         module = importlib.import_module(dotted)
-        module.seed_demo(organization=organization, synthetic=synthetic, progress=progress)
+        module.seed_demo(
+            organization=organization, synthetic=synthetic, today=today, progress=progress
+        )
     return organization
 
 

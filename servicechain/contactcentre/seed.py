@@ -47,17 +47,22 @@ SOLVE_WORK = 2.0
 SOLVE_SECONDS = 60.0
 
 
-def seed_demo(*, organization, synthetic=None, progress=lambda message: None) -> None:
+def seed_demo(
+    *, organization, synthetic=None, today: dt.date | None = None, progress=lambda message: None
+) -> None:
+    """Seed the centre as of ``today`` (default: the centre's date now) at the clock's time of
+    day: actuals up to that moment, plans for that day and the next, example requests."""
     started = time.perf_counter()
     unit = Unit.objects.filter(organization=organization, kind=Unit.Kind.CONTACT_CENTRE).first()
     if unit is None:
         progress("  contact centre: the organisation has no contact_centre unit; skipped")
         return
     team = _centre_and_team(organization, unit)
-    agents = _agents(team, seed=7)
-    count = _volumes(team, seed=7)
+    now = seeding_moment(team, today)
+    today = selectors.local_today(team, now)
+    agents = _agents(team, seed=7, today=today)
+    count = _volumes(team, seed=7, now=now)
     progress(f"  {count:>9,} interval volumes ({len(agents)} agents)")
-    today = selectors.local_today(team)
     forecast = services.forecast_create(team=team, first_day=today, horizon_days=7)
     progress(f"  contact centre forecast: {forecast.method}, back-test WAPE {forecast.wape:.3f}")
     for day in (today, today + dt.timedelta(days=1)):
@@ -65,9 +70,18 @@ def seed_demo(*, organization, synthetic=None, progress=lambda message: None) ->
             team=team, day=day, time_limit_s=SOLVE_SECONDS, num_workers=1, work_limit=SOLVE_WORK
         )
         services.schedule_publish(schedule=schedule)
-    _logins(team, today)
-    _example_requests(team, today)
+    _logins(team, today, now)
+    _example_requests(team, today, now)
     progress(f"  contact centre plans published ({time.perf_counter() - started:.1f} s)")
+
+
+def seeding_moment(team: Team, today: dt.date | None) -> dt.datetime:
+    """``today`` on the centre's wall clock at the clock's time of day (now, without it)."""
+    now = timezone.now()
+    if today is None:
+        return now
+    local = now.astimezone(team.centre.zone)
+    return dt.datetime.combine(today, local.time(), tzinfo=team.centre.zone)
 
 
 def _centre_and_team(organization, unit: Unit) -> Team:
@@ -94,7 +108,7 @@ def _centre_and_team(organization, unit: Unit) -> Team:
 
 
 @transaction.atomic
-def _agents(team: Team, *, seed: int) -> list[Agent]:
+def _agents(team: Team, *, seed: int, today: dt.date) -> list[Agent]:
     """Frontline staff of the centre's unit, topped up with new hires to ``AGENTS``."""
     unit = team.centre.unit
     staff = list(
@@ -102,7 +116,7 @@ def _agents(team: Team, *, seed: int) -> list[Agent]:
             unit=unit, leave_date__isnull=True, is_manager=False, job_family="frontline"
         ).order_by("pk")[:AGENTS]
     )
-    staff += _hire(team, AGENTS - len(staff), seed=seed)
+    staff += _hire(team, AGENTS - len(staff), seed=seed, today=today)
     people = simulate_agents(n=len(staff), seed=seed, van_share=VAN_SHARE)
     agents = []
     for employee, person in zip(staff, people, strict=True):
@@ -133,7 +147,7 @@ def _time(clock: str) -> dt.time:
     return dt.time(0, 0) if clock == "24:00" else dt.time.fromisoformat(clock)
 
 
-def _hire(team: Team, count: int, *, seed: int) -> list[Employee]:
+def _hire(team: Team, count: int, *, seed: int, today: dt.date) -> list[Employee]:
     if count <= 0:
         return []
     from faker import Faker
@@ -141,7 +155,6 @@ def _hire(team: Team, count: int, *, seed: int) -> list[Employee]:
     fake = Faker("en_GB")
     fake.seed_instance(seed)
     rng = np.random.default_rng(seed)
-    today = dt.date.today()
     unit = team.centre.unit
     hires = [
         Employee(
@@ -159,9 +172,8 @@ def _hire(team: Team, count: int, *, seed: int) -> list[Employee]:
     return Employee.objects.bulk_create(hires)
 
 
-def _volumes(team: Team, *, seed: int) -> int:
-    """A year of actuals up to the last interval that has closed."""
-    now = timezone.now()
+def _volumes(team: Team, *, seed: int, now: dt.datetime) -> int:
+    """A year of actuals up to the last interval that has closed by ``now``."""
     today = selectors.local_today(team, now)
     frame = simulate_contact_centre_volumes(
         days=366,
@@ -190,9 +202,10 @@ def _volumes(team: Team, *, seed: int) -> int:
     return len(rows)
 
 
-def _logins(team: Team, today: dt.date) -> None:
-    """``agent``: someone who wants the pie van and can reach it today; ``lead``: the manager."""
-    agent = _demo_agent(team, today)
+def _logins(team: Team, today: dt.date, now: dt.datetime) -> None:
+    """``agent``: someone who wants the pie van and can still move lunch there; ``lead``:
+    the centre's manager."""
+    agent = _demo_agent(team, today, now)
     for login in DEMO_LOGINS:
         person = agent.employee if login.username == "agent" else team.lead
         user = org_services.user_create(
@@ -209,15 +222,30 @@ def _logins(team: Team, today: dt.date) -> None:
         )
 
 
-def _demo_agent(team: Team, today: dt.date) -> Agent:
-    """An agent on today's plan who can really move lunch into the van's window.
+def tour_day(team: Team, today: dt.date, now: dt.datetime | None = None) -> dt.date:
+    """The day the README's tour moves the agent's lunch on: today while at least an hour
+    of the pie van's window is still ahead, otherwise tomorrow."""
+    schedule = selectors.published_schedule(team, today)
+    if schedule is None:
+        return today + dt.timedelta(days=1)
+    _, last = _van_intervals(schedule)
+    hour = 60 // schedule.interval_minutes
+    ahead = selectors.interval_now(team, today, now) <= last - hour
+    return today if ahead else today + dt.timedelta(days=1)
 
-    Judged on the published plan with the same slot picker the agent will see (the
-    solver's plan varies with its time limit, so a shift that merely spans the window is
-    not enough: break spacing may leave no van slot). Preferably one who wants the van and
-    whose lunch is elsewhere today, so the visitor has a real choice to make.
+
+def _demo_agent(team: Team, today: dt.date, now: dt.datetime) -> Agent:
+    """An agent whose lunch on the tour day is outside the van's window and who is offered
+    a van slot by the same picker the agent will see.
+
+    Judged on the published plan (the solver's plan varies with its time limit, so a shift
+    that merely spans the window is not enough: break spacing may leave no van slot) from
+    the moment of seeding on, so the visitor has a real choice to make whatever the time of
+    day. Among those, one who wants the van.
     """
-    plan = dayplan.load_day_plan(selectors.published_schedule(team, today))
+    day = tour_day(team, today, now)
+    plan = dayplan.load_day_plan(selectors.published_schedule(team, day))
+    now_interval = selectors.interval_now(team, day, now)
     van_from, van_to = PIE_VAN_WINDOW
     choices = []
     for agent in Agent.objects.filter(team=team).order_by("pk"):
@@ -225,17 +253,16 @@ def _demo_agent(team: Team, today: dt.date) -> Agent:
             continue
         mine = plan.assignment(agent)
         lunch = mine.activities.index(mine.lunch)
-        van_slots = any(
-            van_from <= option["clock"] < van_to
-            for option in selectors.slot_options(plan, agent, position=lunch)
-        )
+        options = selectors.slot_options(plan, agent, position=lunch, now_interval=now_interval)
+        van_slots = any(van_from <= option["clock"] < van_to for option in options)
         lunch_at = plan.schedule.interval_clock(mine.lunch[0])
         wants_van = agent.preferred_lunch_from is not None and (
             f"{agent.preferred_lunch_from:%H:%M}" >= van_from
             and f"{agent.preferred_lunch_to:%H:%M}" <= van_to
         )
         elsewhere = not van_from <= lunch_at < van_to
-        choices.append(((van_slots, wants_van, elsewhere), agent))
+        movable = mine.lunch[0] >= now_interval
+        choices.append(((movable and van_slots, elsewhere, wants_van), agent))
     return max(choices, key=lambda choice: choice[0])[1]
 
 
@@ -243,7 +270,7 @@ def _minutes(clock: str) -> int:
     return int(clock[:2]) * 60 + int(clock[3:5])
 
 
-def _example_requests(team: Team, today: dt.date) -> set[str]:
+def _example_requests(team: Team, today: dt.date, now: dt.datetime) -> set[str]:
     """Requests the lead and the agents find on the demo day, made through the move service.
 
     Agents whose lunch starts after the pie van has arrived ask to have it earlier, at the
@@ -263,28 +290,29 @@ def _example_requests(team: Team, today: dt.date) -> set[str]:
         for status in (MoveRequest.Status.AUTO_APPROVED, MoveRequest.Status.PENDING_LEAD):
             if status not in reached:
                 reached |= _van_request(
-                    schedule, escalated=status == MoveRequest.Status.PENDING_LEAD
+                    schedule, now, escalated=status == MoveRequest.Status.PENDING_LEAD
                 )
     for schedule in schedules:
         if MoveRequest.Status.AUTO_APPROVED not in reached:
-            reached |= _break_request(schedule)
+            reached |= _break_request(schedule, now)
     return reached
 
 
-def _van_request(schedule, *, escalated: bool) -> set[str]:
+def _van_request(schedule, now: dt.datetime | None = None, *, escalated: bool) -> set[str]:
     """The first asker with a van slot of the kind wanted asks for it; the status reached."""
-    now_interval = selectors.interval_now(schedule.team, schedule.day)
+    now_interval = selectors.interval_now(schedule.team, schedule.day, now)
     plan = dayplan.load_day_plan(schedule)
     for agent, lunch in _van_askers(schedule, now_interval):
         slot = _van_slot(plan, agent, lunch, now_interval, escalated=escalated)
         if slot is not None:
-            return {_request(schedule, agent, lunch, slot, "The pie van is outside from ten.")}
+            note = "The pie van is outside from ten."
+            return {_request(schedule, agent, lunch, slot, note, now)}
     return set()
 
 
-def _break_request(schedule) -> set[str]:
+def _break_request(schedule, now: dt.datetime | None = None) -> set[str]:
     """Someone takes a break at the nearest other time that keeps service on target."""
-    now_interval = selectors.interval_now(schedule.team, schedule.day)
+    now_interval = selectors.interval_now(schedule.team, schedule.day, now)
     plan = dayplan.load_day_plan(schedule)
     breaks = (
         Activity.objects.filter(
@@ -305,13 +333,18 @@ def _break_request(schedule) -> set[str]:
         on_target = [o for o in options if o["stays_on_target"]]
         if on_target:
             slot = min(on_target, key=lambda o: abs(o["start"] - activity.start_interval))
-            return {_request(schedule, agent, activity.position, slot, "Moving my break.")}
+            return {_request(schedule, agent, activity.position, slot, "Moving my break.", now)}
     return set()
 
 
-def _request(schedule, agent: Agent, position: int, slot: dict, note: str) -> str:
+def _request(schedule, agent: Agent, position: int, slot: dict, note: str, now=None) -> str:
     request = services.lunch_move_request(
-        agent=agent, day=schedule.day, position=position, to_start=slot["start"], note=note
+        agent=agent,
+        day=schedule.day,
+        position=position,
+        to_start=slot["start"],
+        note=note,
+        now=now,
     )
     return request.status
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 
-def seed_demo(*, organization, synthetic, progress=lambda message: None) -> None:
+def seed_demo(*, organization, synthetic, today=None, progress=lambda message: None) -> None:
+    # ``today`` is accepted like every seeder's; insights follow from the seeded waves' dates.
     from . import services
 
     services.insights_prepare(organization=organization, progress=progress)

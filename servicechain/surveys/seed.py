@@ -31,8 +31,17 @@ OPEN_WAVE_DAYS = 14
 OPEN_WAVE_RESPONSE_RATE = 0.65
 
 
-def seed_demo(*, organization, synthetic, progress: Callable[[str], None] = lambda m: None) -> None:
-    """Load the synthetic surveys into the demo organisation (nothing is printed here)."""
+def seed_demo(
+    *,
+    organization,
+    synthetic,
+    today: dt.date | None = None,
+    progress: Callable[[str], None] = lambda m: None,
+) -> None:
+    """Load the synthetic surveys into the demo organisation (nothing is printed here).
+
+    ``today`` (default: the clock's date) is the day the open census is seeded on.
+    """
     rng = np.random.default_rng(int(synthetic.ground_truth.get("seed") or 0) + 11)
     with transaction.atomic():
         context = _Context(organization, synthetic, rng)
@@ -40,7 +49,7 @@ def seed_demo(*, organization, synthetic, progress: Callable[[str], None] = lamb
         progress(f"  {sum(waves.values()):>9,} employee survey responses in {len(waves)} waves")
         customers = _customer_waves(context)
         progress(f"  {customers:>9,} customer survey responses, linked to interactions")
-        invited, answered = _open_wave(context)
+        invited, answered = _open_wave(context, today)
         progress(f"  {invited:>9,} invitations to the open census ({answered:,} answered so far)")
 
 
@@ -265,11 +274,13 @@ def _customer_waves(context: _Context) -> int:
 # --------------------------------------------------------------------------- the open census
 
 
-def _open_wave(context: _Context) -> tuple[int, int]:
+def _open_wave(context: _Context, today: dt.date | None = None) -> tuple[int, int]:
     """An open census the demo employee can answer, partly answered by colleagues."""
     from servicechain.demo import pick_manager_unit
 
     now = timezone.now()
+    if today is not None:  # that day, at the clock's time of day
+        now = dt.datetime.combine(today, now.timetz())
     wave = services.wave_create(
         organization=context.organization,
         instrument=context.instruments["engagement_census"],
