@@ -15,15 +15,49 @@ from pathlib import Path
 SERVE_THREADS = 1
 
 
+# Where `servicechain demo` keeps its database unless told otherwise.
+DEMO_DB = "servicechain-demo.sqlite3"
+
+
+class CommandLineError(Exception):
+    """A problem the person at the terminal can fix; printed as one line, never a traceback."""
+
+
 def _setup_django() -> None:
+    _use_demo_database_nearby()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicechain.settings")
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as problem:
+        raise CommandLineError(str(problem)) from None
 
 
-def _demo_environment(db: Path) -> None:
-    """Settings for the demo: a local SQLite file, plain HTTP on loopback, a kept secret key."""
+def _use_demo_database_nearby() -> None:
+    """Next to a demo (./servicechain-demo.sqlite3) and with no DATABASE_URL, work on the demo.
+
+    Commands such as `servicechain manage create_organisation` or `servicechain import` run
+    beside a demo are meant for it; without this they would look for another database and
+    for a secret key the demo keeps beside its own.
+    """
+    if os.environ.get("DATABASE_URL") or not Path(DEMO_DB).is_file():
+        return
+    _demo_environment(Path(DEMO_DB))
+    print(
+        f"servicechain: using the demo database ./{DEMO_DB} (set DATABASE_URL for another one)",
+        file=sys.stderr,
+    )
+
+
+def _demo_environment(db: Path, *, port: int | None = None) -> None:
+    """Settings for the demo: a local SQLite file, plain HTTP on loopback, a kept secret key.
+
+    With `port`, links in e-mails (survey invitations) point at the server the demo runs.
+    """
+    if port is not None:
+        os.environ.setdefault("SERVICECHAIN_SITE_URL", f"http://127.0.0.1:{port}")
     db = db.resolve()
     db.parent.mkdir(parents=True, exist_ok=True)
     os.environ["DATABASE_URL"] = f"sqlite:///{db}"
@@ -37,7 +71,7 @@ def _demo_environment(db: Path) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    _demo_environment(Path(args.db))
+    _demo_environment(Path(args.db), port=args.port)
     _setup_django()
     from django.core.management import call_command
 
@@ -199,7 +233,10 @@ def _import_options(args: argparse.Namespace) -> dict:
     if args.wave:
         options["wave"] = args.wave
     if args.mapping:
-        options["mapping"] = json.loads(Path(args.mapping).read_text(encoding="utf-8"))
+        try:
+            options["mapping"] = json.loads(Path(args.mapping).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as problem:
+            raise CommandLineError(f"--mapping {args.mapping}: {problem}") from None
     return options
 
 
@@ -293,7 +330,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except CommandLineError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    except Exception as problem:
+        message = _database_problem(problem)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+
+
+def _database_problem(problem: Exception) -> str | None:
+    """One line for a database that is unreachable or not migrated; None for anything else."""
+    if "django.db" not in sys.modules:
+        return None
+    from django.db import DatabaseError, connection
+
+    if not isinstance(problem, DatabaseError):
+        return None
+    name = connection.settings_dict.get("NAME")
+    first_line = str(problem).strip().splitlines()[0] if str(problem).strip() else ""
+    return (
+        f"the database {name} cannot be used ({type(problem).__name__}: {first_line}); "
+        "is it running, and migrated (`servicechain manage migrate`)?"
+    )
 
 
 if __name__ == "__main__":
