@@ -141,6 +141,8 @@ def _serve(*, host: str, port: int, workers: int, threads: int) -> int:
             # A sync worker is silent while it serves a request, and gunicorn kills a worker
             # silent for `timeout` seconds: leave room for a large import uploaded through
             # the API (`servicechain import` on the command line has no limit at all).
+            # Survey tokens in request lines are logged as a hash prefix, never in clear.
+            self.cfg.set("logger_class", "servicechain.logging.GunicornLogger")
             self.cfg.set("timeout", 600)
             self.cfg.set("keepalive", 5)
             self.cfg.set("preload_app", True)

@@ -253,7 +253,21 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"survey_tokens": {"()": "servicechain.logging.SurveyTokenFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["survey_tokens"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("SERVICECHAIN_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django.request": {"filters": ["survey_tokens"]},
+        "django.security.csrf": {"filters": ["survey_tokens"]},
+        # runserver's request lines (Django's own handler is replaced: it has no filter).
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["survey_tokens"],
+        },
+    },
 }
+# No survey token is ever logged (servicechain.logging): the filter rewrites it on the loggers
+# that write request paths and on the handler everything is printed through.
