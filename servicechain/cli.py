@@ -62,6 +62,9 @@ def _demo_environment(db: Path, *, port: int | None = None) -> None:
     db.parent.mkdir(parents=True, exist_ok=True)
     os.environ["DATABASE_URL"] = f"sqlite:///{db}"
     os.environ.setdefault("SERVICECHAIN_HTTPS", "0")
+    # The demo prints its e-mails (invitation links included) instead of sending them.
+    os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    os.environ.setdefault("SERVICECHAIN_ALLOW_CONSOLE_EMAIL", "1")
     key_file = db.with_name(db.name + ".secret")
     if "SERVICECHAIN_SECRET_KEY" not in os.environ:
         if not key_file.exists():

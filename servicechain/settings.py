@@ -205,7 +205,33 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 if TESTING:
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Survey links rate-limited per client address and server process (servicechain.ratelimit):
+# a sustained rate per second and a burst; 0 turns the limit off.
+SURVEY_LINK_RATE = env_int("SERVICECHAIN_SURVEY_LINK_RATE", 20, minimum=0)
+SURVEY_LINK_BURST = env_int("SERVICECHAIN_SURVEY_LINK_BURST", 60, minimum=1)
+
+# E-mail: SMTP (Django's default) in production. Backends that print or keep messages would
+# put every invitation link, with the recipient's name and address, into the logs, so
+# production refuses them unless told otherwise (the demo does, to show its e-mails).
+_PRINTING_EMAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+}
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG or TESTING
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
+if (
+    EMAIL_BACKEND in _PRINTING_EMAIL_BACKENDS
+    and not (DEBUG or TESTING)
+    and not env_bool("SERVICECHAIN_ALLOW_CONSOLE_EMAIL", False)
+):
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND={EMAIL_BACKEND} would write every survey link into the logs; use SMTP "
+        "(EMAIL_HOST, …) or set SERVICECHAIN_ALLOW_CONSOLE_EMAIL=1 to accept that."
+    )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")

@@ -52,3 +52,47 @@ def test_production_without_a_secret_key_refuses_to_start():
         "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='servicechain.settings'; django.setup()"
     )
     assert result.returncode != 0 and "SERVICECHAIN_SECRET_KEY must be set" in result.stderr
+
+
+SETUP_AND_PRINT_EMAIL_BACKEND = (
+    "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='servicechain.settings'; "
+    "django.setup(); from django.conf import settings; print(settings.EMAIL_BACKEND)"
+)
+
+
+@pytest.mark.parametrize("kind", ["console", "locmem", "filebased"])
+def test_production_refuses_an_email_backend_that_writes_links_into_logs(kind):
+    result = run(
+        SETUP_AND_PRINT_EMAIL_BACKEND,
+        SERVICECHAIN_SECRET_KEY=SECRET,
+        EMAIL_BACKEND=f"django.core.mail.backends.{kind}.EmailBackend",
+    )
+    assert result.returncode != 0
+    assert "SERVICECHAIN_ALLOW_CONSOLE_EMAIL=1" in result.stderr.strip().splitlines()[-1]
+
+
+def test_an_explicit_allowance_lets_production_print_emails():
+    result = run(
+        SETUP_AND_PRINT_EMAIL_BACKEND,
+        SERVICECHAIN_SECRET_KEY=SECRET,
+        EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+        SERVICECHAIN_ALLOW_CONSOLE_EMAIL="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_production_sends_email_by_smtp_unless_told_otherwise():
+    result = run(SETUP_AND_PRINT_EMAIL_BACKEND, SERVICECHAIN_SECRET_KEY=SECRET)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.core.mail.backends.smtp.EmailBackend"
+
+
+def test_the_demo_keeps_printing_its_emails(tmp_path):
+    result = run(
+        "from pathlib import Path; from servicechain.cli import _demo_environment; "
+        f"_demo_environment(Path({str(tmp_path / 'demo.sqlite3')!r})); "
+        + SETUP_AND_PRINT_EMAIL_BACKEND
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.core.mail.backends.console.EmailBackend"
