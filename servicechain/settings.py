@@ -6,6 +6,7 @@ message naming the variable, rather than silently falling back to a default.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -50,6 +51,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """A comma-separated list of IP addresses or CIDR networks (`10.0.0.1, 172.16.0.0/12`)."""
+    networks = []
+    for part in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {part!r} is not an IP address or network (e.g. 10.0.0.1 or 10.0.0.0/8)."
+            ) from None
+    return tuple(networks)
 
 
 DEBUG = env_bool("SERVICECHAIN_DEBUG", False)
@@ -178,12 +192,24 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: five failures for a username from one address locks it for an hour.
+# The reverse proxies whose X-Forwarded-For is believed (servicechain.client_address): only
+# their word names the client; from anyone else the header is ignored.
+TRUSTED_PROXIES = env_networks("SERVICECHAIN_TRUSTED_PROXIES")
+
+# Login throttling (servicechain.org.lockout): five failures for a username from one client
+# address pause that pair for 15 minutes, longer while the failures go on; the same username
+# from another address, and other usernames from this one, are not affected. Admins unlock
+# with `servicechain manage axes_reset_username NAME` or in the admin (Access attempts).
 AXES_FAILURE_LIMIT = env_int("SERVICECHAIN_LOGIN_FAILURE_LIMIT", 5, minimum=1)
-AXES_COOLOFF_TIME = 1
+LOGIN_COOL_OFF_MINUTES = env_int("SERVICECHAIN_LOGIN_COOL_OFF_MINUTES", 15, minimum=1)
+AXES_COOLOFF_TIME = "servicechain.org.lockout.login_cool_off"
+# Each (username, address) record expires on its own clock, so a short cool-off elsewhere
+# never clears a longer one.
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_CLIENT_IP_CALLABLE = "servicechain.client_address.client_ip"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "servicechain.org.lockout.lockout_response"
 AXES_ENABLED = env_bool("SERVICECHAIN_LOGIN_THROTTLING", True)
 
 LANGUAGE_CODE = "en-gb"
@@ -276,6 +302,8 @@ CSRF_TRUSTED_ORIGINS = env_list("SERVICECHAIN_CSRF_TRUSTED_ORIGINS", [])
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# No survey token is ever logged (servicechain.logging): the filter rewrites it on the loggers
+# that write request paths and on the handler everything is printed through.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -295,5 +323,3 @@ LOGGING = {
         },
     },
 }
-# No survey token is ever logged (servicechain.logging): the filter rewrites it on the loggers
-# that write request paths and on the handler everything is printed through.

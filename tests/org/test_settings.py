@@ -35,6 +35,8 @@ def test_check_deploy_is_clean_under_production_settings():
         ("SERVICECHAIN_MIN_GROUP_SIZE", "2", "below the minimum of 3"),
         ("SERVICECHAIN_MIN_GROUP_SIZE", "five", "is not an integer"),
         ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL"),
+        ("SERVICECHAIN_TRUSTED_PROXIES", "10.0.0.1, proxy.local", "SERVICECHAIN_TRUSTED_PROXIES"),
+        ("SERVICECHAIN_SURVEY_LINK_RATE", "-1", "below the minimum of 0"),
     ],
 )
 def test_bad_environment_values_stop_start_up_with_the_variable_named(variable, value, message):
