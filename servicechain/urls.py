@@ -7,7 +7,7 @@ from .api import api
 from .org import views as org_views
 
 urlpatterns = [
-    path("", org_views.home, name="home"),
+    path("", org_views.start, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

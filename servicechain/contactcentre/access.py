@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from servicechain.org.access import Role, Scope
+from servicechain.org.models import Membership
 
 from .models import Agent, ContactCentre, Team
 
@@ -88,3 +89,53 @@ def require_agent(scope: Scope, team: Team | None = None) -> Agent:
     if agent is None:
         raise PermissionDenied("Only the team's agents can plan their own breaks here.")
     return agent
+
+
+# --------------------------------------------------------------------------- who leads a team
+
+
+def leads_of(team: Team) -> list:
+    """The people told when a move waits for the team lead.
+
+    The team's named lead (`Team.lead`) when they have a login and may lead the team;
+    otherwise the managers of the nearest unit at or above the centre (who may approve).
+    """
+    members = list(
+        Membership.objects.filter(
+            organization_id=team.organization_id, role__in=PLANNER_ROLES
+        ).select_related("user", "unit")
+    )
+    centre_unit = team.centre.unit
+
+    def may_lead(m: Membership) -> bool:
+        return m.role == Role.ADMIN or centre_unit.is_within(m.unit)
+
+    named = team.lead.user_id if team.lead_id and team.lead else None
+    if named is not None:
+        chosen = [m.user for m in members if m.user_id == named and may_lead(m)]
+        if chosen:
+            return chosen
+    managers = [m for m in members if m.role == Role.MANAGER and may_lead(m)]
+    if not managers:
+        return []
+    nearest = max(m.unit.depth for m in managers)
+    return [m.user for m in managers if m.unit.depth == nearest]
+
+
+def led_teams(scope: Scope) -> list[Team]:
+    """Teams this member leads (see `leads_of`)."""
+    if scope.role not in PLANNER_ROLES:
+        return []
+    return [
+        team
+        for team in teams(scope)
+        if can_lead(scope, team) and any(u.pk == scope.user.pk for u in leads_of(team))
+    ]
+
+
+def is_agent(scope: Scope) -> bool:
+    return agent_of(scope) is not None
+
+
+def sees_a_team(scope: Scope) -> bool:
+    return teams(scope).exists()

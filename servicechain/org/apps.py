@@ -7,4 +7,7 @@ class OrgConfig(AppConfig):
     verbose_name = "Organisation"
 
     def ready(self) -> None:
-        from . import importers  # noqa: F401 - registers the import kinds
+        from . import (
+            cards,  # noqa: F401 - registers the home cards
+            importers,  # noqa: F401 - registers the import kinds
+        )

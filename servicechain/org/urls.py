@@ -4,5 +4,8 @@ from . import views
 
 app_name = "org"
 urlpatterns = [
-    path("", views.overview, name="overview"),
+    path("", views.home, name="home"),
+    path("overview/", views.overview, name="overview"),
+    # Reserved for the page that explains what managers can see of survey answers.
+    path("privacy/", views.privacy, name="privacy"),
 ]

@@ -8,14 +8,33 @@ from servicechain.charts import bar_chart
 
 from . import selectors
 from .access import memberships_of, org_view
+from .context import persona_of
+from .home import cards_for
 
 
 @login_required
-def home(request):
+def start(request):
+    """`/` after login: the member's home in their organisation, or a choice of them."""
     memberships = list(memberships_of(request.user))
     if len(memberships) == 1:
-        return redirect("org:overview", memberships[0].organization.slug)
+        return redirect("org:home", memberships[0].organization.slug)
     return render(request, "choose_organisation.html", {"memberships": memberships})
+
+
+@org_view()
+def home(request, scope):
+    """What this person can act on, one card per concern, from every app (see `home`)."""
+    persona = persona_of(request)
+    return render(
+        request,
+        "org/home.html",
+        {"scope": scope, "persona": persona, "cards": cards_for(persona)},
+    )
+
+
+@org_view()
+def privacy(request, scope):
+    return render(request, "org/privacy.html", {"scope": scope})
 
 
 @org_view()

@@ -10,7 +10,16 @@ class SurveysConfig(AppConfig):
         from servicechain.org.access import Role
         from servicechain.org.context import register_section
 
-        from . import importers  # noqa: F401 - registers the "responses" import kind
+        from . import (
+            cards,  # noqa: F401 - registers the home cards
+            importers,  # noqa: F401 - registers the "responses" import kind
+        )
 
-        register_section("Surveys", "surveys:waves", None)
-        register_section("Instruments", "surveys:instruments", (Role.ADMIN, Role.HR_ANALYST))
+        register_section("Surveys", "surveys:waves", group="listen", order=30)
+        register_section(
+            "Instruments",
+            "surveys:instruments",
+            (Role.ADMIN, Role.HR_ANALYST),
+            group="listen",
+            order=35,
+        )

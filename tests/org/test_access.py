@@ -93,10 +93,10 @@ def test_employee_sees_only_interactions_they_served(world, client):
     assert "Mine" in page and "Theirs" not in page
 
 
-def test_single_membership_home_redirects_to_the_organisation(world, client):
+def test_single_membership_home_redirects_to_the_members_home_there(world, client):
     client.force_login(member(world["org"], "hr_analyst"))
     response = client.get(reverse("home"))
-    assert response.status_code == 302 and response.url == reverse("org:overview", args=["acme"])
+    assert response.status_code == 302 and response.url == reverse("org:home", args=["acme"])
 
 
 def test_user_without_membership_sees_no_organisation(world, client):
