@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 from pydantic import Field
 
 from servicechain.org.access import Role, scope_for
+from servicechain.surveys.action_library import load_action_library
 
 from . import selectors, services
 from .access import Audience
@@ -98,24 +100,39 @@ class RunOut(Schema):
     error: str
 
 
+class TaskIn(Schema):
+    title: str = Field(min_length=1, max_length=200)
+    assignee_id: int | None = Field(
+        None, description="An employee of the plan's team; none: the plan's owner."
+    )
+    due_date: dt.date | None = Field(None, description="Defaults to the plan's due date.")
+
+
 class PlanIn(Schema):
     unit_id: int
     driver: str
     title: str = Field(min_length=1, max_length=200)
+    goal: str = ""
     owner_id: int | None = None
     due_date: dt.date
-    actions: str = Field(min_length=1)
     notes: str = ""
+    shared_with_team: bool = False
     wave_id: int | None = None
+    suggestions: list[str] = Field(
+        default_factory=list,
+        description="Codes of the driver's library actions to take on as tasks.",
+    )
+    tasks: list[TaskIn] = Field(default_factory=list, description="Tasks of your own.")
 
 
 class PlanPatch(Schema):
     title: str | None = None
+    goal: str | None = None
     owner_id: int | None = None
     due_date: dt.date | None = None
-    actions: str | None = None
     status: str | None = None
     notes: str | None = None
+    shared_with_team: bool | None = None
 
 
 class PlanOut(Schema):
@@ -123,12 +140,64 @@ class PlanOut(Schema):
     unit_id: int
     driver: str
     title: str
+    goal: str
     owner_id: int
     due_date: dt.date
-    actions: str
     status: str
+    overdue: bool
     notes: str
+    shared_with_team: bool
     wave_id: int | None
+    tasks_done: int
+    tasks_total: int
+
+
+class TaskOut(Schema):
+    id: int
+    title: str
+    assignee_id: int | None
+    due_date: dt.date
+    done: bool
+    overdue: bool
+    suggestion: str
+
+
+class TaskPatch(Schema):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    assignee_id: int | None = None
+    due_date: dt.date | None = None
+    done: bool | None = None
+
+
+class ProgressIn(Schema):
+    note: str = Field(min_length=1, max_length=4000)
+
+
+class ProgressOut(Schema):
+    id: int
+    note: str
+    author: str
+    created_at: dt.datetime
+
+
+class PlanDetailOut(PlanOut):
+    tasks: list[TaskOut]
+    progress_updates: list[ProgressOut]
+
+
+class SuggestedActionOut(Schema):
+    code: str
+    title: str
+    how: str
+    effort: str
+    weeks: int
+
+
+class LibraryEntryOut(Schema):
+    driver: str
+    rationale: str
+    references: list[str]
+    actions: list[SuggestedActionOut]
 
 
 class CommentOut(Schema):
@@ -347,13 +416,76 @@ def _plan(plan) -> dict:
         "unit_id": plan.unit_id,
         "driver": plan.driver,
         "title": plan.title,
+        "goal": plan.goal,
         "owner_id": plan.owner_id,
         "due_date": plan.due_date,
-        "actions": plan.actions,
         "status": plan.status,
+        "overdue": plan.overdue,
         "notes": plan.notes,
+        "shared_with_team": plan.shared_with_team,
         "wave_id": plan.wave_id,
+        "tasks_done": plan.tasks_done,
+        "tasks_total": plan.tasks_total,
     }
+
+
+def _task(task) -> dict:
+    return {
+        "id": task.pk,
+        "title": task.title,
+        "assignee_id": task.assignee_id,
+        "due_date": task.due_date,
+        "done": task.done,
+        "overdue": task.overdue,
+        "suggestion": task.suggestion,
+    }
+
+
+def _progress(update) -> dict:
+    author = update.author
+    return {
+        "id": update.pk,
+        "note": update.note,
+        "author": (author.get_full_name() or author.get_username()) if author else "",
+        "created_at": update.created_at,
+    }
+
+
+def _plan_detail(audience: Audience, plan_id) -> dict:
+    plan = selectors.action_plan_of(audience, plan_id)
+    return _plan(plan) | {
+        "tasks": [_task(t) for t in selectors.plan_tasks(plan)],
+        "progress_updates": [_progress(u) for u in selectors.plan_progress(plan)],
+    }
+
+
+def _editable_plan(request, org: str, plan_id):
+    """The plan, if the member may change it; a plan only shared with them is read-only."""
+    scope = scope_for(request.user, org)
+    scope.require(*PLANNERS)
+    audience = Audience(scope)
+    plan = selectors.action_plan_of(audience, plan_id)
+    if not audience.can_plan_for(plan.unit):
+        raise PermissionDenied("This plan is shared with you to read; its unit is not yours.")
+    return audience, plan
+
+
+@router.get(
+    "/orgs/{org}/insights/action-library",
+    response=list[LibraryEntryOut],
+    summary="Suggested actions per employee driver, with the research behind them",
+)
+def action_library(request, org: str):
+    scope_for(request.user, org)
+    return [
+        {
+            "driver": entry.driver,
+            "rationale": entry.rationale,
+            "references": list(entry.references),
+            "actions": [vars(a) for a in entry.actions],
+        }
+        for entry in load_action_library().values()
+    ]
 
 
 @router.get("/orgs/{org}/insights/plans", response=list[PlanOut], summary="Action plans I may see")
@@ -363,41 +495,117 @@ def plans(request, org: str, unit: int | None = None, driver: str = ""):
     return [_plan(p) for p in selectors.action_plans(audience, unit=focus, driver=driver)]
 
 
+@router.get(
+    "/orgs/{org}/insights/plans/{plan_id}",
+    response={200: PlanDetailOut, 404: ErrorOut},
+    summary="One plan with its tasks and progress updates",
+)
+def plan(request, org: str, plan_id: int):
+    return _plan_detail(Audience(scope_for(request.user, org)), plan_id)
+
+
 @router.post(
     "/orgs/{org}/insights/plans",
-    response={201: PlanOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={201: PlanDetailOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="Create an action plan (admins, HR, managers within their units)",
 )
 def plan_create(request, org: str, payload: PlanIn):
     scope = scope_for(request.user, org)
     scope.require(*PLANNERS)
     owner = selectors.planner_of(scope.organization, payload.owner_id or request.user.pk)
+    tasks = selectors.suggested_tasks(
+        payload.driver, payload.suggestions, due_date=payload.due_date
+    )
+    tasks += [
+        {
+            "title": task.title,
+            "due_date": task.due_date,
+            "assignee": selectors.employee_or_none(scope.organization, task.assignee_id),
+        }
+        for task in payload.tasks
+    ]
     plan = services.action_plan_create(
         organization=scope.organization,
         unit=scope.get_unit(payload.unit_id),
         driver=payload.driver,
         title=payload.title,
+        goal=payload.goal,
         owner=owner,
         due_date=payload.due_date,
-        actions=payload.actions,
         notes=payload.notes,
+        shared_with_team=payload.shared_with_team,
+        tasks=tasks,
         wave=selectors.wave_or_none(scope.organization, payload.wave_id),
         actor=request.user,
     )
-    return Status(201, _plan(plan))
+    return Status(201, _plan_detail(Audience(scope), plan.pk))
 
 
 @router.patch(
     "/orgs/{org}/insights/plans/{plan_id}",
     response={200: PlanOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
-    summary="Change a plan's title, owner, due date, actions, status or notes",
+    summary="Change a plan's title, goal, owner, due date, status, notes or sharing",
 )
 def plan_update(request, org: str, plan_id: int, payload: PlanPatch):
-    scope = scope_for(request.user, org)
-    scope.require(*PLANNERS)
-    audience = Audience(scope)
-    plan = selectors.action_plan_of(audience, plan_id)
+    audience, plan = _editable_plan(request, org, plan_id)
     changes = payload.dict(exclude_unset=True)
     if "owner_id" in changes:
-        changes["owner"] = selectors.planner_of(scope.organization, changes.pop("owner_id"))
-    return _plan(services.action_plan_update(plan=plan, actor=request.user, **changes))
+        owner_id = changes.pop("owner_id")
+        changes["owner"] = selectors.planner_of(audience.scope.organization, owner_id)
+    services.action_plan_update(plan=plan, actor=request.user, **changes)
+    return _plan(selectors.action_plan_of(audience, plan.pk))
+
+
+@router.post(
+    "/orgs/{org}/insights/plans/{plan_id}/tasks",
+    response={201: TaskOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Add a task to a plan",
+)
+def plan_task_add(request, org: str, plan_id: int, payload: TaskIn):
+    _, plan = _editable_plan(request, org, plan_id)
+    task = services.plan_task_add(
+        plan=plan,
+        title=payload.title,
+        due_date=payload.due_date,
+        assignee=selectors.employee_or_none(plan.organization, payload.assignee_id),
+        actor=request.user,
+    )
+    return Status(201, _task(task))
+
+
+@router.patch(
+    "/orgs/{org}/insights/plans/{plan_id}/tasks/{task_id}",
+    response={200: TaskOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Change a task, or mark it done",
+)
+def plan_task_update(request, org: str, plan_id: int, task_id: int, payload: TaskPatch):
+    _, plan = _editable_plan(request, org, plan_id)
+    task = selectors.plan_task_of(plan, task_id)
+    changes = payload.dict(exclude_unset=True)
+    if "assignee_id" in changes:
+        changes["assignee"] = selectors.employee_or_none(
+            plan.organization, changes.pop("assignee_id")
+        )
+    return _task(services.plan_task_update(task=task, actor=request.user, **changes))
+
+
+@router.delete(
+    "/orgs/{org}/insights/plans/{plan_id}/tasks/{task_id}",
+    response={204: None, 403: ErrorOut, 404: ErrorOut},
+    summary="Remove a task from a plan",
+)
+def plan_task_remove(request, org: str, plan_id: int, task_id: int):
+    _, plan = _editable_plan(request, org, plan_id)
+    services.plan_task_remove(task=selectors.plan_task_of(plan, task_id), actor=request.user)
+    return Status(204, None)
+
+
+@router.post(
+    "/orgs/{org}/insights/plans/{plan_id}/progress",
+    response={201: ProgressOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Add a progress update to a plan",
+)
+def plan_progress_add(request, org: str, plan_id: int, payload: ProgressIn):
+    _, plan = _editable_plan(request, org, plan_id)
+    update = services.progress_update_add(plan=plan, note=payload.note, actor=request.user)
+    return Status(201, _progress(update))

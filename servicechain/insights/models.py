@@ -10,8 +10,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
-from servicechain.org.models import Organization, Unit
+from servicechain.org.models import Employee, Organization, Unit
 from servicechain.surveys.models import Wave
 
 
@@ -178,13 +179,19 @@ class CommentAnnotation(models.Model):
 
 
 class ActionPlan(models.Model):
-    """A manager's plan to improve one driver in one unit, followed up at the next wave."""
+    """A manager's plan to improve one driver in one unit, followed up at the next wave.
+
+    The work is in its tasks (`PlanTask`) and its story in its progress updates
+    (`ProgressUpdate`). Shared with the team, the employees of the unit may read it.
+    """
 
     class Status(models.TextChoices):
         PLANNED = "planned", "Planned"
         IN_PROGRESS = "in_progress", "In progress"
         DONE = "done", "Done"
         CANCELLED = "cancelled", "Cancelled"
+
+    OPEN_STATUSES = (Status.PLANNED, Status.IN_PROGRESS)
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="action_plans"
@@ -206,9 +213,16 @@ class ActionPlan(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_action_plans"
     )
     due_date = models.DateField()
-    actions = models.TextField(help_text="What will be done, one action per line.")
+    goal = models.TextField(
+        blank=True,
+        help_text="What should be different by the due date, and how the team will know.",
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
     notes = models.TextField(blank=True)
+    shared_with_team = models.BooleanField(
+        default=False,
+        help_text="Employees of the unit (and of the units below it) may read the plan.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -221,6 +235,14 @@ class ActionPlan(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def overdue(self) -> bool:
+        return self.is_open and self.due_date < timezone.localdate()
 
     @property
     def driver_name(self) -> str:
@@ -245,3 +267,59 @@ class ActionPlan(models.Model):
             errors["wave"] = "The wave belongs to another organisation."
         if errors:
             raise ValidationError(errors)
+
+
+class PlanTask(models.Model):
+    """One thing to do in an action plan: who does it, by when, and whether it is done.
+
+    `assignee` is a member of the plan unit's team (see `selectors.plan_assignees`); none
+    means the plan's owner. `suggestion` is the action-library code it was taken from, if any.
+    """
+
+    plan = models.ForeignKey(ActionPlan, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(max_length=200)
+    assignee = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="plan_tasks"
+    )
+    due_date = models.DateField()
+    done = models.BooleanField(default=False)
+    done_at = models.DateTimeField(null=True, blank=True)
+    suggestion = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def overdue(self) -> bool:
+        return not self.done and self.plan.is_open and self.due_date < timezone.localdate()
+
+    @property
+    def suggested_action(self):
+        """The action-library entry the task was taken from (its "how"), or None."""
+        from servicechain.surveys.action_library import load_action_library
+
+        entry = load_action_library().get(self.plan.driver)
+        if not self.suggestion or entry is None:
+            return None
+        return next((a for a in entry.actions if a.code == self.suggestion), None)
+
+
+class ProgressUpdate(models.Model):
+    """A dated note on how a plan is going, and who wrote it."""
+
+    plan = models.ForeignKey(ActionPlan, on_delete=models.CASCADE, related_name="progress_updates")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {self.note[:40]}"

@@ -7,6 +7,7 @@ CSV export and the tests all read the same thing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.db.models import Max
@@ -79,6 +80,11 @@ class EngagementPage:
             }
             for d in self.summary["drivers"]
         ]
+
+    @cached_property
+    def plan_drivers(self) -> list[str]:
+        """Drivers offered a "Create action plan" (see `selectors.plan_candidates`)."""
+        return selectors.plan_candidates(self.audience, self.results, self.focus)
 
     def plan_effect_records(self) -> list[dict]:
         return [
@@ -162,6 +168,12 @@ class DriverImpactPage:
             name: charts.quadrants_of((self.result.get(name) or {}).get("drivers", []))
             for name in ("employee", "customer")
         }
+
+    @cached_property
+    def plan_drivers(self) -> list[str]:
+        """Drivers offered a "Create action plan" (see `selectors.plan_candidates`)."""
+        results = selectors.wave_results(self.wave)
+        return selectors.plan_candidates(self.audience, results, self.focus)
 
     @property
     def plan_link(self) -> str:

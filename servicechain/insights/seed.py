@@ -23,13 +23,16 @@ def seed_demo(*, organization, synthetic, today=None, progress=lambda message: N
 
 def _demo_action_plan(organization) -> None:
     """The demo manager's plan on recognition, made after the wave before last, so the last
-    wave compares units with a plan against units without."""
+    wave compares units with a plan against units without. It is shared with the team, has
+    tasks from the action library (two done, one with a store manager) and two progress
+    updates, so every part of a plan's page has something to show."""
     from django.contrib.auth import get_user_model
 
     from servicechain.org.models import Membership
 
     from . import services
-    from .selectors import employee_waves
+    from .models import PlanTask, ProgressUpdate
+    from .selectors import employee_waves, plan_assignees, suggested_tasks
 
     waves = employee_waves(organization)
     manager = Membership.objects.filter(organization=organization, role="manager").first()
@@ -37,22 +40,48 @@ def _demo_action_plan(organization) -> None:
         return
     latest, before = waves[0], waves[1]
     user = get_user_model().objects.get(pk=manager.user_id)
+    due = (latest.opens_at + dt.timedelta(days=60)).date()
     plan = services.action_plan_create(
         organization=organization,
         unit=manager.unit,
         driver="recognition",
         title="Say thank you, every week",
+        goal="Everyone hears specific thanks for their work at least once a week; "
+        "recognition above the company score at the next survey.",
         owner=user,
-        due_date=(latest.opens_at + dt.timedelta(days=60)).date(),
-        actions="Thank-you board in the staff room\nShout-outs at the Monday huddle\n"
-        "Quarterly team awards chosen by colleagues",
+        due_date=due,
         notes="From the recognition scores of " + before.name,
+        shared_with_team=True,
         wave=before,
         actor=user,
     )
-    # Backdated to between the two waves, as if it had been made after the earlier one.
+    # Backdated to between the two waves, as if it had been made after the earlier one; its
+    # progress since then falls before the latest wave opened.
     made = before.closes_at + (latest.opens_at - before.closes_at) / 4
+    step = (latest.opens_at - made) / 4
+    chosen = ["recognition-huddle", "recognition-peer-board", "recognition-preferences"]
+    suggested = suggested_tasks("recognition", chosen, due_date=due, today=made.date())
+    store_manager = plan_assignees(plan).filter(is_manager=True).first()
+    for number, task in enumerate(suggested):
+        assignee = store_manager if number == 2 else None
+        services.plan_task_add(plan=plan, assignee=assignee, actor=user, **task)
+    services.plan_task_add(
+        plan=plan, title="Quarterly team awards chosen by colleagues", actor=user
+    )
     type(plan).objects.filter(pk=plan.pk).update(created_at=made, status="in_progress")
+    for task in list(plan.tasks.order_by("pk"))[:2]:
+        PlanTask.objects.filter(pk=task.pk).update(
+            done=True, done_at=made + step, due_date=(made + 2 * step).date()
+        )
+    for number, note in enumerate(
+        (
+            "Huddle thanks started on Monday; the first notes are on the board.",
+            "Board gets 10-15 notes a week. Asking people how they like to be thanked next.",
+        ),
+        start=1,
+    ):
+        update = services.progress_update_add(plan=plan, note=note, actor=user)
+        ProgressUpdate.objects.filter(pk=update.pk).update(created_at=made + number * step)
 
 
 def _demo_linkage(organization) -> None:

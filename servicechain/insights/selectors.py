@@ -7,19 +7,30 @@ impact, linkage) start from those cells or check them before touching answers.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404
+from django.utils import timezone
 
 from servicechain.analytics import metrics
-from servicechain.org.models import Unit
+from servicechain.org.models import Employee, Unit
+from servicechain.surveys.action_library import load_action_library
 from servicechain.surveys.bank import load_bank
 from servicechain.surveys.models import Wave
 
 from . import aggregates
 from .access import Audience
 from .aggregates import DIMENSIONS, ENGAGEMENT, ENPS, RESPONDENTS
-from .models import ActionPlan, AnalysisRun, UnitScore, WaveSnapshot
+from .models import (
+    ActionPlan,
+    AnalysisRun,
+    PlanTask,
+    ProgressUpdate,
+    UnitScore,
+    WaveSnapshot,
+)
 
 # Results are gated inline up to this many responses; bigger waves go to the task queue.
 INLINE_GATE_RESPONSES = 20_000
@@ -408,16 +419,57 @@ def plan_effects(audience: Audience, results: Results, previous: Results | None)
 
 
 def action_plans(audience: Audience, *, unit: Unit | None = None, driver: str = ""):
-    """Plans the member may see: HR and admins all; managers their subtree; employees their unit."""
-    plans = ActionPlan.objects.filter(organization=audience.scope.organization).select_related(
-        "unit", "owner", "wave"
+    """Plans the member may see, each with `tasks_total` and `tasks_done`, open plans first.
+
+    HR and admins see every plan; managers the plans of their subtree; and everyone, read
+    only, the plans shared with the team of their own unit or of a unit above it ("what my
+    manager committed to").
+    """
+    scope = audience.scope
+    if scope.sees_whole_organisation:
+        visible = Q()
+    else:
+        team_units = [*scope.unit.ancestor_ids(), scope.unit.pk]
+        visible = Q(shared_with_team=True, unit__in=team_units)
+        if audience.can_plan:
+            visible |= scope.unit_filter("unit")
+    plans = (
+        ActionPlan.objects.filter(visible, organization=scope.organization)
+        .select_related("unit", "owner", "wave")
+        .annotate(
+            tasks_total=Count("tasks", distinct=True),
+            tasks_done=Count("tasks", filter=Q(tasks__done=True), distinct=True),
+            open_first=Case(
+                When(status__in=ActionPlan.OPEN_STATUSES, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+        )
     )
-    plans = plans.filter(audience.scope.unit_filter("unit"))
     if unit is not None:
         plans = plans.filter(unit__path__startswith=unit.path)
     if driver:
         plans = plans.filter(driver=driver)
-    return plans.order_by("status", "due_date", "pk")
+    return plans.order_by("open_first", "due_date", "pk")
+
+
+def plan_rollup(plans) -> dict:
+    """How a list of plans stands: the count per status (in the workflow's order), how many
+    open plans are overdue, and tasks done out of all tasks."""
+    plans = list(plans)
+    counts = {status: 0 for status in ActionPlan.Status.values}
+    for plan in plans:
+        counts[plan.status] += 1
+    return {
+        "total": len(plans),
+        "by_status": [
+            {"status": status, "label": ActionPlan.Status(status).label, "count": counts[status]}
+            for status in ActionPlan.Status.values
+        ],
+        "overdue": sum(1 for plan in plans if plan.overdue),
+        "tasks_done": sum(plan.tasks_done for plan in plans),
+        "tasks_total": sum(plan.tasks_total for plan in plans),
+    }
 
 
 def plan_follow_up(audience: Audience, plan: ActionPlan) -> dict | None:
@@ -439,6 +491,147 @@ def action_plan_of(audience: Audience, plan_id) -> ActionPlan:
         return action_plans(audience).get(pk=plan_id)
     except (ActionPlan.DoesNotExist, ValueError, TypeError):
         raise Http404("No such action plan.") from None
+
+
+def plan_tasks(plan: ActionPlan) -> list[PlanTask]:
+    return list(plan.tasks.select_related("assignee").order_by("due_date", "pk"))
+
+
+def plan_task_of(plan: ActionPlan, task_id) -> PlanTask:
+    try:
+        return plan.tasks.select_related("assignee").get(pk=task_id)
+    except (PlanTask.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such task in this plan.") from None
+
+
+def plan_progress(plan: ActionPlan) -> list[ProgressUpdate]:
+    """The plan's progress updates, newest first, with their authors."""
+    return list(plan.progress_updates.select_related("author"))
+
+
+def plan_assignees(plan: ActionPlan):
+    """People a plan's owner may give a task to, besides themself: the current employees of
+    the plan's unit and the managers of the units directly below it."""
+    today = timezone.localdate()
+    return (
+        Employee.objects.filter(organization_id=plan.organization_id)
+        .filter(Q(leave_date__isnull=True) | Q(leave_date__gt=today))
+        .filter(Q(unit_id=plan.unit_id) | Q(unit__parent_id=plan.unit_id, is_manager=True))
+        .exclude(user_id=plan.owner_id)
+        .select_related("unit")
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def plan_assignee_check(plan: ActionPlan, employee_id) -> None:
+    """Refuse, with a clear error, a task owner who is neither in the plan unit's team (see
+    `plan_assignees`) nor the plan's owner (None)."""
+    from django.core.exceptions import ValidationError
+
+    if employee_id is None or plan_assignees(plan).filter(pk=employee_id).exists():
+        return
+    raise ValidationError(
+        {
+            "assignee": f"A task's owner must be in the team of {plan.unit.name} "
+            "or be the plan's owner."
+        }
+    )
+
+
+def employee_or_none(organization, employee_id) -> Employee | None:
+    """An employee of the organisation by id (None for none), else a clear error."""
+    from django.core.exceptions import ValidationError
+
+    if employee_id is None:
+        return None
+    employee = Employee.objects.filter(organization=organization, pk=employee_id).first()
+    if employee is None:
+        raise ValidationError({"assignee": f"No employee {employee_id} in this organisation."})
+    return employee
+
+
+def plan_suggestions(driver: str):
+    """The action library's entry for a driver (rationale, references, suggested actions),
+    or None for a driver it does not cover."""
+    return load_action_library().get(driver)
+
+
+def suggested_tasks(
+    driver: str, codes, *, due_date: dt.date, today: dt.date | None = None
+) -> list[dict]:
+    """Tasks for the chosen library actions of a driver (arguments of `plan_task_add`): each
+    due when the library says it should be in place, never after the plan itself."""
+    from django.core.exceptions import ValidationError
+
+    entry = plan_suggestions(driver)
+    actions = {a.code: a for a in (entry.actions if entry else ())}
+    unknown = [code for code in codes if code not in actions]
+    if unknown:
+        raise ValidationError(
+            {"suggestions": f"Not suggested actions for {driver!r}: {', '.join(unknown)}."}
+        )
+    today = today or timezone.localdate()
+    return [
+        {
+            "title": actions[code].title,
+            "due_date": min(due_date, today + dt.timedelta(weeks=actions[code].weeks)),
+            "suggestion": code,
+        }
+        for code in actions
+        if code in set(codes)
+    ]
+
+
+def driver_impact_focus(wave: Wave, unit: Unit) -> set[str]:
+    """Employee drivers in the "Focus here" quadrant (important, scoring low) of the latest
+    computed driver impact of this unit and wave; empty when none was computed."""
+    from .charts import quadrants_of
+
+    run = (
+        AnalysisRun.objects.filter(
+            kind=AnalysisRun.Kind.DRIVER_IMPACT,
+            wave=wave,
+            unit=unit,
+            status=AnalysisRun.Status.DONE,
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    drivers = ((run.result if run else {}).get("employee") or {}).get("drivers") or []
+    return {code for code, label in quadrants_of(drivers).items() if label == "Focus here"}
+
+
+def plan_candidates(audience: Audience, results: Results, focus: Unit) -> list[str]:
+    """Drivers of `focus` for which offering an action plan makes sense, in bank order.
+
+    The member may plan for the unit; the driver's score is shown in this wave (not
+    withheld); and either the score is below the organisation's (for the organisation
+    itself: below the mean of its own driver scores), or driver impact, when computed for
+    this unit and wave, put the driver in "Focus here".
+    """
+    if not results.ready or not audience.can_plan_for(focus):
+        return []
+    codes = driver_codes(results.snapshot)
+    root = audience.organisation_unit
+    compare_with_root = root is not None and root.pk != focus.pk
+    table = cells(results.snapshot, [focus.pk, root.pk] if compare_with_root else [focus.pk])
+
+    def shown(unit_id: int, code: str) -> float | None:
+        cell = table.get((unit_id, code))
+        return None if cell is None or cell.suppressed else cell.value
+
+    scores = {c: shown(focus.pk, c) for c in codes if shown(focus.pk, c) is not None}
+    if not scores:
+        return []
+    if compare_with_root:
+        below = {
+            c for c, v in scores.items() if shown(root.pk, c) is not None and v < shown(root.pk, c)
+        }
+    else:
+        mean = sum(scores.values()) / len(scores)
+        below = {c for c, v in scores.items() if v < mean}
+    focus_here = driver_impact_focus(results.wave, focus)
+    return [c for c in codes if c in scores and (c in below or c in focus_here)]
 
 
 # ----------------------------------------------------------------------------- customers
@@ -786,10 +979,14 @@ def plan_records(plans) -> list[dict]:
             "unit": p.unit.name,
             "driver": p.driver_name,
             "title": p.title,
+            "goal": p.goal,
             "owner": p.owner.get_full_name() or p.owner.get_username(),
             "due_date": p.due_date.isoformat(),
             "status": p.get_status_display(),
-            "actions": p.actions,
+            "overdue": p.overdue,
+            "tasks_done": p.tasks_done,
+            "tasks_total": p.tasks_total,
+            "shared_with_team": p.shared_with_team,
             "notes": p.notes,
             "wave": p.wave.name if p.wave else "",
         }

@@ -16,5 +16,6 @@ urlpatterns = [
     path("comments/", views.comments, name="comments"),
     path("plans/", views.plans, name="plans"),
     path("plans/new/", views.plan_create, name="plan-create"),
+    path("plans/new/suggestions/", views.plan_suggestions, name="plan-suggestions"),
     path("plans/<int:plan_id>/", views.plan_detail, name="plan"),
 ]

@@ -11,14 +11,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from servicechain.org.access import Role, org_view
 
 from . import selectors, services
 from .access import Audience
 from .exports import maybe_export
-from .forms import ActionPlanForm
+from .forms import ActionPlanForm, PlanPageForm
 from .pages import (
     comments_page,
     customers_page,
@@ -125,6 +125,7 @@ def plans(request, scope):
     listed = selectors.action_plans(audience, unit=unit, driver=request.GET.get("driver", ""))
     exported = maybe_export(request, scope, {"plans": lambda: selectors.plan_records(listed)})
     context = {"scope": scope, "plans": listed, "audience": audience, "unit": unit}
+    context["rollup"] = selectors.plan_rollup(listed)
     return exported or render(request, "insights/plans.html", context)
 
 
@@ -142,8 +143,9 @@ def plan_create(request, scope):
             plan = services.action_plan_create(
                 organization=scope.organization,
                 wave=selectors.wave_or_none(scope.organization, request.POST.get("wave")),
+                tasks=form.tasks(),
                 actor=request.user,
-                **form.cleaned_data,
+                **form.plan_fields(),
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -151,7 +153,16 @@ def plan_create(request, scope):
             messages.success(request, f"Action plan “{plan.title}” created.")
             return redirect("insights:plan", scope.organization.slug, plan.pk)
     context = {"scope": scope, "form": form, "wave": request.GET.get("wave", "")}
-    return render(request, "insights/plan_form.html", context)
+    failed = request.method == "POST"
+    return render(request, "insights/plan_form.html", context, status=422 if failed else 200)
+
+
+@require_GET
+@org_view(*PLANNERS)
+def plan_suggestions(request, scope):
+    """The suggested-actions part of the new-plan form for another driver (HTMX swap)."""
+    form = ActionPlanForm(initial={"driver": request.GET.get("driver")}, scope=scope)
+    return render(request, "insights/_plan_suggestions.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -162,16 +173,18 @@ def plan_detail(request, scope, plan_id: int):
     editable = audience.can_plan_for(plan.unit)
     if request.method == "POST" and not editable:
         raise PermissionDenied("Your role does not allow changing this plan.")
-    form = ActionPlanForm(request.POST or None, instance=plan, scope=scope, editing=True)
+    tasks = selectors.plan_tasks(plan)
+    form = PlanPageForm(request.POST or None, plan=plan, tasks=tasks, scope=scope)
     if request.method == "POST" and form.is_valid():
-        changes = {k: v for k, v in form.cleaned_data.items() if k not in ("unit", "driver")}
         try:
-            services.action_plan_update(plan=plan, actor=request.user, **changes)
+            services.action_plan_save(plan=plan, actor=request.user, **form.service_arguments())
         except ValidationError as error:
-            form.add_error(None, error)
+            form.add_error(error)
         else:
             messages.success(request, "Action plan saved.")
             return redirect("insights:plan", scope.organization.slug, plan.pk)
-    context = {"scope": scope, "plan": plan, "form": form, "editable": editable}
+    context = {"scope": scope, "plan": plan, "form": form, "editable": editable, "tasks": tasks}
+    context["progress_updates"] = selectors.plan_progress(plan)
     context["follow_up"] = selectors.plan_follow_up(audience, plan)
-    return render(request, "insights/plan_detail.html", context)
+    failed = request.method == "POST"  # a refused Save: say so with the status as well
+    return render(request, "insights/plan_detail.html", context, status=422 if failed else 200)

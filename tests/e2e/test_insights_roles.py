@@ -56,19 +56,25 @@ def test_manager_sees_a_withheld_cell_opens_driver_impact_and_makes_a_plan(
     assert page.locator("#employee_drivers-table tbody tr").count() >= 4
     page.screenshot(path=str(artifacts_dir / "insights-manager-driver-impact.png"), full_page=True)
 
-    row = page.locator("#employee_drivers-table tbody tr").first
+    offered = page.locator("#employee_drivers-table tbody tr").filter(
+        has=page.get_by_role("link", name="Create action plan")
+    )
+    assert offered.count() >= 1, "a plan is offered for the drivers that need one"
+    row = offered.first
     driver = row.get_attribute("data-driver")
     row.get_by_role("link", name="Create action plan").click()
     page.get_by_role("heading", name="New action plan").wait_for()
     assert page.get_by_label("Driver").input_value() == driver
+    assert page.locator("#suggestions input[type=checkbox]:checked").count() >= 3
     page.get_by_label("Title").fill("Talk about it at every huddle")
     page.get_by_label("Due date").fill("2030-06-30")
-    page.get_by_label("Actions (one per line)").fill("Weekly huddle item\nMonthly check-in")
+    page.get_by_label("Other tasks (one per line)").fill("Weekly huddle item\nMonthly check-in")
     page.get_by_role("button", name="Create plan").click()
     page.get_by_role("heading", name="Talk about it at every huddle").wait_for()
     page.screenshot(path=str(artifacts_dir / "insights-manager-action-plan.png"), full_page=True)
     plan = ActionPlan.objects.get(title="Talk about it at every huddle")
     assert plan.driver == driver and plan.owner.username == "manager"
+    assert plan.tasks.count() >= 5, "the kept suggestions and the two own tasks"
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Action plans").click()
     page.get_by_role("link", name="Talk about it at every huddle").wait_for()

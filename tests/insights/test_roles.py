@@ -46,7 +46,7 @@ def objects(demo_world):
         unit=demo_world.manager_unit,
         actor=demo_world.users["manager"],
     )
-    return {"plan": plan, "run": run}
+    return {"plan": plan, "run": run, "task": plan.tasks.order_by("pk").first()}
 
 
 def insights_pages(slug: str, objects: dict) -> dict[str, tuple[str, str, tuple]]:
@@ -64,7 +64,10 @@ def insights_pages(slug: str, objects: dict) -> dict[str, tuple[str, str, tuple]
         "comments": ("get", f"{base}/comments/", everyone),
         "plans": ("get", f"{base}/plans/", everyone),
         "plan-create": ("get", f"{base}/plans/new/", (200, 200, 200, 403)),
-        "plan": ("get", f"{base}/plans/{objects['plan'].pk}/", (200, 200, 200, 404)),
+        "plan-suggestions": ("get", f"{base}/plans/new/suggestions/", (200, 200, 200, 403)),
+        # The demo plan is shared with its team, the demo employee's among them: read only.
+        "plan": ("get", f"{base}/plans/{objects['plan'].pk}/", everyone),
+        "plan-save": ("post", f"{base}/plans/{objects['plan'].pk}/", (422, 422, 422, 403)),
     }
 
 
@@ -77,8 +80,11 @@ def insights_endpoints(slug: str, objects: dict) -> dict[str, tuple[str, str, di
         "driver": "teamwork",
         "title": "Buddy shifts",
         "due_date": "2030-01-31",
-        "actions": "Pair new starters with a buddy",
+        "suggestions": ["teamwork-handover"],
+        "tasks": [{"title": "Pair new starters with a buddy"}],
     }
+    task = f"{base}/plans/{plan.pk}/tasks"
+    editors = (201, 201, 201, 403)
     return {
         "waves": ("get", f"{base}/waves", None, everyone),
         "heatmap": ("get", f"{base}/heatmap", None, everyone),
@@ -96,6 +102,17 @@ def insights_endpoints(slug: str, objects: dict) -> dict[str, tuple[str, str, di
             {"notes": "Checked"},
             (200, 200, 200, 403),
         ),
+        "plan": ("get", f"{base}/plans/{plan.pk}", None, everyone),
+        "task-add": ("post", task, {"title": "Thank-you cards"}, editors),
+        "task-update": (
+            "patch",
+            f"{task}/{objects['task'].pk}",
+            {"done": True},
+            everyone[:3] + (403,),
+        ),
+        "task-remove": ("delete", f"{task}/{objects['task'].pk}", None, (204, 204, 204, 403)),
+        "progress-add": ("post", f"{base}/plans/{plan.pk}/progress", {"note": "On track"}, editors),
+        "action-library": ("get", f"{base}/action-library", None, everyone),
     }
 
 
@@ -216,7 +233,6 @@ def test_a_manager_cannot_plan_for_a_unit_outside_their_subtree(demo_world, clie
             "driver": "pay",
             "title": "x",
             "due_date": "2030-01-01",
-            "actions": "x",
         },
         content_type="application/json",
     )
@@ -229,10 +245,9 @@ def test_a_manager_cannot_plan_for_a_unit_outside_their_subtree(demo_world, clie
             "title": "x",
             "owner": demo_world.users["manager"].pk,
             "due_date": "2030-01-01",
-            "actions": "x",
         },
     )
-    assert form.status_code == 200 and b"Select a valid choice" in form.content
+    assert form.status_code == 422 and b"Select a valid choice" in form.content
     assert not ActionPlan.objects.filter(unit=outside).exists()
 
 
