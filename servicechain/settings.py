@@ -105,7 +105,6 @@ INSTALLED_APPS = [
     "servicechain.surveys",
     "servicechain.insights",
     "servicechain.contactcentre",
-    "servicechain.notifications",
 ]
 
 MIDDLEWARE = [
@@ -138,7 +137,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "servicechain.org.context.navigation",
-                "servicechain.notifications.context.bell",
             ],
         },
     }

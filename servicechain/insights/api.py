@@ -202,16 +202,27 @@ class LibraryEntryOut(Schema):
 
 class CommentOut(Schema):
     comment: str
+    theme: str = Field(description="The part of work the comment is about (a driver's name).")
+    theme_code: str = Field(description='The driver\'s code, or "other".')
+    sentiment: float = Field(description="-1 (complaint) to +1 (praise).")
+    sentiment_label: str = Field(description="positive, neutral or negative.")
+
+
+class ThemeOut(Schema):
     theme: str
-    sentiment: float
-    sentiment_label: str
+    theme_code: str
+    comments: int
+    positive: int
+    neutral: int
+    negative: int
+    average_sentiment: float | None
 
 
 class CommentsOut(Schema):
     shown: bool
     min_group_size: int
     total: int
-    themes: list[dict]
+    themes: list[ThemeOut]
     comments: list[CommentOut]
 
 
@@ -363,11 +374,11 @@ def comments(
         sentiment=sentiment,
     )
     return {
-        "shown": page["shown"],
-        "min_group_size": page["min_n"],
-        "total": page["total"],
-        "themes": page["themes"],
-        "comments": selectors.comment_records(page),
+        "shown": page.shown,
+        "min_group_size": page.min_n,
+        "total": page.total,
+        "themes": page.theme_records(),
+        "comments": page.comment_records(),
     }
 
 

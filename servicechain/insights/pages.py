@@ -21,6 +21,7 @@ from servicechain.surveys.models import Wave
 from . import aggregates, analysis, charts, selectors, services
 from .access import Audience
 from .aggregates import DIMENSIONS
+from .comments import CommentsPage, comments_explorer
 from .models import AnalysisRun
 
 
@@ -346,34 +347,13 @@ COMMENT_SOURCES = ("employee", "customer")
 
 def comments_page(
     audience: Audience, *, source: str, wave_id, unit_id, theme: str, query: str, sentiment: str
-) -> dict:
+) -> CommentsPage:
     if source not in COMMENT_SOURCES:
         raise Http404("No such comment source.")
     organization = audience.scope.organization
     customer = source == "customer"
     wave = (selectors.customer_wave_of if customer else selectors.wave_of)(organization, wave_id)
     focus = audience.focus(unit_id)
-    query = (query or "").strip()[:100]
-    page = selectors.comments_explorer(
-        audience, wave, focus, theme=theme or "", query=query, sentiment=sentiment or ""
+    return comments_explorer(
+        audience, wave, focus, theme=theme or "", query=query or "", sentiment=sentiment or ""
     )
-    filters = {"source": source, "wave": wave.pk, "unit": focus.pk}
-    if query:
-        filters["q"] = query
-    if sentiment:
-        filters["sentiment"] = sentiment
-    page |= {
-        "focus": focus,
-        "source": source,
-        "audience": audience,
-        "waves": selectors.customer_waves(organization)
-        if customer
-        else selectors.employee_waves(organization),
-        "crumbs": audience.breadcrumb(focus),
-        "base_query": urlencode({"source": source, "wave": wave.pk}),
-        "query_without_theme": urlencode(filters),
-        "theme": theme or "",
-        "query": query,
-        "sentiment": sentiment or "",
-    }
-    return page

@@ -779,110 +779,6 @@ def customer_dashboard(audience: Audience, wave: Wave, focus: Unit) -> dict:
     }
 
 
-# ----------------------------------------------------------------------------- comments
-
-
-@dataclass
-class Comment:
-    text: str
-    theme: int | None
-    sentiment: float
-    label: str
-
-
-def comments_explorer(
-    audience: Audience,
-    wave: Wave,
-    focus: Unit,
-    *,
-    theme: str = "",
-    query: str = "",
-    sentiment: str = "",
-) -> dict:
-    """The comments of a unit's subtree in one wave, only when the gate shows that unit.
-
-    Comments carry no attribute of their writer, are ordered by a hash of their text (not by
-    time or unit) and are grouped into the organisation's themes.
-    """
-    from servicechain.analytics import anonymity
-
-    from . import themes as themes_module
-    from .models import CommentAnnotation
-
-    population = "customer" if wave.kind == Wave.Kind.CUSTOMER else "employee"
-    results = wave_results(wave)
-    respondents = cells(results.snapshot, [focus.pk]).get((focus.pk, RESPONDENTS))
-    min_n = wave.organization.min_group_size
-    shown = (
-        respondents is not None
-        and not respondents.suppressed
-        and anonymity.comments_visible(respondents.n, min_n)
-    )
-    fitted = themes_module.themes_current(wave.organization, population)
-    theme_list = fitted.themes if fitted else []
-    base = {
-        "wave": wave,
-        "population": population,
-        "shown": shown,
-        "min_n": min_n,
-        "themes": [],
-        "comments": [],
-        "total": 0,
-        "theme_names": {t["id"]: t["label"] for t in theme_list},
-    }
-    if not shown:
-        return base
-    from servicechain.surveys.models import CustomerResponse, Response
-
-    from .models import UnitScore  # noqa: F401  (kept local: the model is in this app)
-
-    model = CustomerResponse if population == "customer" else Response
-    answers = model.objects.filter(wave=wave, unit__path__startswith=focus.path).values_list(
-        "answers", flat=True
-    )
-    texts = themes_module.comments_of(
-        answers, themes_module.text_codes(wave.organization, population)
-    )
-    hashes = [themes_module.text_hash(t) for t in texts]
-    annotations = {}
-    if fitted is not None:
-        annotations = dict(
-            (h, (theme_id, score))
-            for h, theme_id, score in CommentAnnotation.objects.filter(
-                themes=fitted, text_hash__in=set(hashes)
-            ).values_list("text_hash", "theme", "sentiment")
-        )
-    comments = []
-    for text, digest in sorted(zip(texts, hashes, strict=True), key=lambda pair: pair[1]):
-        theme_id, score = annotations.get(digest, (None, None))
-        if score is None:
-            score = themes_module.sentiment(text)
-        comments.append(Comment(text, theme_id, score, themes_module.sentiment_label(score)))
-    counts = {}
-    for comment in comments:
-        counts.setdefault(comment.theme, []).append(comment.sentiment)
-    base["themes"] = [
-        {
-            "id": t["id"],
-            "label": t["label"],
-            "terms": t["terms"],
-            "count": len(counts.get(t["id"], [])),
-            "sentiment": metrics.mean_ci(counts[t["id"]]).value if counts.get(t["id"]) else None,
-        }
-        for t in theme_list
-    ]
-    base["themes"].sort(key=lambda t: -t["count"])
-    base["total"] = len(comments)
-    if theme not in ("", None):
-        comments = [c for c in comments if str(c.theme) == str(theme)]
-    if query:
-        comments = [c for c in comments if query.lower() in c.text.lower()]
-    if sentiment:
-        comments = [c for c in comments if c.label == sentiment]
-    base["comments"] = comments
-    return base
-
-
 # ----------------------------------------------------------------------------- runs, records
 
 
@@ -957,19 +853,6 @@ def customer_tables(page: dict) -> dict:
         "by_team": unit_records(page["by_team"]),
         "trends": trend_records,
     }
-
-
-def comment_records(page: dict) -> list[dict]:
-    names = page["theme_names"]
-    return [
-        {
-            "comment": c.text,
-            "theme": names.get(c.theme, ""),
-            "sentiment": round(c.sentiment, 3),
-            "sentiment_label": c.label,
-        }
-        for c in page["comments"]
-    ]
 
 
 def plan_records(plans) -> list[dict]:

@@ -62,16 +62,12 @@ def results_refresh_request(*, wave: Wave) -> AnalysisRun:
 
 
 def insights_prepare(*, organization: Organization, progress=lambda message: None) -> None:
-    """Gate every wave's results and fit the comment themes (demo seeding, imports)."""
-    from . import themes
-
+    """Gate every wave's results (demo seeding, imports). Comments need no fitting:
+    `themes` reads each one when a page shows it."""
     waves = Wave.objects.filter(organization=organization).exclude(status=Wave.Status.DRAFT)
     for wave in waves:
         aggregates.build_snapshot(wave)
     progress(f"  insights: gated the results of {len(waves)} waves")
-    for population in ("employee", "customer"):
-        fitted = themes.themes_fit(organization=organization, population=population)
-        progress(f"  insights: {len(fitted.themes)} {population} comment themes")
 
 
 # ----------------------------------------------------------------------------- analyses

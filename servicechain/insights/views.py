@@ -114,7 +114,7 @@ def comments(request, scope):
         query=request.GET.get("q", ""),
         sentiment=request.GET.get("sentiment", ""),
     )
-    exported = maybe_export(request, scope, {"comments": lambda: selectors.comment_records(page)})
+    exported = maybe_export(request, scope, page.tables())
     return exported or render(request, "insights/comments.html", {"scope": scope, "page": page})
 
 
