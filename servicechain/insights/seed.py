@@ -1,6 +1,6 @@
 """Demo data of the insights app, run by servicechain.demo after the surveys seeder.
 
-It gates every wave's results, fits the comment themes, and leaves the demo manager an
+It gates every wave's results and leaves the demo manager an
 action plan made between the last two waves, so the latest wave can show how units with a
 plan moved against units without one.
 """
