@@ -18,13 +18,15 @@ from pathlib import Path
 from django.db import transaction
 
 DEMO_SLUG = "demo"
-DEMO_NAME = "Northwind Retail & Care (demo)"
+DEMO_COMPANY = "Northwind Retail & Care"  # also the name of the top unit
+DEMO_NAME = f"{DEMO_COMPANY} (demo)"
 
-# Dotted paths of app seeders, run in order after the organisation exists.
+# Dotted paths of app seeders, run in order after the organisation exists. The contact
+# centre comes first: it hires the agents, who then take part in the open census.
 DEMO_SEEDERS: list[str] = [
+    "servicechain.contactcentre.seed",
     "servicechain.surveys.seed",
     "servicechain.insights.seed",
-    "servicechain.contactcentre.seed",
 ]
 
 
@@ -73,7 +75,7 @@ def seed_demo(
     # The demo's history ends with the last complete month, so "recent" means recent.
     today = today or dt.date.today()
     last_month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
-    synthetic = simulate_organisation(size=size, seed=seed, end=last_month)
+    synthetic = simulate_organisation(size=size, seed=seed, end=last_month, name=DEMO_COMPANY)
     with transaction.atomic():
         organization = services.organization_create(slug=DEMO_SLUG, name=DEMO_NAME)
         with tempfile.TemporaryDirectory() as folder:
@@ -82,14 +84,30 @@ def seed_demo(
                 report = services.import_file(
                     organization=organization, kind=kind, path=Path(folder) / f"{kind}.csv"
                 )
-                progress(f"  {report.rows:>9,} {kind}")
+                what = (
+                    "employee records (people who left included)" if kind == "employees" else kind
+                )
+                progress(f"  {report.rows:>9,} {what}")
         _create_logins(organization)
     for dotted in DEMO_SEEDERS:
         module = importlib.import_module(dotted)
         module.seed_demo(
             organization=organization, synthetic=synthetic, today=today, progress=progress
         )
+    progress(
+        f"  {current_headcount(organization, today):>9,} employees now (the Overview's headcount)"
+    )
     return organization
+
+
+def current_headcount(organization, on: dt.date) -> int:
+    """Employed on `on`, counted as the Overview counts them (agents hired for the centre too)."""
+    from servicechain.org.access import scope_for
+    from servicechain.org.models import Membership
+    from servicechain.org.selectors import active_employees
+
+    admin = Membership.objects.filter(organization=organization, role=Membership.Role.ADMIN).first()
+    return active_employees(scope_for(admin.user, organization.slug), on=on).count()
 
 
 def pick_manager_unit(organization):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 
 PATH_SEGMENT = 8  # base-36 digits per tree level: 36**8 ≈ 2.8e12 units
@@ -43,6 +44,12 @@ class Organization(models.Model):
         default=default_min_group_size,
         validators=[validate_min_group_size],
         help_text="No survey result is shown for fewer respondents than this (at least 3).",
+    )
+    currency = models.CharField(
+        max_length=3,
+        default="GBP",
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code, e.g. GBP.")],
+        help_text="ISO 4217 code of the amounts in transactions (GBP, EUR, USD, …).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -46,6 +46,48 @@ REGIONS = (
     "Northern Ireland",
 )  # fmt: skip
 
+# The towns of each region, so an area is named after a town in its region. Regions that
+# overlap (North and North West) may share towns; an area never takes a town another area has.
+REGION_TOWNS: dict[str, tuple[str, ...]] = {
+    "North": (
+        "Leeds", "Sheffield", "Newcastle", "York", "Manchester", "Liverpool", "Hull",
+        "Durham", "Preston", "Bradford", "Sunderland", "Lancaster", "Harrogate", "Doncaster",
+    ),
+    "South": (
+        "Southampton", "Brighton", "Portsmouth", "Bournemouth", "Exeter", "Plymouth",
+        "Reading", "Guildford", "Winchester", "Salisbury", "Crawley", "Maidstone", "Canterbury",
+        "Taunton",
+    ),
+    "Midlands": (
+        "Birmingham", "Nottingham", "Leicester", "Coventry", "Derby", "Wolverhampton", "Stoke",
+        "Northampton", "Lincoln", "Worcester", "Shrewsbury",
+    ),
+    "Scotland": ("Glasgow", "Edinburgh", "Aberdeen", "Dundee", "Inverness", "Perth", "Stirling"),
+    "Wales": ("Cardiff", "Swansea", "Newport", "Wrexham"),
+    "London": ("Croydon", "Kingston", "Romford", "Bromley", "Ealing", "Stratford", "Watford"),
+    "East": (
+        "Norwich", "Cambridge", "Ipswich", "Peterborough", "Colchester", "Chelmsford", "Luton",
+        "Bedford", "Milton Keynes",
+    ),
+    "West": ("Bristol", "Bath", "Gloucester", "Swindon", "Cheltenham", "Hereford"),
+    "North West": (
+        "Manchester", "Liverpool", "Preston", "Blackpool", "Bolton", "Stockport", "Warrington",
+        "Chester", "Carlisle", "Kendal", "Lancaster",
+    ),
+    "North East": ("Newcastle", "Sunderland", "Durham", "Middlesbrough", "Darlington"),
+    "South West": ("Plymouth", "Exeter", "Truro", "Taunton", "Torquay", "Barnstaple", "Yeovil"),
+    "South East": (
+        "Brighton", "Crawley", "Guildford", "Maidstone", "Canterbury", "Reading", "Oxford",
+        "Tunbridge Wells", "Eastbourne",
+    ),
+    "Yorkshire": (
+        "Leeds", "Sheffield", "Bradford", "York", "Hull", "Harrogate", "Huddersfield",
+        "Wakefield", "Doncaster", "Scarborough",
+    ),
+    "East Anglia": ("Norwich", "Ipswich", "Cambridge", "Colchester", "King's Lynn", "Bury St Edmunds"),
+    "Northern Ireland": ("Belfast", "Derry", "Lisburn", "Newry", "Armagh", "Bangor"),
+}  # fmt: skip
+
 STORE_SUFFIXES = (
     "High Street", "Retail Park", "Central", "Market Square", "Station Road", "Riverside",
     "Shopping Centre", "Old Town", "Gateway", "Quayside",

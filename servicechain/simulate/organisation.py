@@ -164,6 +164,7 @@ def simulate_organisation(
     seed: int | None = 0,
     start: str | None = None,
     end: str | None = None,
+    name: str | None = None,
     **overrides: Any,
 ) -> SyntheticOrganisation:
     """Simulate a whole organisation with known ground truth.
@@ -181,6 +182,9 @@ def simulate_organisation(
     start, end : str, optional
         First or last month ("YYYY-MM" or "YYYY-MM-DD"); ``start`` wins when both are
         given. By default the window ends in :data:`DEFAULT_END_MONTH`.
+    name : str, optional
+        The organisation's name, given to the root unit (default: a company name drawn
+        from the seed). Names only: no number depends on it.
     **overrides
         Any field of :class:`ChainParameters` or :class:`OrgParameters`.
 
@@ -194,7 +198,7 @@ def simulate_organisation(
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
     bank = load_bank()
 
-    tree = build_units(n_units, streams[0], seed)
+    tree = build_units(n_units, streams[0], seed, name)
     positions = build_positions(tree, n_employees, streams[0])
     workforce = simulate_workforce(tree, positions, calendar.month_starts, org, chain, streams[1])
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from servicechain.simulate.names import (
+    REGION_TOWNS,
     REGIONS,
     STORE_SUFFIXES,
     TOWNS,
@@ -22,6 +23,8 @@ from servicechain.simulate.names import (
 
 MIN_UNITS = 5
 LEAF_KINDS = ("store", "team")
+# Parts of a town, for a region with more areas than towns.
+DISTRICTS = ("North", "South", "East", "West", "Central")
 SERVING_KINDS = ("store", "team", "contact_centre")
 
 # (unit kind, job family) -> job titles to draw from.
@@ -99,8 +102,52 @@ def tree_shape(n_units: int) -> tuple[int, int, int]:
     return regions, areas, n_units - 1 - regions - areas
 
 
-def build_units(n_units: int, rng: np.random.Generator, seed: int | None) -> Units:
-    """Build the unit tree: root, regions, areas, stores/teams, and one contact centre."""
+def _area_towns(regions: list[str | None], draws: np.ndarray) -> list[str]:
+    """One town per area, from its region's towns; a town a second area of the region must
+    share is split by district ("Cardiff North"), never borrowed from another region."""
+    every_town = list(dict.fromkeys([*TOWNS, *(t for ts in REGION_TOWNS.values() for t in ts)]))
+    taken: dict[str, int] = {}
+    towns = []
+    for region, draw in zip(regions, draws, strict=True):
+        own = list(REGION_TOWNS.get(region, ())) if region else every_town
+        free = [t for t in own if t not in taken]
+        town = (free or own)[int(draw) % len(free or own)]
+        taken[town] = taken.get(town, 0) + 1
+        repeat = taken[town] - 1
+        if repeat:
+            district = DISTRICTS[(repeat - 1) % len(DISTRICTS)]
+            rounds = (repeat - 1) // len(DISTRICTS)
+            town = f"{town} {district}" + (f" {rounds + 1}" if rounds else "")
+        towns.append(town)
+    return towns
+
+
+def _outlet_names(
+    area_towns: list[str], area_of_outlet: np.ndarray, kinds: np.ndarray, draws: np.ndarray
+) -> list[str]:
+    """Stores and teams in their area's town; stores of one area take different suffixes."""
+    taken: dict[int, set[str]] = {}
+    names = []
+    for area, kind, draw in zip(area_of_outlet, kinds, draws, strict=True):
+        town = area_towns[int(area)]
+        if kind != "store":
+            names.append(f"{town} service team")
+            continue
+        used = taken.setdefault(int(area), set())
+        free = [s for s in STORE_SUFFIXES if s not in used] or list(STORE_SUFFIXES)
+        suffix = free[int(draw) % len(free)]
+        used.add(suffix)
+        names.append(f"{town} {suffix}")
+    return names
+
+
+def build_units(
+    n_units: int, rng: np.random.Generator, seed: int | None, name: str | None = None
+) -> Units:
+    """Build the unit tree: root, regions, areas, stores/teams, and one contact centre.
+
+    The root is called ``name`` (default: a company name drawn from the seed).
+    """
     n_regions, n_areas, n_leaves = tree_shape(n_units)
     n_outlets = n_leaves - 1  # the contact centre is the remaining leaf
     width = max(4, len(str(n_units)))
@@ -108,21 +155,18 @@ def build_units(n_units: int, rng: np.random.Generator, seed: int | None) -> Uni
     area_of_outlet = np.sort(np.arange(n_outlets) % n_areas)
     outlet_kind = np.where(rng.random(n_outlets) < 0.8, "store", "team")
     outlet_kind[0] = "store"
-    towns = np.array(TOWNS, dtype=object)
+    region_names = [REGIONS[i] if i < len(REGIONS) else None for i in range(n_regions)]
+    # The same draws as ever (so every later number is unchanged for a seed); only how they
+    # become names differs: an area takes a town of its own region, its outlets are in it.
+    area_draw = rng.integers(0, len(TOWNS), n_areas)
+    rng.integers(0, len(TOWNS), n_outlets)  # formerly each outlet's town
+    suffix_draw = rng.integers(0, len(STORE_SUFFIXES), n_outlets)
+    area_towns = _area_towns([region_names[r] for r in region_of_area], area_draw)
 
-    names = [organisation_name(seed)]
-    names += [
-        f"{REGIONS[i]} region" if i < len(REGIONS) else f"Region {i + 1}" for i in range(n_regions)
-    ]
-    names += [f"{town} area" for town in towns[rng.integers(0, towns.size, n_areas)]]
-    outlet_towns = towns[rng.integers(0, towns.size, n_outlets)]
-    suffixes = np.array(STORE_SUFFIXES, dtype=object)[
-        rng.integers(0, len(STORE_SUFFIXES), n_outlets)
-    ]
-    names += [
-        f"{town} {suffix}" if kind == "store" else f"{town} service team"
-        for town, suffix, kind in zip(outlet_towns, suffixes, outlet_kind, strict=True)
-    ]
+    names = [name or organisation_name(seed)]
+    names += [f"{r} region" if r else f"Region {i + 1}" for i, r in enumerate(region_names)]
+    names += [f"{town} area" for town in area_towns]
+    names += _outlet_names(area_towns, area_of_outlet, outlet_kind, suffix_draw)
     names.append("Customer contact centre")
 
     first_area = 1 + n_regions

@@ -47,7 +47,7 @@ def seed_demo(
         context = _Context(organization, synthetic, rng)
         waves = _employee_waves(context)
         progress(f"  {sum(waves.values()):>9,} employee survey responses in {len(waves)} waves")
-        customers = _customer_waves(context)
+        customers = _customer_waves(context, _seeding_moment(today))
         progress(f"  {customers:>9,} customer survey responses, linked to interactions")
         invited, answered = _open_wave(context, today)
         progress(f"  {invited:>9,} invitations to the open census ({answered:,} answered so far)")
@@ -87,6 +87,12 @@ class _Context:
         }
 
 
+def _seeding_moment(today: dt.date | None) -> dt.datetime:
+    """``today`` at the clock's time of day (now, without it)."""
+    now = timezone.now()
+    return now if today is None else dt.datetime.combine(today, now.timetz())
+
+
 def _aware(value) -> dt.datetime:
     moment = pd.Timestamp(value).to_pydatetime()
     return moment if timezone.is_aware(moment) else moment.replace(tzinfo=dt.UTC)
@@ -116,13 +122,16 @@ def _placeholder_hash() -> str:
 
 def _employee_waves(context: _Context) -> dict[str, int]:
     synthetic, organization = context.synthetic, context.organization
+    # Past waves invite the synthetic organisation's people, whose answers these are; people
+    # other seeders added (the contact centre's new agents) take part from the open census on.
     employees = pd.DataFrame(
         list(
             Employee.objects.filter(organization=organization).values(
-                "pk", "unit_id", "hire_date", "leave_date", "job_family"
+                "pk", "external_id", "unit_id", "hire_date", "leave_date", "job_family"
             )
         )
     )
+    employees = employees[employees["external_id"].isin(synthetic.employees["external_id"])]
     counts, previous = {}, None
     for row in synthetic.employee_waves.itertuples():
         kind = Wave.Kind.CENSUS if row.kind == "census" else Wave.Kind.PULSE
@@ -212,7 +221,8 @@ def _past_invitations(
 # --------------------------------------------------------------------------- customer waves
 
 
-def _customer_waves(context: _Context) -> int:
+def _customer_waves(context: _Context, now: dt.datetime) -> int:
+    """One wave per quarter; past quarters' waves are closed, the current one stays open."""
     frame = context.synthetic.customer_responses
     if frame.empty:
         return 0
@@ -265,9 +275,9 @@ def _customer_waves(context: _Context) -> int:
         )
         total += len(rows)
         previous = wave
-    Wave.objects.filter(organization=context.organization, kind=Wave.Kind.CUSTOMER).update(
-        status=Wave.Status.CLOSED
-    )
+    waves = Wave.objects.filter(organization=context.organization, kind=Wave.Kind.CUSTOMER)
+    waves.filter(closes_at__lte=now).update(status=Wave.Status.CLOSED)
+    waves.filter(closes_at__gt=now).update(status=Wave.Status.OPEN)
     return total
 
 
@@ -278,9 +288,7 @@ def _open_wave(context: _Context, today: dt.date | None = None) -> tuple[int, in
     """An open census the demo employee can answer, partly answered by colleagues."""
     from servicechain.demo import pick_manager_unit
 
-    now = timezone.now()
-    if today is not None:  # that day, at the clock's time of day
-        now = dt.datetime.combine(today, now.timetz())
+    now = _seeding_moment(today)
     wave = services.wave_create(
         organization=context.organization,
         instrument=context.instruments["engagement_census"],
