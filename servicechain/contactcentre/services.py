@@ -18,6 +18,7 @@ import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from servicechain.org.imports import ImportReport
 from servicechain.org.models import Employee, Organization, Unit
@@ -25,7 +26,7 @@ from servicechain.org.services import audit_record, import_upload
 from servicechain.staffing import forecast as staffing_forecast
 from servicechain.staffing import schedule as staffing
 
-from . import dayplan, selectors
+from . import dayplan, labels, selectors
 from .models import (
     Activity,
     Agent,
@@ -260,10 +261,12 @@ def planning_job_run(*, job_id: int) -> PlanningJob:
                 actor=job.created_by,
                 progress=progress,
             )
-            result, message = {"forecast": forecast.pk}, f"Forecast ready ({forecast.method})"
+            method = labels.forecast_method(forecast.method)
+            result, message = {"forecast": forecast.pk}, f"Forecast ready ({method})"
         elif job.kind == PlanningJob.Kind.SCHEDULE:
             ids = _generate_days(job, progress)
-            result, message = {"schedules": ids}, f"{len(ids)} draft schedule(s) ready to review"
+            plans = "1 draft plan" if len(ids) == 1 else f"{len(ids)} draft plans"
+            result, message = {"schedules": ids}, f"{plans} ready to review"
         else:
             schedule = intraday_reoptimise(
                 team=job.team,
@@ -301,7 +304,8 @@ def _generate_days(job: PlanningJob, progress: Progress) -> list[int]:
     ids = []
     for offset in range(days):
         day = first + dt.timedelta(days=offset)
-        progress(5 + 90 * offset // days, f"Scheduling {day:%a %d %b} ({offset + 1} of {days})")
+        when = date_format(day, "SHORT_DATE_FORMAT")
+        progress(5 + 90 * offset // days, f"Planning {when} ({offset + 1} of {days})")
         schedule = schedule_generate(
             team=job.team,
             day=day,
