@@ -2,11 +2,111 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
+from django.utils.formats import date_format
 
-from .models import WEEKDAYS, Agent, validate_shift_lengths
+from .models import WEEKDAYS, Agent, Team, validate_shift_lengths
 
-TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+PLANNING_DAYS = 28  # how far ahead a planner picks the first day of a forecast or schedule
+
+
+def _minutes(time: dt.time) -> int:
+    return time.hour * 60 + time.minute
+
+
+def clock_choices(
+    start: dt.time = dt.time(0), end: dt.time | None = None, *, step: int = 15
+) -> list[tuple[str, str]]:
+    """24-hour clock times from ``start`` to ``end`` (both included; ``None`` or 00:00 as the
+    end means midnight, written 00:00) every ``step`` minutes."""
+    last = 24 * 60 if end is None or end == dt.time(0) else _minutes(end)
+    return [
+        (f"{m // 60 % 24:02d}:{m % 60:02d}",) * 2 for m in range(_minutes(start), last + 1, step)
+    ]
+
+
+class ClockSelect(forms.Select):
+    """A time picked from 24-hour clock times ("13:30").
+
+    Chromium draws ``<input type=time>`` in the browser's locale ("01:30 PM" under en-US)
+    whatever the page's language; a list of times shows exactly what the rest of the app
+    writes. A stored time off the list (say 08:07) is offered too, so editing never loses it.
+    """
+
+    def __init__(self, attrs=None, choices=(), *, blank: bool = False):
+        super().__init__(attrs, choices)
+        self.blank = blank
+
+    def format_value(self, value):
+        if isinstance(value, dt.time):
+            value = value.strftime("%H:%M")
+        return super().format_value(value)
+
+    def optgroups(self, name, value, attrs=None):
+        original = list(self.choices)
+        known = {str(v) for v, _ in original}
+        extra = [(v, v) for v in value if v and v not in known]
+        self.choices = ([("", "none")] if self.blank else []) + original + extra
+        try:
+            return super().optgroups(name, value, attrs)
+        finally:
+            self.choices = original
+
+
+def clock_field(label: str, *, required: bool = False, **options) -> forms.TimeField:
+    return forms.TimeField(
+        label=label,
+        required=required,
+        widget=ClockSelect(choices=clock_choices(), blank=not required),
+        **options,
+    )
+
+
+def _centre_clock(form: forms.Form, team: Team, *names: str, until_close: bool = False) -> None:
+    """Offer only the centre's opening hours, on the team's interval grid."""
+    centre = team.centre
+    choices = clock_choices(centre.opens_at, centre.closes_at, step=team.interval_minutes)
+    if not until_close:
+        choices = choices[:-1]
+    for name in names:
+        form.fields[name].widget.choices = choices
+
+
+class DaySelect(forms.Select):
+    """A day picked from the next weeks, written as on every page ("Mon 7 Dec 2026").
+
+    Chromium writes ``<input type=date>`` in the browser's locale (12/07/2026 under
+    en-US); a list reads the same for everybody. A day off the list is offered too."""
+
+    def format_value(self, value):
+        if isinstance(value, dt.date):
+            value = value.isoformat()
+        return super().format_value(value)
+
+    def optgroups(self, name, value, attrs=None):
+        known = {str(v) for v, _ in self.choices}
+        extra = []
+        for v in value:
+            if v and v not in known:
+                try:
+                    extra.append((v, date_format(dt.date.fromisoformat(v))))
+                except ValueError:
+                    continue
+        original = list(self.choices)
+        self.choices = extra + original
+        try:
+            return super().optgroups(name, value, attrs)
+        finally:
+            self.choices = original
+
+
+def day_choices(first: dt.date, days: int = PLANNING_DAYS) -> list[tuple[str, str]]:
+    return [
+        ((first + dt.timedelta(days=n)).isoformat(), date_format(first + dt.timedelta(days=n)))
+        for n in range(days)
+    ]
 
 
 class DayForm(forms.Form):
@@ -41,9 +141,15 @@ class DecisionForm(forms.Form):
 
 
 class WishesForm(forms.Form):
-    lunch_from = forms.TimeField(required=False, label="Preferred lunch from", widget=TIME)
-    lunch_to = forms.TimeField(required=False, label="Preferred lunch until", widget=TIME)
-    shift_start = forms.TimeField(required=False, label="Preferred shift start", widget=TIME)
+    lunch_from = clock_field("Preferred lunch from")
+    lunch_to = clock_field("Preferred lunch until")
+    shift_start = clock_field("Preferred shift start")
+
+    def __init__(self, *args, team: Team | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if team is not None:
+            _centre_clock(self, team, "lunch_from", "shift_start")
+            _centre_clock(self, team, "lunch_to", until_close=True)
 
     def clean(self):
         data = super().clean()
@@ -57,26 +163,46 @@ class UploadForm(forms.Form):
     dry_run = forms.BooleanField(required=False, label="Check only (write nothing)")
 
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+class _PlanningForm(forms.Form):
+    """A run that starts on a day the planner picks from the coming weeks."""
+
+    first_day = forms.DateField(label="First day", widget=DaySelect)
+
+    def __init__(self, *args, today: dt.date, team: Team | None = None, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("first_day", today)
+        super().__init__(*args, **kwargs)
+        self.fields["first_day"].widget.choices = day_choices(today)
+        if team is not None and "time_limit_s" in self.fields:
+            self.fields["time_limit_s"].help_text = (
+                f"Empty: the team's usual {team.schedule_time_limit_s:g} s. More time can "
+                "find a better plan."
+            )
 
 
-class ForecastForm(forms.Form):
-    first_day = forms.DateField(label="First day", widget=DATE)
+class ForecastForm(_PlanningForm):
     horizon_days = forms.IntegerField(min_value=1, max_value=28, initial=7, label="Days")
 
 
-class GenerateForm(forms.Form):
-    first_day = forms.DateField(label="First day", widget=DATE)
+class GenerateForm(_PlanningForm):
     days = forms.IntegerField(
         min_value=1, max_value=7, initial=1, label="Days (1 = a day, 7 = a week)"
     )
     time_limit_s = forms.FloatField(
-        min_value=0.5, max_value=600, required=False, label="Solver time limit per day (s)"
+        min_value=0.5,
+        max_value=600,
+        required=False,
+        label="Time to improve each day's plan (seconds, optional)",
     )
 
 
 class IntradayForm(forms.Form):
-    time_limit_s = forms.FloatField(min_value=0.5, max_value=120, required=False)
+    time_limit_s = forms.FloatField(
+        min_value=0.5,
+        max_value=120,
+        required=False,
+        label="Time to improve the plan (seconds, optional)",
+        help_text="Empty: a short default. More time can find a better arrangement.",
+    )
 
 
 class MinutesListField(forms.CharField):
@@ -115,9 +241,14 @@ class AgentContractForm(forms.Form):
         validators=[validate_shift_lengths],
         help_text="On site, lunch included; several lengths are allowed, e.g. 480, 510.",
     )
-    earliest_start = _agent_field("earliest_start", label="Earliest start", widget=TIME)
+    earliest_start = _agent_field(
+        "earliest_start", label="Earliest start", widget=ClockSelect(choices=clock_choices())
+    )
     latest_end = _agent_field(
-        "latest_end", label="Latest end", widget=TIME, help_text="00:00 means midnight."
+        "latest_end",
+        label="Latest end",
+        widget=ClockSelect(choices=clock_choices()),
+        help_text="00:00 means midnight.",
     )
     working_days = forms.TypedMultipleChoiceField(
         label="Working days",
@@ -134,19 +265,29 @@ class AgentContractForm(forms.Form):
         help_text="From the earliest start, on the team's interval grid.",
     )
     preferred_lunch_from = _agent_field(
-        "preferred_lunch_from", label="Preferred lunch from", widget=TIME
+        "preferred_lunch_from",
+        label="Preferred lunch from",
+        widget=ClockSelect(choices=clock_choices(), blank=True),
     )
     preferred_lunch_to = _agent_field(
-        "preferred_lunch_to", label="Preferred lunch until", widget=TIME
+        "preferred_lunch_to",
+        label="Preferred lunch until",
+        widget=ClockSelect(choices=clock_choices(), blank=True),
     )
     preferred_shift_start = _agent_field(
-        "preferred_shift_start", label="Preferred shift start", widget=TIME
+        "preferred_shift_start",
+        label="Preferred shift start",
+        widget=ClockSelect(choices=clock_choices(), blank=True),
     )
 
     @classmethod
     def of(cls, agent: Agent, data=None) -> AgentContractForm:
         names = Agent.CONTRACT_FIELDS + Agent.WISH_FIELDS
-        return cls(data, initial={name: getattr(agent, name) for name in names})
+        form = cls(data, initial={name: getattr(agent, name) for name in names})
+        _centre_clock(form, agent.team, "earliest_start", "preferred_lunch_from")
+        _centre_clock(form, agent.team, "preferred_shift_start")
+        _centre_clock(form, agent.team, "latest_end", "preferred_lunch_to", until_close=True)
+        return form
 
     def contract_fields(self):
         return [self[name] for name in Agent.CONTRACT_FIELDS]

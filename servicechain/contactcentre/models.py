@@ -595,3 +595,15 @@ class MoveRequest(models.Model):
     @property
     def to_clock(self) -> str:
         return self.schedule.interval_clock(self.to_start)
+
+    @property
+    def agent_minutes_short(self) -> int:
+        """How many more agent-minutes the day would lack after the move than before it:
+        the lead's plain measure of its cost (the planner's points weigh the same gaps by
+        the service level they cost)."""
+        extra = sum(
+            max(0, row["required"] - row["scheduled_after"])
+            - max(0, row["required"] - row["scheduled_before"])
+            for row in self.impact or []
+        )
+        return max(0, extra) * self.schedule.interval_minutes

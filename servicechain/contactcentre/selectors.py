@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from servicechain.staffing import erlang
 from servicechain.staffing.forecast import reforecast_intraday
 
 from . import dayplan
@@ -101,6 +103,35 @@ def volume_summary(team: Team) -> dict:
     )
 
 
+def daily_volumes(team: Team) -> pd.DataFrame:
+    """Calls per local day over the stored history: ``day``, ``calls``, ``intervals``."""
+    rows = (
+        IntervalVolume.objects.filter(team=team)
+        .annotate(day=TruncDate("interval_start", tzinfo=team.centre.zone))
+        .values("day")
+        .annotate(calls=Sum("calls"), intervals=Count("pk"))
+        .order_by("day")
+    )
+    frame = pd.DataFrame(list(rows), columns=["day", "calls", "intervals"])
+    frame["calls"] = frame["calls"].astype(float)
+    return frame
+
+
+def interval_profile(team: Team, *, days: int = 28) -> pd.DataFrame:
+    """The average day of the last ``days`` days of stored actuals: mean calls per interval
+    start on the centre's clock (``clock``, ``calls``), in clock order. Each interval is
+    averaged over the days it was recorded, so today's unfinished day does not drag the
+    afternoon down."""
+    last = IntervalVolume.objects.filter(team=team).aggregate(last=Max("interval_start"))["last"]
+    if last is None:
+        return pd.DataFrame(columns=["clock", "calls"])
+    last_day = last.astimezone(team.centre.zone).date()
+    frame = volume_history(team, before=last_day + dt.timedelta(days=1), days=days)
+    frame["clock"] = frame["interval_start"].dt.strftime("%H:%M")
+    profile = frame.groupby("clock", as_index=False)["calls"].mean()
+    return profile.sort_values("clock").reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------- forecasts
 
 
@@ -160,6 +191,27 @@ def forecast_frame(forecast: Forecast) -> pd.DataFrame:
         forecast.team.centre.time_zone
     )
     return frame
+
+
+def forecast_daily(forecast: Forecast) -> pd.DataFrame:
+    """Forecast calls per local day: ``day``, ``calls``."""
+    frame = forecast_frame(forecast)
+    if frame.empty:
+        return pd.DataFrame(columns=["day", "calls"])
+    frame["day"] = frame["interval_start"].dt.date
+    return frame.groupby("day", as_index=False)["calls"].sum()
+
+
+def forecast_profile(forecast: Forecast) -> pd.DataFrame:
+    """The forecast's average day: mean forecast calls per interval start (``clock``, ``calls``)."""
+    frame = forecast_frame(forecast)
+    if frame.empty:
+        return pd.DataFrame(columns=["clock", "calls"])
+    frame["clock"] = frame["interval_start"].dt.strftime("%H:%M")
+    days = frame["interval_start"].dt.date.nunique()
+    profile = frame.groupby("clock", as_index=False)["calls"].sum()
+    profile["calls"] = profile["calls"] / days
+    return profile.sort_values("clock").reset_index(drop=True)
 
 
 def forecast_days(forecast: Forecast) -> list[dict]:
@@ -251,11 +303,28 @@ def timeline(schedule: Schedule, *, me: Agent | None = None) -> list[TimelineRow
     return rows
 
 
+OVERSTAFFED_SHARE = 0.25  # this many more agents than required (and at least 2) is flagged
+
+
+def overstaffed(required: int, scheduled: int) -> bool:
+    """Visibly more agents on the phone than the interval needs: at least 2 and a quarter
+    more than required (one spare agent is ordinary slack)."""
+    spare = scheduled - required
+    return spare >= 2 and spare >= OVERSTAFFED_SHARE * required
+
+
 def coverage_rows(schedule: Schedule) -> list[dict]:
-    """The stored per-interval coverage with a flag for intervals below target."""
+    """The stored per-interval coverage with flags: below target, short of agents, and
+    visibly over-staffed."""
     target = schedule.target_service_level
     return [
-        {**row, "below_target": row["projected_service_level"] < target - 1e-12}
+        {
+            **row,
+            "below_target": row["projected_service_level"] < target - 1e-12,
+            "short": max(0, row["required"] - row["scheduled"]),
+            "spare": max(0, row["scheduled"] - row["required"]),
+            "overstaffed": overstaffed(row["required"], row["scheduled"]),
+        }
         for row in schedule.coverage
     ]
 
@@ -269,6 +338,7 @@ def schedule_summary(schedule: Schedule) -> dict:
         "agents": schedule.shifts.count(),
         "understaffed_intervals": sum(1 for r in rows if r["under"] > 0),
         "understaffed_agent_intervals": sum(r["under"] for r in rows),
+        "overstaffed_intervals": sum(1 for r in rows if overstaffed(r["required"], r["scheduled"])),
         "intervals_below_target": sum(
             1 for r in rows if r["projected_service_level"] < schedule.target_service_level
         ),
@@ -368,17 +438,36 @@ def upcoming_days(agent: Agent, *, today: dt.date, days: int = 7) -> list[dt.dat
     )
 
 
-def swap_partners(schedule: Schedule, agent: Agent) -> list[tuple[Agent, int]]:
-    """Colleagues on the same day with a lunch, and their lunch start."""
+@dataclass(frozen=True)
+class SwapPartner:
+    """A colleague whose lunch an agent may ask to swap with: who, and when their lunch is."""
+
+    agent: Agent
+    start: int
+    clock: str
+
+
+def swap_partners(schedule: Schedule, agent: Agent, *, now_interval: int = 0) -> list[SwapPartner]:
+    """Colleagues on the same day whose lunch has not started and differs from the agent's,
+    by lunch start, then name."""
+    mine = Activity.objects.filter(
+        shift__schedule=schedule, shift__agent=agent, kind=Activity.Kind.LUNCH
+    ).values_list("start_interval", flat=True)
     lunches = (
-        Activity.objects.filter(shift__schedule=schedule, kind=Activity.Kind.LUNCH)
+        Activity.objects.filter(
+            shift__schedule=schedule,
+            kind=Activity.Kind.LUNCH,
+            start_interval__gte=now_interval,
+        )
         .exclude(shift__agent=agent)
+        .exclude(start_interval__in=list(mine))
         .select_related("shift__agent__employee")
     )
-    return sorted(
-        ((a.shift.agent, a.start_interval) for a in lunches),
-        key=lambda pair: (pair[1], str(pair[0])),
-    )
+    partners = [
+        SwapPartner(a.shift.agent, a.start_interval, schedule.interval_clock(a.start_interval))
+        for a in lunches
+    ]
+    return sorted(partners, key=lambda p: (p.start, str(p.agent)))
 
 
 # --------------------------------------------------------------------------- intraday
@@ -429,9 +518,11 @@ def intraday_status(team: Team, day: dt.date, now: dt.datetime | None = None) ->
     updated, actuals = intraday_reforecast(published, now)
     by_start = {row.interval_start: row for row in actuals.itertuples()}
     starts = open_interval_starts(team, day)
+    expected_levels = _expected_service_levels(published, updated)
     rows = []
     for index, start in enumerate(starts):
         actual = by_start.get(pd.Timestamp(start).tz_convert(team.centre.time_zone))
+        coverage = published.coverage[index] if index < len(published.coverage) else {}
         rows.append(
             {
                 "clock": published.interval_clock(index),
@@ -439,6 +530,11 @@ def intraday_status(team: Team, day: dt.date, now: dt.datetime | None = None) ->
                 "actual_calls": None if actual is None else actual.calls,
                 "updated_calls": float(updated["calls"].iloc[index]),
                 "source": updated["source"].iloc[index],
+                "required": published.requirement[index],
+                "scheduled": coverage.get("scheduled", 0),
+                "planned_service_level": coverage.get("projected_service_level"),
+                "expected_service_level": expected_levels[index],
+                "below_target": expected_levels[index] < published.target_service_level - 1e-12,
             }
         )
     status |= {
@@ -451,6 +547,26 @@ def intraday_status(team: Team, day: dt.date, now: dt.datetime | None = None) ->
         "rows": rows,
     }
     return status
+
+
+def _expected_service_levels(published: Schedule, updated: pd.DataFrame) -> list[float]:
+    """Projected service level per interval with the agents on the phone in the published
+    plan and the calls and handling time now expected (Erlang C, as the plan's own)."""
+    scheduled = [row.get("scheduled", 0) for row in published.coverage]
+    planned_aht = np.asarray(published.aht_s, dtype=float)
+    aht = updated["aht_s"].to_numpy(dtype=float)
+    # An interval without calls has no handling time; the plan's stands in (no calls, SL 1).
+    aht = np.where(np.isfinite(aht) & (aht > 0), aht, planned_aht)
+    aht = np.where(np.isfinite(aht) & (aht > 0), aht, 1.0)
+    calls = np.nan_to_num(updated["calls"].to_numpy(dtype=float), nan=0.0).clip(min=0)
+    levels = erlang.service_level_day(
+        np.asarray(scheduled, dtype=float),
+        calls,
+        aht,
+        published.interval_minutes * 60.0,
+        float(published.answer_within_s),
+    )
+    return [float(v) if np.isfinite(v) else 1.0 for v in levels]
 
 
 # --------------------------------------------------------------------------- moves
@@ -697,6 +813,12 @@ def agent_roster(team: Team, *, today: dt.date) -> list[dict]:
         }
         for agent in agents_of_team(team)
     ]
+
+
+def job_schedules(job: PlanningJob) -> list[Schedule]:
+    """The plans a finished job made, by day."""
+    ids = (job.result or {}).get("schedules") or []
+    return list(Schedule.objects.filter(pk__in=ids, team=job.team).order_by("day"))
 
 
 def jobs(team: Team, limit: int = 10):

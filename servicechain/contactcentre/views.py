@@ -14,13 +14,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_POST
 
 from servicechain.org.access import org_view
 from servicechain.org.imports import ImportFailed
 
 from . import access, dayplan, selectors, services
-from .charts import forecast_chart, service_level_chart
+from .charts import (
+    daily_volume_chart,
+    forecast_chart,
+    interval_profile_chart,
+    intraday_chart,
+    service_level_chart,
+)
 from .forms import (
     AgentContractForm,
     AnswerForm,
@@ -89,7 +96,7 @@ def my_day(request, scope):
                 item["options"] = selectors.slot_options(
                     plan, agent, position=item["position"], now_interval=view.now_interval
                 )
-        partners = selectors.swap_partners(view.schedule, agent)
+        partners = selectors.swap_partners(view.schedule, agent, now_interval=view.now_interval)
     context = {
         "scope": scope,
         "view": view,
@@ -98,11 +105,12 @@ def my_day(request, scope):
         "partners": partners,
         "upcoming": selectors.upcoming_days(agent, today=selectors.local_today(agent.team)),
         "wishes": WishesForm(
+            team=agent.team,
             initial={
                 "lunch_from": agent.preferred_lunch_from,
                 "lunch_to": agent.preferred_lunch_to,
                 "shift_start": agent.preferred_shift_start,
-            }
+            },
         ),
     }
     return render(request, "contactcentre/my_day.html", context)
@@ -232,7 +240,7 @@ def break_taken(request, scope, position: int):
 @org_view()
 def wishes(request, scope):
     agent = access.require_agent(scope)
-    form = WishesForm(request.POST)
+    form = WishesForm(request.POST, team=agent.team)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -287,7 +295,7 @@ def _schedule_context(schedule: Schedule, me: Agent | None = None) -> dict:
         "chart": service_level_chart(
             coverage,
             target=schedule.target_service_level,
-            title=f"{schedule.team} on {schedule.day:%a %d %b %Y}",
+            title=f"{schedule.team} on {date_format(schedule.day)}",
         ),
     }
 
@@ -397,15 +405,35 @@ def volumes(request, scope, team: str):
             failure = exc
     context = {"scope": scope, "team": team, "form": form, "report": report, "failure": failure}
     context["section"] = "volumes"
-    context["summary"] = selectors.volume_summary(team)
+    context |= _volume_charts(team)
     return render(request, "contactcentre/volumes.html", context)
+
+
+def _volume_charts(team) -> dict:
+    """The stored history per day and per interval of an average day, with the forecast's."""
+    summary = selectors.volume_summary(team)
+    if not summary["intervals"]:
+        return {"summary": summary}
+    latest = selectors.latest_forecast(team)
+    history = selectors.daily_volumes(team)
+    profile = selectors.interval_profile(team)
+    return {
+        "summary": summary,
+        "recent_days": history.tail(14).iloc[::-1].to_dict("records"),
+        "daily_chart": daily_volume_chart(
+            history, selectors.forecast_daily(latest) if latest else None
+        ),
+        "profile_chart": interval_profile_chart(
+            profile, selectors.forecast_profile(latest) if latest else None
+        ),
+    }
 
 
 @org_view()
 def forecast(request, scope, team: str):
     team = access.get_team(scope, team)
     access.require_planner(scope, team)
-    form = ForecastForm(request.POST or None, initial={"first_day": selectors.local_today(team)})
+    form = ForecastForm(request.POST or None, today=selectors.local_today(team), team=team)
     if request.method == "POST" and form.is_valid():
         job = services.planning_job_start(
             team=team,
@@ -436,7 +464,7 @@ def forecast(request, scope, team: str):
 def schedules(request, scope, team: str):
     team = access.get_team(scope, team)
     access.require_planner(scope, team)
-    form = GenerateForm(request.POST or None, initial={"first_day": selectors.local_today(team)})
+    form = GenerateForm(request.POST or None, today=selectors.local_today(team), team=team)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         job = services.planning_job_start(
@@ -486,7 +514,7 @@ def schedule_publish(request, scope, pk: int):
     schedule = _planned_schedule(scope, pk)
     try:
         services.schedule_publish(schedule=schedule, actor=request.user)
-        messages.success(request, f"Published the plan for {schedule.day:%a %d %b}.")
+        messages.success(request, f"Published the plan for {date_format(schedule.day)}.")
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     return redirect("contactcentre:schedule", scope.organization.slug, schedule.pk)
@@ -508,6 +536,9 @@ def intraday(request, scope, team: str):
         return redirect("contactcentre:job", scope.organization.slug, job.pk)
     context = {"scope": scope, "team": team, "day": day, "form": form, "section": "intraday"}
     context |= selectors.intraday_status(team, day)
+    if context.get("rows"):
+        target = context["published"].target_service_level
+        context["chart"] = intraday_chart(context["rows"], target=target)
     return render(request, "contactcentre/intraday.html", context)
 
 
@@ -521,7 +552,12 @@ def job(request, scope, pk: int):
     if not access.can_see(scope, planning_job.team):
         raise Http404("No such job.")
     access.require_planner(scope, planning_job.team)
-    context = {"scope": scope, "job": planning_job, "team": planning_job.team}
+    context = {
+        "scope": scope,
+        "job": planning_job,
+        "team": planning_job.team,
+        "job_schedules": selectors.job_schedules(planning_job),
+    }
     # The partial carries the polling trigger only while the job runs, so polling stops
     # by itself once the finished state has been swapped in.
     template = "contactcentre/_job.html" if request.htmx else "contactcentre/job.html"

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from servicechain.contactcentre import selectors, services
+from servicechain.contactcentre import labels, selectors, services
 from servicechain.contactcentre.models import BreakTaken, MoveRequest, PlanningJob, Schedule, Shift
 from tests.contactcentre.helpers import (
     DAY,
@@ -43,7 +43,8 @@ def test_planner_imports_forecasts_generates_reviews_and_publishes(tmp_path):
     assert response.url == f"{base}/jobs/{job.pk}/"
     assert job.status == "succeeded"
     page = lead.get(f"{base}/teams/inbound/forecast/").content.decode()
-    assert selectors.latest_forecast(team).method in page and 'id="forecast-chart"' in page
+    method = selectors.latest_forecast(team).method
+    assert labels.forecast_method(method) in page and 'id="forecast-chart"' in page
 
     lead.post(
         f"{base}/teams/inbound/schedules/", {"first_day": FIRST_DAY, "days": 1, "time_limit_s": 1}
@@ -52,7 +53,8 @@ def test_planner_imports_forecasts_generates_reviews_and_publishes(tmp_path):
     job_page = lead.get(f"{base}/jobs/{PlanningJob.objects.get(kind='schedule').pk}/")
     assert f"/schedules/{schedule.pk}/" in job_page.content.decode()
     review = lead.get(f"{base}/schedules/{schedule.pk}/").content.decode()
-    assert "Penalty breakdown" in review and "understaffing" in review and 'id="timeline"' in review
+    assert "What the cost is made of" in review and "Agents missing" in review
+    assert 'id="timeline"' in review
 
     lead.post(f"{base}/schedules/{schedule.pk}/publish/")
     schedule.refresh_from_db()

@@ -1,8 +1,14 @@
-"""The demo seeder: a centre of about 60 agents, a year of volumes, today's plan, logins."""
+"""The demo seeder: a centre of about 60 agents, a year of volumes, today's plan, logins.
+
+The demo is seeded as of a fixed day under a frozen clock (time-machine), so what it
+shows does not depend on the time of day the tests run at.
+"""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 
 from servicechain.contactcentre import dayplan, seed, selectors, services
@@ -22,20 +28,30 @@ from tests.factories import EmployeeFactory, OrganizationFactory, make_unit
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
+LONDON = ZoneInfo("Europe/London")
+DEMO_DAY = dt.date(2026, 12, 7)  # a Monday
+EARLY = dt.datetime(2026, 12, 7, 6, 10, tzinfo=LONDON)  # before the centre opens
 
 
-def seeded_centre(monkeypatch) -> Unit:
+@pytest.fixture
+def frozen():
+    """The demo's clock: Monday 7 Dec 2026, 06:10 in London, not ticking."""
+    with time_machine.travel(EARLY, tick=False):
+        yield EARLY
+
+
+def seeded_centre(monkeypatch, today=DEMO_DAY) -> Unit:
     monkeypatch.setattr(seed, "SOLVE_WORK", 1.0)  # deterministic: the same plan under any load
     organization = OrganizationFactory(slug="demo")
     root = make_unit(organization, "Head office", kind="organisation")
     unit = make_unit(organization, "Contact centre", parent=root, kind="contact_centre")
     EmployeeFactory(unit=unit, is_manager=True, job_family="manager")
     EmployeeFactory.create_batch(3, unit=unit, job_family="frontline")
-    seed.seed_demo(organization=organization, progress=lambda message: None)
+    seed.seed_demo(organization=organization, today=today, progress=lambda message: None)
     return unit
 
 
-def test_demo_centre_has_agents_history_a_forecast_todays_plan_and_logins(monkeypatch):
+def test_demo_centre_has_agents_history_a_forecast_todays_plan_and_logins(monkeypatch, frozen):
     unit = seeded_centre(monkeypatch)
 
     team = Team.objects.get(centre__unit=unit)
@@ -47,7 +63,10 @@ def test_demo_centre_has_agents_history_a_forecast_todays_plan_and_logins(monkey
     days = IntervalVolume.objects.filter(team=team).dates("interval_start", "day")
     assert len(days) >= 365
     today = selectors.local_today(team)
+    assert today == DEMO_DAY
     assert Forecast.objects.get(team=team).first_day == today
+    last = IntervalVolume.objects.filter(team=team).latest("interval_start").interval_start
+    assert last < frozen, "actuals stop at the last interval closed before seeding"
     assert selectors.published_schedule(team, today) is not None
     assert Unit.objects.get(pk=unit.pk).employees.count() >= seed.AGENTS
 
@@ -56,27 +75,29 @@ def test_demo_centre_has_agents_history_a_forecast_todays_plan_and_logins(monkey
     assert lead_user.check_password("demo-lead-pass")
     me = agent_user.employee.contact_centre_agent
     assert me.team == team
-    plan = dayplan.load_day_plan(selectors.published_schedule(team, today))
-    lunch = next(
-        i for i, p in enumerate(plan.assignment(me).activities) if p == plan.assignment(me).lunch
-    )
-    van = [
-        o
-        for o in selectors.slot_options(plan, me, position=lunch)
-        if "10:00" <= o["clock"] < "12:00"
-    ]
-    assert van or "10:00" <= plan.schedule.interval_clock(plan.assignment(me).lunch[0]) < "12:00", (
-        "the demo agent can take lunch at the van today"
-    )
+    assert seed.tour_day(team, today) == today, "at 06:10 the van's window is still ahead"
+    assert_demo_agent_can_move_lunch_to_the_van(me, team, today)
     lead_scope = scope_for(lead_user, "demo")
     assert lead_scope.role == "manager" and lead_scope.unit == unit
     assert {login.username for login in seed.DEMO_LOGINS} == {"agent", "lead"}
 
 
-def test_demo_day_has_an_automatic_move_and_a_van_lunch_waiting_for_the_lead(monkeypatch):
-    """The automatic one is a van lunch when a van slot keeps service on target on either
-    demo day; otherwise (the plan depends on the clock and on tie-breaks between equally
-    good plans) it is a break moved on target, as `seed._example_requests` documents."""
+def assert_demo_agent_can_move_lunch_to_the_van(me, team, day):
+    """The README's tour: the agent's lunch is outside the van's 10:00-12:00 and My day
+    offers a van time that has not started yet."""
+    plan = dayplan.load_day_plan(selectors.published_schedule(team, day))
+    mine = plan.assignment(me)
+    assert not "10:00" <= plan.schedule.interval_clock(mine.lunch[0]) < "12:00"
+    view = selectors.agent_day(me, day)
+    lunch = next(item for item in view.items() if item["kind"] == "lunch")
+    assert lunch["movable"]
+    options = selectors.slot_options(
+        plan, me, position=lunch["position"], now_interval=view.now_interval
+    )
+    assert any("10:00" <= o["clock"] < "12:00" for o in options), "a van time is offered"
+
+
+def test_demo_day_has_an_automatic_van_lunch_and_one_waiting_for_the_lead(monkeypatch, frozen):
     unit = seeded_centre(monkeypatch)
     team = Team.objects.get(centre__unit=unit)
 
@@ -89,14 +110,13 @@ def test_demo_day_has_an_automatic_move_and_a_van_lunch_waiting_for_the_lead(mon
         requests
     ), "every request went through the move service"
     for request in auto:
-        moved = Activity.objects.get(
+        lunch = Activity.objects.get(
             shift__schedule=request.schedule, shift__agent=request.agent, position=request.position
         )
-        assert request.kind == moved.kind and request.kind in ("lunch", "break")
-        assert moved.start_interval == request.to_start, "an approved move is in the plan"
+        assert (request.kind, lunch.kind) == ("lunch", "lunch")
+        assert lunch.start_interval == request.to_start, "an approved move is in the plan"
         assert request.stays_on_target and request.intervals_below_target == 0
-        if request.kind == "lunch":
-            assert "10:00" <= request.schedule.interval_clock(request.to_start) < "12:00"
+        assert "10:00" <= request.schedule.interval_clock(request.to_start) < "12:00"
     for request in waiting:
         to_clock = request.schedule.interval_clock(request.to_start)
         assert request.kind == "lunch"

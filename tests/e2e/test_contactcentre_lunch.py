@@ -1,14 +1,21 @@
-"""In a real Chromium: agents move their lunch to the pie van (10:00-12:00).
+"""In a real Chromium: agents move their lunch to the pie van (10:00-12:00), or swap it.
 
 The day (see tests/contactcentre/helpers.py) is tight from 10:00 to 11:00 and has room
 from 11:00 to 12:00. Moving a lunch to 11:00 keeps every interval at or above target and is
 approved at once; moving it to 10:00 would take service to 60 % and goes to the team lead,
-who approves it after seeing the cost.
+who approves it after seeing the cost. Two agents swap lunches once the colleague agrees.
+
+The server's clock is fixed (time-machine, ticking from a set moment) so what the pages
+offer does not depend on the time of day the tests run at; ``SERVICECHAIN_TEST_CLOCK``
+(an ISO datetime) moves that moment, to show the tests pass at any hour.
 """
 
 import datetime as dt
+import os
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from servicechain.contactcentre import selectors
 from servicechain.contactcentre.models import MoveRequest
@@ -22,6 +29,17 @@ from tests.contactcentre.helpers import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "pass-word-123"  # tests.factories.UserFactory
+CLOCK = os.environ.get("SERVICECHAIN_TEST_CLOCK") or "2026-12-07T09:30:00"
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock():
+    """The server's clock starts at ``CLOCK`` (London) and ticks from there."""
+    moment = dt.datetime.fromisoformat(CLOCK)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("Europe/London"))
+    with time_machine.travel(moment, tick=True):
+        yield moment
 
 
 def login(page, live_server, username):
@@ -31,21 +49,21 @@ def login(page, live_server, username):
     page.get_by_role("button", name="Log in").click()
 
 
-def tomorrows_van_day():
-    """The hand-made day published for tomorrow (so no interval has started yet)."""
+def tomorrows_van_day(colleagues=None):
+    """The hand-made day published for tomorrow (so no interval has started yet); alex's
+    lunch is at 12:00, then the colleagues' at 12:00, 12:30, 12:30, 13:00 and 13:00."""
     team = make_centre()
     user, me = agent_login(team, "alex")
-    colleagues = [make_agent(team) for _ in range(5)]
+    colleagues = colleagues(team) if colleagues else [make_agent(team) for _ in range(5)]
     day = selectors.local_today(team) + dt.timedelta(days=1)
     publish_day(team, [me, *colleagues], day=day)
     return team, day
 
 
-def open_my_day(page, live_server, team, day):
-    login(page, live_server, "alex")
+def open_my_day(page, live_server, team, day, username="alex"):
+    login(page, live_server, username)
     page.wait_for_url(f"**/o/{team.organization.slug}/")
-    page.get_by_role("link", name="Contact centre").click()
-    page.wait_for_url(f"**/o/{team.organization.slug}/contact-centre/me/")
+    page.goto(f"{live_server.url}/o/{team.organization.slug}/contact-centre/me/")
     page.get_by_role("link", name=day.strftime("%a %-d %b")).click()
     page.get_by_role("heading", name="My plan").wait_for()
 
@@ -128,6 +146,67 @@ def test_lunch_moved_into_the_busy_van_hour_goes_to_the_lead_who_approves(
     page.reload()
     assert "10:00–10:30" in page.locator("#my-plan").inner_text()
     assert page.get_by_test_id("request-status").first.inner_text() == "Approved by team lead"
+
+
+def test_agent_swaps_lunch_with_a_colleague_who_agrees(page, live_server, artifacts_dir, browser):
+    sam = {}
+
+    def colleagues(team):
+        others = [make_agent(team) for _ in range(3)]
+        sam["user"], sam["agent"] = agent_login(team, "sam")
+        return [*others, sam["agent"], make_agent(team)]  # sam's lunch: 13:00
+
+    team, day = tomorrows_van_day(colleagues)
+    open_my_day(page, live_server, team, day)
+
+    swap = page.get_by_label("Or swap my lunch with")
+    choice = swap.locator("option", has_text=f"{sam['agent']} — lunch at 13:00")
+    swap.select_option(choice.get_attribute("value"))
+
+    preview = page.locator("#move-preview")
+    preview.wait_for()
+    assert f"{sam['agent']} is asked first" in preview.inner_text()
+    assert "at 13:00 and give them yours at 12:00" in preview.inner_text()
+    page.get_by_role("button", name=f"Ask {sam['agent']}").click()
+    page.get_by_text(f"Asked {sam['agent']} to swap lunches").wait_for()
+    assert page.get_by_test_id("request-status").first.inner_text() == "Waiting for colleague"
+    assert "12:00–12:30" in page.locator("#my-plan").inner_text(), "nothing moves before a yes"
+
+    colleague = browser.new_context().new_page()
+    open_my_day(colleague, live_server, team, day, username="sam")
+    asked = colleague.get_by_role("region", name="Colleagues asking to swap lunches with you")
+    assert "would take your lunch at 13:00 and give you theirs at 12:00" in asked.inner_text()
+    colleague.get_by_role("button", name="Agree").click()
+    colleague.get_by_text("Swap approved automatically").wait_for()
+    colleague.screenshot(path=str(artifacts_dir / "contactcentre-swap-agreed.png"), full_page=True)
+
+    colleague.reload()
+    assert "12:00–12:30" in colleague.locator("#my-plan").inner_text()
+    page.reload()
+    assert "13:00–13:30" in page.locator("#my-plan").inner_text()
+    assert page.get_by_test_id("request-status").first.inner_text() == "Approved automatically"
+    assert MoveRequest.objects.get().status == MoveRequest.Status.AUTO_APPROVED
+
+
+@pytest.mark.parametrize("locale", ["en-US", "en-GB"])
+def test_wish_times_show_and_save_on_the_24_hour_clock_in_any_browser_locale(
+    live_server, browser, locale
+):
+    team, day = tomorrows_van_day()
+    page = browser.new_context(locale=locale).new_page()
+    open_my_day(page, live_server, team, day)
+    assert page.locator("input[type=time]").count() == 0
+
+    page.get_by_label("Preferred lunch from").select_option("13:30")
+    page.get_by_label("Preferred lunch until").select_option("14:15")
+    page.get_by_role("button", name="Save my wishes").click()
+    page.get_by_text("Your wishes are saved").wait_for()
+    page.reload()
+
+    shown = "s => s.options[s.selectedIndex].text"
+    assert page.get_by_label("Preferred lunch from").evaluate(shown) == "13:30"
+    assert page.get_by_label("Preferred lunch until").evaluate(shown) == "14:15"
+    assert page.get_by_label("Preferred shift start").evaluate(shown) == "none"
 
 
 def label_like(page, clock: str) -> str:
