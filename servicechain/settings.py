@@ -301,6 +301,12 @@ X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env_list("SERVICECHAIN_CSRF_TRUSTED_ORIGINS", [])
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Files larger than this are refused (imports say so); past it nothing more is kept on disk.
+MAX_UPLOAD_BYTES = env_int("SERVICECHAIN_MAX_UPLOAD_MB", 50, minimum=1) * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "servicechain.uploads.CappedTemporaryFileUploadHandler",
+]
 
 # No survey token is ever logged (servicechain.logging): the filter rewrites it on the loggers
 # that write request paths and on the handler everything is printed through.

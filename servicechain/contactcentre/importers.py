@@ -7,8 +7,11 @@ Columns:
 * ``calls`` — calls offered in the interval (whole number, 0 or more).
 * ``aht_s`` — average handling time in seconds (talk + hold + wrap-up); required when
   ``calls`` > 0, empty when no call was handled.
-* ``team`` — optional: the team's short name; without it every row belongs to the team
-  chosen for the upload (the API/page option ``team``).
+* ``team`` — optional: the team's short name. An upload for one team (the API/page option
+  ``team``, which the caller has been checked to plan) writes only that team: a row naming
+  any other team is a row error, and the message names no other team, so a lead can neither
+  write into another centre nor learn its teams' names. Without the option (an organisation-wide
+  import by HR or an administrator) the column routes each row to any team of the organisation.
 
 Atomic like every import: a bad value, an interval not on the team's 15/30-minute grid or the
 same interval twice is reported by row and column, and nothing is written. An interval
@@ -68,10 +71,19 @@ class VolumeImporter(Importer):
 
     def __init__(self, organization, **options):
         super().__init__(organization, **options)
-        self.teams = {t.slug: t for t in Team.objects.filter(organization=organization)}
-        self.default_team = self.teams.get(str(options.get("team") or ""))
+        teams = Team.objects.filter(organization=organization).select_related("centre")
+        given = str(options.get("team") or "")
+        if given:
+            # Deny by default: an upload for one team may write that team and nothing else.
+            teams = teams.filter(slug=given)
+        self.teams = {t.slug: t for t in teams}
+        self.default_team = self.teams.get(given)
+        self.written: set[str] = set()
         self.has_team_column = False
         self.seen: SeenIds | None = None
+
+    def written_to(self) -> dict[str, list[str]]:
+        return {"teams": sorted(self.written)}
 
     def count(self) -> int:
         return IntervalVolume.objects.filter(team__organization=self.organization).count()
@@ -81,7 +93,7 @@ class VolumeImporter(Importer):
         self.has_team_column = "team" in header
         given = self.options.get("team")
         if given and self.default_team is None:
-            errors.add(None, None, f"unknown team {given!r}; use one of {', '.join(self.teams)}")
+            errors.add(None, None, f"unknown team {given!r}")
         elif not given and not self.has_team_column:
             errors.add(1, "team", "say which team the volumes belong to: a `team` column or option")
 
@@ -92,7 +104,14 @@ class VolumeImporter(Importer):
                 errors.add(number, "team", "is empty and no team was chosen for the upload")
             return self.default_team
         team = self.teams.get(slug)
-        if team is None:
+        if team is None and self.default_team is not None:
+            errors.add(
+                number,
+                "team",
+                f"{slug!r} is not the team of this upload; every row must be for team "
+                f"{self.default_team.slug!r} (or leave the column empty)",
+            )
+        elif team is None:
             errors.add(number, "team", f"unknown team {slug!r}; use one of {', '.join(self.teams)}")
         return team
 
@@ -128,6 +147,7 @@ class VolumeImporter(Importer):
             errors.add(number, "interval_start", f"the same interval is already on row {first}")
         if not write or errors:
             return 0
+        self.written.update(obj.team.slug for obj in objects)
         return _upsert(objects)
 
     def finish(self, errors: ErrorLog, *, write: bool) -> None:

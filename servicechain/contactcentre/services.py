@@ -210,6 +210,7 @@ def volumes_import(*, team: Team, upload, dry_run: bool = False, actor=None) -> 
         dry_run=dry_run,
         actor=actor,
         options={"team": team.slug},
+        target=team,
     )
 
 

@@ -8,6 +8,13 @@ Duplicate ids are detected through a temporary table rather than a Python set th
 grow with the file. After the first error nothing more is written but every remaining row is
 still checked, so the person sees all the problems at once; then the transaction is rolled
 back and the database is exactly as before.
+
+Files come from people who may be careless or hostile, so reading one is bounded before any
+work grows with what it claims to hold: a CSV line may be at most `CSV_MAX_LINE_BYTES`; an
+XLSX workbook is a ZIP archive whose directory is checked first (each part's declared unpacked
+size against a budget, and its compression ratio, so a small "zip bomb" is refused without
+being unpacked), and its first sheet is streamed with a budget of cells. The upload size
+itself is capped where uploads arrive (`services.import_upload`).
 """
 
 from __future__ import annotations
@@ -28,6 +35,25 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 MAX_REPORTED_ERRORS = 200
+
+MiB = 1024 * 1024
+# A physical CSV line longer than this is refused before the csv module buffers it (no import
+# kind has rows anywhere near it; the csv module's own field limit is 131,072 characters).
+CSV_MAX_LINE_BYTES = 1 * MiB
+# XLSX budgets. Parts openpyxl loads whole (shared strings, styles, the workbook…) get a small
+# budget: 16 MiB of shared strings is about 150,000 distinct names and e-mail addresses and
+# takes openpyxl ~7 s at worst (tiny strings); the bomb that prompted this held 34 MB in an
+# 84 KB file. Worksheets are streamed, so theirs is larger, and the cell budget bounds the work
+# on the first sheet (~11 µs per cell in openpyxl: about 20 s). Larger files go as CSV.
+XLSX_MAX_PARTS = 2_000
+XLSX_SHEET_BYTES = 128 * MiB
+XLSX_SHARED_STRINGS_BYTES = 16 * MiB
+XLSX_OTHER_PART_BYTES = 16 * MiB
+XLSX_TOTAL_BYTES = 192 * MiB
+# Spreadsheet XML deflates about 5-15:1; 100:1 is Apache POI's zip-bomb threshold too.
+XLSX_MAX_RATIO = 100
+XLSX_RATIO_CHECKED_ABOVE = 1 * MiB
+XLSX_MAX_CELLS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -66,6 +92,8 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     dry_run: bool = False
+    # What was written beyond the organisation, for the audit trail (e.g. {"teams": [...]}).
+    written_to: dict[str, list[str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -123,23 +151,33 @@ def read_rows(path: Path, *, filename: str, errors: ErrorLog) -> tuple[list[str]
     return [], iter(())
 
 
+class _LineTooLong(Exception):
+    pass
+
+
 def _read_csv(path: Path, errors: ErrorLog) -> tuple[list[str], Iterator]:
     raw = open(path, "rb")  # noqa: SIM115 - closed by the generator below
     position = {"line": 0}
 
     def decoded_lines():
-        # Decode line by line (not in 8 KB chunks) so an encoding error names its row.
-        for number, line in enumerate(raw, start=1):
+        # Decode line by line (not in 8 KB chunks) so an encoding error names its row; read at
+        # most CSV_MAX_LINE_BYTES + 1 so one endless line never sits in memory whole.
+        for number, line in enumerate(iter(lambda: raw.readline(CSV_MAX_LINE_BYTES + 1), b""), 1):
             position["line"] = number
+            if len(line) > CSV_MAX_LINE_BYTES:
+                raise _LineTooLong
             if number == 1 and line.startswith(codecs.BOM_UTF8):
                 line = line[len(codecs.BOM_UTF8) :]
             yield line.decode("utf-8")
 
+    def refuse(exc: Exception) -> None:
+        errors.add(position["line"], None, _csv_problem(exc))
+
     reader = csv.reader(decoded_lines())
     try:
         header = next(reader, None)
-    except UnicodeDecodeError as exc:
-        errors.add(1, None, _encoding_message(exc))
+    except (UnicodeDecodeError, csv.Error, _LineTooLong) as exc:
+        refuse(exc)
         raw.close()
         return [], iter(())
     if header is None:
@@ -147,6 +185,11 @@ def _read_csv(path: Path, errors: ErrorLog) -> tuple[list[str], Iterator]:
         raw.close()
         return [], iter(())
     header = [h.strip() for h in header]
+    for column in _columns_with_nul(header, header):
+        errors.add(1, column, _NUL_MESSAGE)
+    if errors:
+        raw.close()
+        return [], iter(())
 
     def rows():
         try:
@@ -157,15 +200,48 @@ def _read_csv(path: Path, errors: ErrorLog) -> tuple[list[str], Iterator]:
                 if len(values) > len(header):
                     errors.add(line, None, f"{len(values)} values but {len(header)} columns")
                     continue
+                with_nul = _columns_with_nul(header, values)
+                for column in with_nul:
+                    errors.add(line, column, _NUL_MESSAGE)
+                if with_nul:
+                    continue
                 yield line, {h: v.strip() for h, v in zip(header, values, strict=False)}
-        except UnicodeDecodeError as exc:
-            errors.add(position["line"], None, _encoding_message(exc))
-        except csv.Error as exc:
-            errors.add(position["line"], None, f"the CSV is malformed: {exc}")
+        except (UnicodeDecodeError, csv.Error, _LineTooLong) as exc:
+            refuse(exc)
         finally:
             raw.close()
 
     return header, rows()
+
+
+_NUL_MESSAGE = (
+    "contains a NUL byte (\\x00), which no text field can store; remove it "
+    "(a file full of them was probably saved as UTF-16: save it as 'CSV UTF-8')"
+)
+
+
+def _columns_with_nul(header: list[str], values: list) -> list[str]:
+    return [
+        header[i] if i < len(header) and header[i] else f"#{i + 1}"
+        for i, value in enumerate(values)
+        if isinstance(value, str) and "\x00" in value
+    ]
+
+
+def _csv_problem(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return _encoding_message(exc)
+    if isinstance(exc, _LineTooLong):
+        return (
+            f"this line is longer than {CSV_MAX_LINE_BYTES // MiB} MiB; "
+            "the file is probably not a CSV export of this kind"
+        )
+    if "field larger than field limit" in str(exc):
+        return (
+            f"a value is longer than {csv.field_size_limit():,} characters; "
+            "the file is probably not a CSV export of this kind"
+        )
+    return f"the CSV is malformed: {exc}"
 
 
 def _encoding_message(exc: UnicodeDecodeError) -> str:
@@ -178,29 +254,165 @@ def _encoding_message(exc: UnicodeDecodeError) -> str:
 def _read_xlsx(path: Path, errors: ErrorLog) -> tuple[list[str], Iterator]:
     from openpyxl import load_workbook
 
-    if not zipfile.is_zipfile(path):
-        errors.add(None, None, "the file is not a valid .xlsx workbook")
+    problem = _xlsx_refusal(path)
+    if problem:
+        errors.add(None, None, problem)
         return [], iter(())
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl fails in many ways on a malformed file
+        errors.add(None, None, f"the file is not a valid .xlsx workbook ({_brief(exc)})")
+        return [], iter(())
+    if not workbook.worksheets:
+        errors.add(None, None, "the workbook has no sheet")
+        workbook.close()
+        return [], iter(())
     sheet = workbook.worksheets[0]
-    values = sheet.iter_rows(values_only=True)
-    header_values = next(values, None)
+    # The dimension a file declares is not trusted: rows are read as far as they really go.
+    sheet.reset_dimensions()
+    budget = {"cells": XLSX_MAX_CELLS}
+    values = _within_cell_budget(sheet.iter_rows(values_only=True), budget)
+    try:
+        header_values = next(values, None)
+    except Exception as exc:  # a malformed sheet (see above)
+        header_values = None
+        errors.add(1, None, _xlsx_row_problem(exc))
     if header_values is None or not any(v is not None for v in header_values):
-        errors.add(None, None, "the workbook's first sheet is empty; row 1 must name the columns")
+        if not errors:
+            errors.add(
+                None, None, "the workbook's first sheet is empty; row 1 must name the columns"
+            )
         workbook.close()
         return [], iter(())
     header = [str(h).strip() if h is not None else "" for h in header_values]
+    for column in _columns_with_nul(header, header):
+        errors.add(1, column, _NUL_MESSAGE)
+    if errors:
+        workbook.close()
+        return [], iter(())
 
     def rows():
+        number = 1
         try:
             for number, row in enumerate(values, start=2):
                 if row is None or all(v is None or v == "" for v in row):
                     continue
+                with_nul = _columns_with_nul(header, list(row))
+                for column in with_nul:
+                    errors.add(number, column, _NUL_MESSAGE)
+                if with_nul:
+                    continue
                 yield number, {h: _cell_text(v) for h, v in zip(header, row, strict=False) if h}
+        except Exception as exc:  # a malformed sheet (see above)
+            errors.add(number + 1, None, _xlsx_row_problem(exc))
         finally:
             workbook.close()
 
     return header, rows()
+
+
+class _CellBudgetSpent(Exception):
+    pass
+
+
+def _within_cell_budget(rows: Iterator[tuple], budget: dict) -> Iterator[tuple]:
+    """The rows, until they have held XLSX_MAX_CELLS cells (a missing row counts as one:
+    a sheet may jump to row 10⁹, and openpyxl yields every row in between)."""
+    for row in rows:
+        budget["cells"] -= max(len(row), 1)
+        if budget["cells"] < 0:
+            raise _CellBudgetSpent
+        yield row
+
+
+def _xlsx_row_problem(exc: Exception) -> str:
+    if isinstance(exc, _CellBudgetSpent):
+        return (
+            f"the first sheet holds more than {XLSX_MAX_CELLS:,} cells (rows × columns, "
+            "empty rows included); split it or save it as CSV"
+        )
+    return f"the sheet cannot be read ({_brief(exc)})"
+
+
+def _brief(exc: Exception) -> str:
+    """One line about a parsing failure, for a person (no traceback, no file paths)."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
+
+
+def _mib(size: int) -> str:
+    return f"{size / MiB:,.1f} MiB"
+
+
+def _xlsx_refusal(path: Path) -> str | None:
+    """Why a workbook is refused from its ZIP directory alone, or None.
+
+    Nothing is decompressed except [Content_Types].xml, itself within budget: Python's zipfile
+    never unpacks more than a part's declared size (it raises a CRC error instead), so checking
+    the declared sizes bounds what openpyxl can be made to read. The part that holds the shared
+    strings is found as openpyxl finds it, from the content types, not by its usual name.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+            names = {part.filename for part in parts}
+            if "[Content_Types].xml" not in names:
+                return (
+                    "the file is a ZIP archive but not an .xlsx workbook (it has no "
+                    "[Content_Types].xml); save it from the spreadsheet as .xlsx or as CSV"
+                )
+            if len(parts) > XLSX_MAX_PARTS:
+                return f"the workbook has {len(parts):,} parts; at most {XLSX_MAX_PARTS:,} allowed"
+            problem = _xlsx_part_refusal(archive.getinfo("[Content_Types].xml"), {})
+            if problem:
+                return problem
+            budgets = _xlsx_part_budgets(archive.read("[Content_Types].xml"))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, NotImplementedError, EOFError):
+        return "the file is not a valid .xlsx workbook"
+    except Exception as exc:  # a malformed [Content_Types].xml
+        return f"the file is not a valid .xlsx workbook ({_brief(exc)})"
+    for part in parts:
+        problem = _xlsx_part_refusal(part, budgets)
+        if problem:
+            return problem
+    total = sum(part.file_size for part in parts)
+    if total > XLSX_TOTAL_BYTES:
+        return (
+            f"the workbook unpacks to {_mib(total)}; at most {_mib(XLSX_TOTAL_BYTES)} allowed "
+            "(save the sheet as CSV or split it)"
+        )
+    return None
+
+
+def _xlsx_part_budgets(content_types: bytes) -> dict[str, tuple[str, int]]:
+    from openpyxl.packaging.manifest import Manifest
+    from openpyxl.xml.constants import SHARED_STRINGS, WORKSHEET_TYPE
+    from openpyxl.xml.functions import fromstring
+
+    manifest = Manifest.from_tree(fromstring(content_types))
+    budgets = {
+        o.PartName.lstrip("/"): ("sheet", XLSX_SHEET_BYTES)
+        for o in manifest.findall(WORKSHEET_TYPE)
+    }
+    for strings in manifest.findall(SHARED_STRINGS):
+        budgets[strings.PartName.lstrip("/")] = ("shared strings", XLSX_SHARED_STRINGS_BYTES)
+    return budgets
+
+
+def _xlsx_part_refusal(part: zipfile.ZipInfo, budgets: dict[str, tuple[str, int]]) -> str | None:
+    what, budget = budgets.get(part.filename, ("part", XLSX_OTHER_PART_BYTES))
+    if part.file_size > budget:
+        return (
+            f"the workbook's {what} {part.filename} unpacks to {_mib(part.file_size)}; "
+            f"at most {_mib(budget)} allowed (save the sheet as CSV or split it)"
+        )
+    ratio = part.file_size / max(part.compress_size, 1)
+    if part.file_size > XLSX_RATIO_CHECKED_ABOVE and ratio > XLSX_MAX_RATIO:
+        return (
+            f"the workbook's {what} {part.filename} is compressed {ratio:,.0f}:1, beyond the "
+            f"{XLSX_MAX_RATIO}:1 budget no real spreadsheet reaches; the file is refused unread"
+        )
+    return None
 
 
 # --- parsing values --------------------------------------------------------------------------
@@ -390,6 +602,10 @@ class Importer:
     def finish(self, errors: ErrorLog, *, write: bool) -> None:
         """Work that needs the whole file (e.g. the unit tree's paths)."""
 
+    def written_to(self) -> dict[str, list[str]]:
+        """What was written beyond the organisation itself, for the audit entry."""
+        return {}
+
 
 class SeenIds:
     """Ids already met in this file, kept in a temporary table so memory stays bounded."""
@@ -529,6 +745,7 @@ def run_import(
         seen.drop()
         report.created = importer.count() - before
         report.updated = written - report.created
+        report.written_to = importer.written_to()
         if errors:
             raise errors.fail()
         if dry_run:

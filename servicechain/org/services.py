@@ -5,13 +5,16 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 
-from .imports import ImportReport, run_import
+from .imports import ImportFailed, ImportReport, RowError, run_import
 from .models import AuditEvent, Employee, Membership, Organization, Unit, encode_segment
+
+MB = 1024 * 1024
 
 
 def audit_record(
@@ -149,8 +152,12 @@ def import_file(
     dry_run: bool = False,
     actor=None,
     options: dict | None = None,
+    target=None,
 ) -> ImportReport:
-    """Import a CSV/XLSX file atomically (see `imports.run_import`) and audit it."""
+    """Import a CSV/XLSX file atomically (see `imports.run_import`) and audit it.
+
+    `target` is the object the import was scoped to (e.g. a team), recorded in the audit entry
+    with whatever else the import wrote to (`report.written_to`)."""
     report = run_import(
         organization=organization,
         kind=kind,
@@ -161,7 +168,11 @@ def import_file(
     )
     if not dry_run:
         audit_record(
-            action=f"import.{kind}", organization=organization, actor=actor, detail=report.as_dict()
+            action=f"import.{kind}",
+            organization=organization,
+            actor=actor,
+            target=target,
+            detail=report.as_dict() | report.written_to,
         )
     return report
 
@@ -174,10 +185,20 @@ def import_upload(
     dry_run: bool = False,
     actor=None,
     options: dict | None = None,
+    target=None,
 ) -> ImportReport:
-    """Import an uploaded file (Django `UploadedFile`): spooled to a temporary file, streamed
-    in chunks so a large upload never sits in memory, then `import_file`."""
-    suffix = Path(upload.name or "upload.csv").suffix or ".csv"
+    """Import an uploaded file (Django `UploadedFile`): refused above the upload limit
+    (`SERVICECHAIN_MAX_UPLOAD_MB`), otherwise spooled to a temporary file in chunks so a large
+    upload never sits in memory, then `import_file`."""
+    name = upload.name or "upload.csv"
+    if upload.size > settings.MAX_UPLOAD_BYTES:
+        message = (
+            f"the file is {upload.size / MB:,.1f} MB; uploads are limited to "
+            f"{settings.MAX_UPLOAD_BYTES / MB:,.0f} MB (SERVICECHAIN_MAX_UPLOAD_MB): split it, "
+            "or have an administrator import it with `servicechain import`"
+        )
+        raise ImportFailed([RowError(name, None, None, message)])
+    suffix = Path(name).suffix or ".csv"
     with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
         for chunk in upload.chunks():
             tmp.write(chunk)
@@ -190,4 +211,5 @@ def import_upload(
             dry_run=dry_run,
             actor=actor,
             options=options,
+            target=target,
         )

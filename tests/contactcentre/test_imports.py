@@ -107,19 +107,47 @@ def test_missing_columns_are_named(tmp_path):
     assert {e.column for e in failure.value.errors} == {"interval_start"}
 
 
-def test_a_team_column_routes_rows_and_unknown_teams_are_errors(tmp_path):
+def test_an_organisation_wide_import_routes_rows_by_the_team_column(tmp_path):
     inbound = make_centre()
     outbound = make_centre(inbound.organization, slug="outbound")
+    path = tmp_path / "volumes.csv"
+    path.write_text(
+        "interval_start,calls,aht_s,team\n"
+        "2030-01-07 09:00,3,200,inbound\n2030-01-07 09:00,5,250,outbound\n",
+        encoding="utf-8",
+    )
+
+    import_file(organization=inbound.organization, kind="volumes", path=path)
+
+    assert IntervalVolume.objects.get(team=outbound).calls == 5
+    assert IntervalVolume.objects.get(team=inbound).calls == 3
+
+
+def test_an_upload_for_one_team_refuses_rows_of_another_and_writes_nothing(tmp_path):
+    inbound = make_centre()
+    make_centre(inbound.organization, slug="outbound")
     text = (
         "interval_start,calls,aht_s,team\n"
         "2030-01-07 09:00,3,200,inbound\n2030-01-07 09:00,5,250,outbound\n"
     )
 
-    upload(inbound, tmp_path, text)
+    with pytest.raises(ImportFailed) as failure:
+        upload(inbound, tmp_path, text)
 
-    assert IntervalVolume.objects.get(team=outbound).calls == 5
-    with pytest.raises(ImportFailed, match="unknown team 'billing'"):
+    [error] = failure.value.errors
+    assert (error.row, error.column) == (3, "team")
+    assert "not the team of this upload" in error.message and "'inbound'" in error.message
+    assert not IntervalVolume.objects.exists()
+
+
+def test_an_unknown_team_names_no_other_team_of_the_organisation(tmp_path):
+    inbound = make_centre()
+    make_centre(inbound.organization, slug="south-hotline")
+
+    with pytest.raises(ImportFailed) as failure:
         upload(inbound, tmp_path, "interval_start,calls,aht_s,team\n2030-01-08 09:00,1,9,billing\n")
+
+    assert "'billing'" in str(failure.value) and "south-hotline" not in str(failure.value)
 
 
 def test_dry_run_checks_without_writing(tmp_path):
