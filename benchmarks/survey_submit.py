@@ -199,6 +199,10 @@ def start_server(port: int, workers: int, threads: int, database_url: str) -> su
         "SERVICECHAIN_HTTPS": "0",
         "SERVICECHAIN_LOG_LEVEL": "WARNING",
         "SERVICECHAIN_LOGIN_THROTTLING": "0",
+        # All 50 clients share 127.0.0.1, so the per-address survey-link limit would stop
+        # them; it stays on (its cost is part of what is measured) at a rate they never reach.
+        "SERVICECHAIN_SURVEY_LINK_RATE": "1000000",
+        "SERVICECHAIN_SURVEY_LINK_BURST": "1000000",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     command = [sys.executable, "-m", "servicechain.cli", "serve", "--host", "127.0.0.1"]

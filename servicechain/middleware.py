@@ -63,3 +63,29 @@ class CSPMiddleware(LibraryCSPMiddleware):
         # As in the library: a nonce asked for after the header is written is an error.
         request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
         return response
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: private, no-store` on every API answer and every page for a signed-in person.
+
+    Results, comments, exports and personal records must not stay in a shared browser's
+    cache or a proxy. A response that already says how to cache it (respondent pages, static
+    files) keeps its own header. The check order keeps the survey submit path cheap: the
+    header test, then the path, and only then the session behind `request.user`.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Cache-Control" in response:
+            return response
+        if request.path_info.startswith("/api/") or _signed_in(request):
+            response["Cache-Control"] = "private, no-store"
+        return response
+
+
+def _signed_in(request) -> bool:
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated

@@ -117,6 +117,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "servicechain.middleware.CSPMiddleware",
+    "servicechain.middleware.NoStoreMiddleware",
+    "servicechain.ratelimit.SurveyLinkRateLimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # axes must come last: it inspects the response of the login view.
     "axes.middleware.AxesMiddleware",
