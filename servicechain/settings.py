@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "servicechain.surveys",
     "servicechain.insights",
     "servicechain.contactcentre",
+    "servicechain.notifications",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +140,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "servicechain.org.context.navigation",
+                "servicechain.notifications.context.bell",
             ],
         },
     }

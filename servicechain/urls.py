@@ -19,4 +19,5 @@ urlpatterns = [
     path("s/", include("servicechain.surveys.respond_urls")),
     path("o/<slug:org>/insights/", include("servicechain.insights.urls")),
     path("o/<slug:org>/contact-centre/", include("servicechain.contactcentre.urls")),
+    path("o/<slug:org>/notifications/", include("servicechain.notifications.urls")),
 ]

@@ -17,16 +17,19 @@ import numpy as np
 import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from servicechain.notifications import events as notification_events
+from servicechain.notifications.services import notify
 from servicechain.org.imports import ImportReport
 from servicechain.org.models import Employee, Organization, Unit
 from servicechain.org.services import audit_record, import_upload
 from servicechain.staffing import forecast as staffing_forecast
 from servicechain.staffing import schedule as staffing
 
-from . import dayplan, labels, selectors
+from . import access, dayplan, labels, selectors
 from .models import (
     Activity,
     Agent,
@@ -698,6 +701,8 @@ def lunch_move_request(
         stays_on_target=preview.stays_on_target,
         min_service_level_after=preview.min_service_level_after,
     )
+    if status == MoveRequest.Status.PENDING_LEAD:
+        _tell_leads(request, actor)
     return request
 
 
@@ -817,6 +822,7 @@ def lunch_move_consent(
     if not accept:
         _close(request, MoveRequest.Status.DECLINED, f"{agent} declined the swap.", actor)
         _audit("move.consent", request.team, actor, request, accepted=False)
+        _tell_agent(request, actor)
         return request
     preview, problem = _reassess(request, now)
     if preview is None:
@@ -830,6 +836,10 @@ def lunch_move_consent(
             _close(request, request.status, "Both agreed; service level stays on target.")
             _apply_move(request, request.schedule)
     _audit("move.consent", request.team, actor, request, accepted=True, status=request.status)
+    if request.status == MoveRequest.Status.PENDING_LEAD:
+        _tell_leads(request, actor)
+    elif not request.is_open:
+        _tell_agent(request, actor)
     return request
 
 
@@ -845,6 +855,7 @@ def lunch_move_approve(
     if preview is None:
         _close(request, MoveRequest.Status.CANCELLED, problem, actor)
         _audit("move.cancel", request.team, actor, request, reason=problem)
+        _tell_agent(request, actor)
         return request
     for name, value in _impact_fields(preview).items():
         setattr(request, name, value)
@@ -861,6 +872,7 @@ def lunch_move_approve(
         intervals_below_target=request.intervals_below_target,
         cost_change=request.cost_change,
     )
+    _tell_agent(request, actor)
     return request
 
 
@@ -871,6 +883,7 @@ def lunch_move_decline(*, request: MoveRequest, actor=None, note: str = "") -> M
         raise ValidationError(f"This request is {request.get_status_display().lower()}.")
     _close(request, MoveRequest.Status.DECLINED, note, actor)
     _audit("move.decline", request.team, actor, request, agent=request.agent_id, note=note)
+    _tell_agent(request, actor)
     return request
 
 
@@ -882,6 +895,60 @@ def lunch_move_withdraw(*, request: MoveRequest, agent: Agent, actor=None) -> Mo
     _close(request, MoveRequest.Status.WITHDRAWN, "Withdrawn by the agent.", actor)
     _audit("move.withdraw", request.team, actor, request)
     return request
+
+
+def _move_words(request: MoveRequest) -> str:
+    day = request.day
+    return (
+        f"{request.get_kind_display().lower()} {request.from_clock} → {request.to_clock} "
+        f"on {day:%a} {day.day} {day:%b}"
+    )
+
+
+def _tell_leads(request: MoveRequest, actor) -> None:
+    """A move waits for the team lead: it reaches their inbox (and e-mail, if they want it)."""
+    target = round(request.team.target_service_level * 100)
+    lowest = request.min_service_level_after
+    body = (
+        f"{request.intervals_below_target} interval(s) would fall below the {target}% target"
+        + (f"; the lowest at {round(lowest * 100)}%." if lowest is not None else ".")
+        + (f" Note from {request.agent}: “{request.note}”" if request.note else "")
+    )
+    org, team = request.team.organization, request.team
+    notify(
+        recipients=access.leads_of(team),
+        event=notification_events.MOVE_WAITING.key,
+        title=f"{request.agent} asks for a {_move_words(request)}",
+        body=body,
+        url=reverse("contactcentre:lead_requests", args=[org.slug, team.slug]),
+        organization=org,
+        actor=actor,
+        key=f"move:{request.pk}:waiting",
+    )
+
+
+DECISION_WORDS = {
+    MoveRequest.Status.APPROVED: "was approved",
+    MoveRequest.Status.AUTO_APPROVED: "is done",
+    MoveRequest.Status.DECLINED: "was declined",
+    MoveRequest.Status.CANCELLED: "was cancelled",
+}
+
+
+def _tell_agent(request: MoveRequest, actor) -> None:
+    """The agent's request was decided (approved, declined, or cancelled by a plan change)."""
+    org = request.team.organization
+    day_url = reverse("contactcentre:my_day", args=[org.slug])
+    notify(
+        recipients=[request.agent.employee.user_id],
+        event=notification_events.MOVE_DECIDED.key,
+        title=f"Your {_move_words(request)} {DECISION_WORDS.get(request.status, 'was decided')}",
+        body=request.decision_note,
+        url=f"{day_url}?day={request.day:%Y-%m-%d}",
+        organization=org,
+        actor=actor,
+        key=f"move:{request.pk}:{request.status}",
+    )
 
 
 # --------------------------------------------------------------------------- intraday

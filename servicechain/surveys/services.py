@@ -28,6 +28,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from servicechain.analytics import anonymity
+from servicechain.notifications import events as notification_events
+from servicechain.notifications.services import notify, notify_results_ready
 from servicechain.org.models import Employee, Interaction, Organization, Unit
 from servicechain.org.services import audit_record
 
@@ -411,6 +413,7 @@ def wave_close(*, wave: Wave, actor=None, now: dt.datetime | None = None) -> Wav
     audit_record(
         action="survey.wave.close", organization=wave.organization, actor=actor, target=wave
     )
+    notify_results_ready(wave=wave)
     return wave
 
 
@@ -600,6 +603,7 @@ def invitation_send(
         Invitation.objects.bulk_create(invitations, batch_size=1000)
         if wave.population == Population.EMPLOYEE:
             attributes_coarsen(wave=wave)
+            _tell_invited(wave)
         Wave.objects.filter(pk=wave.pk).update(drawn_at=now)
         report.invited = len(invitations)
         audit_record(
@@ -619,6 +623,26 @@ def invitation_send(
         detail=report.as_dict(),
     )
     return report
+
+
+def _tell_invited(wave: Wave) -> None:
+    """Invited employees with a login find the survey in their inbox, pointing to the Surveys
+    page's "Answer now" (the personal link is only ever in their own e-mail)."""
+    users = Invitation.objects.filter(wave=wave, employee__user__isnull=False).values_list(
+        "employee__user_id", flat=True
+    )
+    closes = timezone.localtime(wave.closes_at)
+    notify(
+        recipients=list(users),
+        event=notification_events.SURVEY_OPENED.key,
+        title=f"Survey open for you: {wave.name}",
+        body=f"Please answer by {closes:%a} {closes.day} {closes:%b}. Your answers are "
+        "confidential: results are shown only for groups of at least "
+        f"{wave.organization.min_group_size} people.",
+        url=reverse("surveys:waves", args=[wave.organization.slug]),
+        organization=wave.organization,
+        key=f"wave:{wave.pk}",
+    )
 
 
 COARSENED_ATTRIBUTES = ("tenure_band", "job_family")
