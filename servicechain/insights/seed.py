@@ -32,13 +32,13 @@ def _demo_action_plan(organization) -> None:
 
     from . import services
     from .models import PlanTask, ProgressUpdate
-    from .selectors import employee_waves, plan_assignees, suggested_tasks
+    from .selectors import plan_assignees, suggested_tasks
 
-    waves = employee_waves(organization)
     manager = Membership.objects.filter(organization=organization, role="manager").first()
-    if len(waves) < 2 or manager is None:
+    pair = _follow_up_waves(organization, manager.unit) if manager else None
+    if pair is None:
         return
-    latest, before = waves[0], waves[1]
+    latest, before = pair
     user = get_user_model().objects.get(pk=manager.user_id)
     due = (latest.opens_at + dt.timedelta(days=60)).date()
     plan = services.action_plan_create(
@@ -82,6 +82,33 @@ def _demo_action_plan(organization) -> None:
     ):
         update = services.progress_update_add(plan=plan, note=note, actor=user)
         ProgressUpdate.objects.filter(pk=update.pk).update(created_at=made + number * step)
+
+
+def _follow_up_waves(organization, unit):
+    """The newest two consecutive closed waves that both show `unit`'s recognition score
+    (else the newest two closed waves), so the demo plan's follow-up has something to show.
+    An open wave's results are not final, so it is never one of them."""
+    from servicechain.surveys.models import Wave
+
+    from .selectors import cells, employee_waves, wave_results
+
+    closed = [w for w in employee_waves(organization) if w.status == Wave.Status.CLOSED]
+    if len(closed) < 2:
+        return None
+
+    def shown(wave) -> bool:
+        results = wave_results(wave)
+        cell = (
+            cells(results.snapshot, [unit.pk]).get((unit.pk, "recognition"))
+            if results.ready
+            else None
+        )
+        return cell is not None and not cell.suppressed
+
+    for later, earlier in zip(closed, closed[1:], strict=False):
+        if shown(later) and shown(earlier):
+            return later, earlier
+    return closed[0], closed[1]
 
 
 def _demo_linkage(organization) -> None:
