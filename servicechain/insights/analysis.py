@@ -28,12 +28,10 @@ from django.db.models.functions import TruncMonth
 from servicechain.analytics.drivers import KeyDriverAnalysis
 from servicechain.analytics.linkage import INDIRECT, PATHS, ServiceProfitChain
 from servicechain.org.models import Customer, Transaction, Unit
+from servicechain.surveys import results as pipeline
 from servicechain.surveys.bank import load_bank
-from servicechain.surveys.models import Wave
-
-from . import aggregates
-from .aggregates import CSAT_INDEX, ENGAGEMENT, MONTH, RESPONDENTS
-from .models import UnitScore
+from servicechain.surveys.models import UnitScore, Wave
+from servicechain.surveys.results import CSAT_INDEX, ENGAGEMENT, MONTH, RESPONDENTS
 
 MIN_DRIVER_RESPONSES = 20  # and at least two responses per model parameter (see below)
 SENSITIVITY_POINTS = 5  # "a 5-point rise in engagement" (the Sears chain's unit of change)
@@ -49,22 +47,24 @@ PATH_LABELS = {
 
 
 def customer_wave_for(wave: Wave) -> Wave | None:
-    """The customer wave of the same period: the latest one opened by the wave's close."""
+    """The customer wave of the same period: the latest one opened by the wave's close whose
+    results are published (closed)."""
     return (
         Wave.objects.filter(
             organization_id=wave.organization_id,
             kind=Wave.Kind.CUSTOMER,
             opens_at__lte=wave.closes_at,
+            status=Wave.Status.CLOSED,
         )
-        .exclude(status=Wave.Status.DRAFT)
         .order_by("-opens_at", "-pk")
         .first()
     )
 
 
-def _subtree_rows(table: aggregates.ResponseTable, unit: Unit) -> np.ndarray:
+def _subtree_rows(table: pipeline.ResponseTable, unit: Unit) -> np.ndarray:
     paths = table.tree["path"]
-    inside = set(paths.index[paths.str.startswith(unit.path)])
+    root = paths.get(unit.pk, unit.path)  # the unit's path in the tree the wave was published with
+    inside = set(paths.index[paths.str.startswith(root)])
     return table.unit_ids.isin(inside).to_numpy()
 
 
@@ -94,7 +94,7 @@ def _gate_message(wave: Wave, unit: Unit, drivers: int) -> str | None:
 
 
 def _kda(
-    table: aggregates.ResponseTable,
+    table: pipeline.ResponseTable,
     unit: Unit,
     outcome: str,
     drivers: list[str],
@@ -134,6 +134,11 @@ def _kda(
     }
 
 
+def _frozen_tree(results) -> pd.DataFrame:
+    """The unit tree the wave's results were published with (subtrees as then)."""
+    return pipeline.tree_frame(results.snapshot.tree, results.wave.organization)
+
+
 def _unit_scores(wave: Wave, unit: Unit) -> dict:
     from .selectors import cells, wave_results
 
@@ -156,7 +161,7 @@ def driver_impact(*, wave: Wave, unit: Unit, replicates: int, progress) -> dict:
     if message:
         result["employee"] = {"withheld": message}
     else:
-        table = aggregates.employee_table(wave)
+        table = pipeline.employee_table(wave, _frozen_tree(results))
         progress(20, f"Key-driver analysis of engagement ({replicates} bootstrap samples)")
         result["employee"] = _kda(
             table, unit, ENGAGEMENT, drivers, replicates, _unit_scores(wave, unit)
@@ -175,7 +180,7 @@ def driver_impact(*, wave: Wave, unit: Unit, replicates: int, progress) -> dict:
     if message:
         result["customer"] = {"withheld": message}
         return result
-    table = aggregates.customer_table(customer_wave)
+    table = pipeline.customer_table(customer_wave, _frozen_tree(results))
     progress(70, f"Key-driver analysis of customer satisfaction ({replicates} bootstrap samples)")
     result["customer"] = _kda(
         table, unit, CSAT_INDEX, drivers, replicates, _unit_scores(customer_wave, unit)
@@ -203,9 +208,10 @@ def _ex_by_unit_month(organization) -> pd.DataFrame:
     frames = []
     waves = Wave.objects.filter(organization=organization).exclude(kind=Wave.Kind.CUSTOMER)
     for wave in waves.exclude(status=Wave.Status.DRAFT).order_by("opens_at"):
-        snapshot = wave_results(wave).snapshot
-        if snapshot is None:
+        results = wave_results(wave)
+        if not results.ready:
             continue
+        snapshot = results.snapshot
         rows = UnitScore.objects.filter(
             snapshot=snapshot, dimension="", scale=ENGAGEMENT, suppressed=False
         ).values_list("unit_id", "value")
@@ -225,9 +231,10 @@ def _cx_by_unit_month(organization) -> pd.DataFrame:
     frames = []
     waves = Wave.objects.filter(organization=organization, kind=Wave.Kind.CUSTOMER)
     for wave in waves.exclude(status=Wave.Status.DRAFT).order_by("opens_at"):
-        snapshot = wave_results(wave).snapshot
-        if snapshot is None:
+        results = wave_results(wave)
+        if not results.ready:
             continue
+        snapshot = results.snapshot
         rows = UnitScore.objects.filter(
             snapshot=snapshot, dimension=MONTH, scale=CSAT_INDEX, suppressed=False
         ).values_list("unit_id", "category", "value", "n")

@@ -26,17 +26,6 @@ class InsightsConfig(AppConfig):
             "Action plans", "insights:plans", visible=_not_an_agent, group="act", order=10
         )
 
-        from servicechain.surveys.signals import responses_changed
-
-        responses_changed.connect(_mark_stale, dispatch_uid="insights.results_mark_stale")
-
-
-def _mark_stale(sender, wave, **kwargs) -> None:
-    # Imports that only replace responses keep the count; the signal is what catches them.
-    from .services import results_mark_stale
-
-    results_mark_stale(wave=wave)
-
 
 def _not_an_agent(persona) -> bool:
     return not (persona.has("agent") and persona.is_a("employee"))

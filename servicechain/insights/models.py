@@ -1,8 +1,8 @@
-"""Models of the insights app: gated per-wave aggregates, analysis runs, comment themes, plans.
+"""Models of the insights app: analysis runs, comment themes, plans.
 
-Nothing here holds a respondent's identity. `UnitScore` rows are the output of the
-anonymity gate (a suppressed cell keeps no value and no count); comment annotations are
-keyed by a one-way hash of the comment's text, not by the response that carried it.
+Nothing here holds a respondent's identity. Survey results are read from the surveys app's
+published, gated cells (`surveys.models.UnitScore`); comment annotations are keyed by a
+one-way hash of the comment's text, not by the response that carried it.
 """
 
 from __future__ import annotations
@@ -16,75 +16,10 @@ from servicechain.org.models import Employee, Organization, Unit
 from servicechain.surveys.models import Wave
 
 
-class WaveSnapshot(models.Model):
-    """The gated results of one wave, and what they were built from.
-
-    A snapshot is current while the wave's response count, the unit tree (its
-    `tree_fingerprint`) and the organisation's minimum group size are what it was built
-    from; otherwise it is rebuilt (see docs/insights.md, "Keeping aggregates consistent").
-    """
-
-    wave = models.OneToOneField(Wave, on_delete=models.CASCADE, related_name="insights_snapshot")
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    responses = models.PositiveIntegerField(help_text="Responses of the wave when built.")
-    tree_fingerprint = models.CharField(max_length=64)
-    min_group_size = models.PositiveSmallIntegerField()
-    scales = models.JSONField(default=list, help_text="[[code, name], …] in display order.")
-    categories = models.JSONField(
-        default=dict, help_text="Breakdown dimension -> categories present in the wave."
-    )
-    stale = models.BooleanField(default=False, help_text="Marked by a signal; rebuild on read.")
-    built_at = models.DateTimeField(auto_now=True)
-    build_seconds = models.FloatField(default=0.0)
-
-    def __str__(self) -> str:
-        return f"Results of {self.wave}"
-
-
-class UnitScore(models.Model):
-    """One gated cell: a scale's result for a unit's subtree, optionally within a category.
-
-    `scale` "" is the row of respondents (its `n`). `dimension`/`category` "" mean all
-    respondents; otherwise the cell covers only respondents of that tenure band or job
-    family. A suppressed cell stores no value and no `n`; `reason` says why ("min_n": the
-    group itself is too small, "complementary": showing it would reveal a small group by
-    subtraction).
-    """
-
-    class Reason(models.TextChoices):
-        SHOWN = "", "Shown"
-        MIN_N = "min_n", "Fewer responses than the minimum group size"
-        COMPLEMENTARY = "complementary", "Withheld so a small group cannot be worked out"
-
-    snapshot = models.ForeignKey(WaveSnapshot, on_delete=models.CASCADE, related_name="cells")
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
-    dimension = models.CharField(max_length=20, blank=True)
-    category = models.CharField(max_length=20, blank=True)
-    scale = models.CharField(max_length=40, blank=True)
-    n = models.PositiveIntegerField(null=True)
-    value = models.FloatField(null=True)
-    lower = models.FloatField(null=True)
-    upper = models.FloatField(null=True)
-    se = models.FloatField(null=True, help_text="Standard error (for differences between waves).")
-    suppressed = models.BooleanField(default=False)
-    reason = models.CharField(max_length=15, choices=Reason.choices, blank=True)
-
-    class Meta:
-        indexes = [
-            models.Index(
-                fields=["snapshot", "dimension", "category", "unit"], name="unitscore_lookup_idx"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.unit_id}/{self.scale or 'respondents'}: {self.value}"
-
-
 class AnalysisRun(models.Model):
     """A driver-impact or linkage analysis: queued, run in the background, stored with progress."""
 
     class Kind(models.TextChoices):
-        RESULTS = "results", "Gating a wave's results"
         DRIVER_IMPACT = "driver_impact", "Driver impact"
         LINKAGE = "linkage", "Linkage"
 

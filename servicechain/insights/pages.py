@@ -16,13 +16,20 @@ from django.urls import reverse
 
 from servicechain.charts import Chart
 from servicechain.org.models import Transaction, Unit
+from servicechain.surveys import services as survey_services
 from servicechain.surveys.models import Wave
+from servicechain.surveys.results import DIMENSIONS
 
-from . import aggregates, analysis, charts, selectors, services
+from . import analysis, charts, selectors, services
 from .access import Audience
-from .aggregates import DIMENSIONS
 from .comments import CommentsPage, comments_explorer
 from .models import AnalysisRun
+
+
+def _publish_due(organization) -> None:
+    """Publish the results of every wave that has closed and is not published yet, so the
+    default wave and every page read the same published cells."""
+    survey_services.results_publish_due(organization=organization)
 
 
 def _change_record(change) -> dict:
@@ -106,13 +113,13 @@ def engagement_page(audience: Audience, *, wave_id, unit_id, filter: str = "") -
     """The engagement dashboard; `filter` is "" (everyone) or "<dimension>:<category>"."""
     dimension, _, category = (filter or "").partition(":")
     organization = audience.scope.organization
+    _publish_due(organization)
     waves = selectors.employee_waves(organization)
-    wave = selectors.wave_of(organization, wave_id)
     focus = audience.focus(unit_id)
-    tree = aggregates.tree_fingerprint(organization)
-    results = selectors.wave_results(wave, fingerprint=tree)
+    wave = selectors.wave_of(organization, wave_id, focus)
+    results = selectors.wave_results(wave)
     before = selectors.previous_wave(wave)
-    previous = selectors.wave_results(before, fingerprint=tree) if before else None
+    previous = selectors.wave_results(before) if before else None
     if dimension not in DIMENSIONS:
         dimension, category = "", ""
     heatmap = selectors.heatmap(audience, results, focus, dimension=dimension, category=category)
@@ -219,14 +226,14 @@ class DriverImpactPage:
 
 
 def driver_impact_page(audience: Audience, *, wave_id, unit_id) -> DriverImpactPage:
-    """Driver impact of a unit in a wave (by default the latest closed one: complete data)."""
+    """Driver impact of a unit in a wave (by default the same wave as every page opens on)."""
     organization = audience.scope.organization
-    wave = selectors.wave_of(organization, wave_id or selectors.latest_closed_wave_id(organization))
+    _publish_due(organization)
     focus = audience.focus(unit_id)
-    tree = aggregates.tree_fingerprint(organization)
-    results = selectors.wave_results(wave, fingerprint=tree)
+    wave = selectors.wave_of(organization, wave_id, focus)
+    results = selectors.wave_results(wave)
     customer_wave = analysis.customer_wave_for(wave)
-    customer = selectors.wave_results(customer_wave, fingerprint=tree) if customer_wave else None
+    customer = selectors.wave_results(customer_wave) if customer_wave else None
     parts = {
         "wave": wave.pk,
         "snapshot": getattr(results.snapshot, "pk", None),
@@ -293,10 +300,10 @@ class LinkagePage:
 
 def linkage_page(scope) -> LinkagePage:
     organization = scope.organization
-    tree = aggregates.tree_fingerprint(organization)
+    _publish_due(organization)
     snapshots = []
-    for wave in Wave.objects.filter(organization=organization).exclude(status=Wave.Status.DRAFT):
-        snapshot = selectors.wave_results(wave, fingerprint=tree).snapshot
+    for wave in Wave.objects.filter(organization=organization, status=Wave.Status.CLOSED):
+        snapshot = selectors.wave_results(wave).snapshot
         snapshots.append(getattr(snapshot, "pk", None))
     purchases = Transaction.objects.filter(organization=organization).aggregate(
         latest=Max("occurred_at"), ids=Max("pk")
@@ -329,8 +336,9 @@ def linkage_page(scope) -> LinkagePage:
 
 def customers_page(audience: Audience, *, wave_id, unit_id) -> dict:
     organization = audience.scope.organization
-    wave = selectors.customer_wave_of(organization, wave_id)
+    _publish_due(organization)
     focus = audience.focus(unit_id)
+    wave = selectors.customer_wave_of(organization, wave_id, focus)
     page = selectors.customer_dashboard(audience, wave, focus)
     page |= {
         "focus": focus,
@@ -351,9 +359,12 @@ def comments_page(
     if source not in COMMENT_SOURCES:
         raise Http404("No such comment source.")
     organization = audience.scope.organization
+    _publish_due(organization)
     customer = source == "customer"
-    wave = (selectors.customer_wave_of if customer else selectors.wave_of)(organization, wave_id)
     focus = audience.focus(unit_id)
+    wave = (selectors.customer_wave_of if customer else selectors.wave_of)(
+        organization, wave_id, focus
+    )
     return comments_explorer(
         audience, wave, focus, theme=theme or "", query=query or "", sentiment=sentiment or ""
     )

@@ -1,7 +1,7 @@
 """Reads of the insights app. Every number comes from a gated cell or a gated analysis.
 
-Employee and customer results are read from each wave's stored, already-gated cells
-(`aggregates`), rebuilt first when they no longer describe the wave; analyses (driver
+Employee and customer results are read from each wave's published, already-gated cells
+(`surveys.results`, published when the wave closes); analyses (driver
 impact, linkage) start from those cells or check them before touching answers.
 """
 
@@ -18,23 +18,31 @@ from servicechain.analytics import metrics
 from servicechain.org.models import Employee, Unit
 from servicechain.surveys.action_library import load_action_library
 from servicechain.surveys.bank import load_bank
-from servicechain.surveys.models import Wave
-
-from . import aggregates
-from .access import Audience
-from .aggregates import DIMENSIONS, ENGAGEMENT, ENPS, RESPONDENTS
-from .models import (
-    ActionPlan,
-    AnalysisRun,
-    PlanTask,
-    ProgressUpdate,
-    UnitScore,
-    WaveSnapshot,
+from servicechain.surveys.models import Wave, WaveSnapshot
+from servicechain.surveys.results import (
+    CSAT,
+    DIMENSIONS,
+    EFFORT,
+    ENGAGEMENT,
+    ENPS,
+    MONTH,
+    NPS,
+    RESPONDENTS,
+)
+from servicechain.surveys.selectors import (  # noqa: F401  (re-exported for the pages and API)
+    Cell,
+    Results,
+    cell_of,
+    cell_record,
+    cells,
+    latest_shown_wave,
+    published_results,
+    respondents_of,
+    withheld_text,
 )
 
-# Results are gated inline up to this many responses; bigger waves go to the task queue.
-INLINE_GATE_RESPONSES = 20_000
-
+from .access import Audience
+from .models import ActionPlan, AnalysisRun, PlanTask, ProgressUpdate
 
 # ----------------------------------------------------------------------------- waves
 
@@ -50,27 +58,30 @@ def employee_waves(organization) -> list[Wave]:
     )
 
 
-def _pick(waves: list[Wave], wave_id, what: str) -> Wave:
-    """The wave with this id among `waves` (newest first), the newest when none is asked
-    for; 404 otherwise, so a wave of another organisation looks like no wave at all."""
+def _pick(waves: list[Wave], wave_id, what: str, focus: Unit | None = None) -> Wave:
+    """The wave with this id among `waves` (newest first); when none is asked for, the latest
+    wave whose published results show `focus` (`latest_shown_wave`: every page opens on the
+    same default), else the newest wave. 404 otherwise, so a wave of another organisation
+    looks like no wave at all."""
     if wave_id in (None, ""):
         if not waves:
             raise Http404(f"No {what} has run yet.")
-        return waves[0]
+        return latest_shown_wave(waves, focus) or waves[0]
     for wave in waves:
         if str(wave.pk) == str(wave_id):
             return wave
     raise Http404(f"No such {what}.")
 
 
-def wave_of(organization, wave_id) -> Wave:
-    """An employee wave of the organisation by id (the latest when none is asked for)."""
-    return _pick(employee_waves(organization), wave_id, "survey")
+def wave_of(organization, wave_id, focus: Unit | None = None) -> Wave:
+    """An employee wave of the organisation by id (by default the latest one with results
+    shown for `focus`)."""
+    return _pick(employee_waves(organization), wave_id, "survey", focus)
 
 
 def latest_closed_wave_id(organization) -> int | None:
-    closed = [w for w in employee_waves(organization) if w.status == Wave.Status.CLOSED]
-    return closed[0].pk if closed else None
+    closed = latest_shown_wave(employee_waves(organization), None)
+    return closed.pk if closed else None
 
 
 def previous_wave(wave: Wave) -> Wave | None:
@@ -86,107 +97,13 @@ def previous_wave(wave: Wave) -> Wave | None:
     )
 
 
-# ----------------------------------------------------------------------------- snapshots
+# ----------------------------------------------------------------------------- results
 
 
-@dataclass
-class Results:
-    """A wave's gated results as a page may use them."""
-
-    wave: Wave
-    snapshot: WaveSnapshot | None
-    updating: bool = False  # newer answers are being gated; the cells shown are the last set
-
-    @property
-    def ready(self) -> bool:
-        return self.snapshot is not None
-
-
-def wave_results(wave: Wave, *, fingerprint: str | None = None) -> Results:
-    """The wave's stored gated cells, rebuilt first when they no longer describe the wave.
-
-    Small waves are rebuilt inline; large ones are queued and, meanwhile, the previous cells
-    are used — unless the minimum group size changed, when nothing is shown until rebuilt.
-    """
-    from . import services
-
-    snapshot = WaveSnapshot.objects.filter(wave=wave).first()
-    fingerprint = fingerprint or aggregates.tree_fingerprint(wave.organization)
-    if aggregates.snapshot_is_current(snapshot, wave, fingerprint):
-        return Results(wave=wave, snapshot=snapshot)
-    if aggregates.responses_of(wave) <= INLINE_GATE_RESPONSES:
-        return Results(wave=wave, snapshot=aggregates.build_snapshot(wave))
-    services.results_refresh_request(wave=wave)
-    usable = snapshot is not None and snapshot.min_group_size == wave.organization.min_group_size
-    return Results(wave=wave, snapshot=snapshot if usable else None, updating=True)
-
-
-# ----------------------------------------------------------------------------- cells
-
-
-@dataclass
-class Cell:
-    """One gated value as shown: `value` None when withheld (and then `reason` says why)."""
-
-    scale: str
-    value: float | None = None
-    lower: float | None = None
-    upper: float | None = None
-    se: float | None = None
-    n: int | None = None
-    reason: str = UnitScore.Reason.MIN_N
-    suppressed: bool = True
-    diff: float | None = None  # this cell minus the heatmap's focus unit
-
-    def estimate(self) -> metrics.Estimate | None:
-        if self.suppressed or self.value is None or self.se is None:
-            return None
-        return metrics.Estimate(self.value, self.lower, self.upper, self.n or 0, self.se)
-
-
-def cells(
-    snapshot: WaveSnapshot | None, unit_ids, *, dimension: str = "", category: str = ""
-) -> dict[tuple[int, str], Cell]:
-    """Stored cells by (unit id, scale). A cell that is absent was never shown (no data)."""
-    if snapshot is None:
-        return {}
-    rows = UnitScore.objects.filter(
-        snapshot=snapshot, dimension=dimension, category=category, unit_id__in=list(unit_ids)
-    ).values_list("unit_id", "scale", "value", "lower", "upper", "se", "n", "suppressed", "reason")
-    out = {}
-    for unit_id, scale, value, lower, upper, se, n, suppressed, reason in rows:
-        out[(unit_id, scale)] = Cell(
-            scale=scale,
-            value=None if suppressed else value,
-            lower=lower,
-            upper=upper,
-            se=se,
-            n=n,
-            reason=reason,
-            suppressed=suppressed,
-        )
-    return out
-
-
-def cell_record(cell: Cell, prefix: str, min_n: int) -> dict:
-    """A cell as CSV columns: value, 95% limits and n (empty when withheld), and why withheld."""
-    shown = not cell.suppressed and cell.value is not None
-
-    def rounded(value):
-        return round(value, 1) if shown and value is not None else None
-
-    return {
-        prefix: rounded(cell.value),
-        f"{prefix}_lower": rounded(cell.lower),
-        f"{prefix}_upper": rounded(cell.upper),
-        f"{prefix}_n": cell.n if shown else None,
-        f"{prefix}_withheld": withheld_text(cell, min_n),
-    }
-
-
-def _cell(table: dict, unit_id: int, scale: str) -> Cell:
-    """The stored cell, or a withheld one where nothing was stored (no responses at all)."""
-    return table.get((unit_id, scale)) or Cell(scale=scale)
+def wave_results(wave: Wave) -> Results:
+    """The wave's published results (read only: pages publish a wave that has closed first,
+    through `surveys.services.results_ensure`)."""
+    return published_results(wave)
 
 
 # ----------------------------------------------------------------------------- the dashboard
@@ -250,14 +167,6 @@ class Heatmap:
         return records
 
 
-def withheld_text(cell: Cell, min_n: int) -> str:
-    if not cell.suppressed:
-        return ""
-    if cell.reason == UnitScore.Reason.COMPLEMENTARY:
-        return "withheld so a smaller group cannot be worked out"
-    return f"fewer than {min_n} responses"
-
-
 def heatmap(
     audience: Audience,
     results: Results,
@@ -276,11 +185,11 @@ def heatmap(
     table = cells(snapshot, [u.pk for u in units], dimension=dimension, category=category)
     rows = []
     for unit in units:
-        row_cells = [_cell(table, unit.pk, code) for code, _ in columns]
+        row_cells = [cell_of(table, unit.pk, code) for code, _ in columns]
         rows.append(
             HeatmapRow(
                 unit=unit,
-                respondents=_cell(table, unit.pk, RESPONDENTS),
+                respondents=cell_of(table, unit.pk, RESPONDENTS),
                 cells=row_cells,
                 is_focus=unit.pk == focus.pk,
                 can_open=unit.pk != focus.pk
@@ -317,7 +226,7 @@ def change_between(code: str, now: Cell | None, before: Cell | None) -> metrics.
     a, b = now.estimate(), before.estimate()
     if a is None or b is None:
         return None
-    if code in (ENPS, aggregates.NPS):
+    if code in (ENPS, NPS):
         return metrics.nps_difference(a, b)
     return metrics.mean_difference(a, b)
 
@@ -329,7 +238,7 @@ def focus_summary(results: Results, previous: Results | None, focus: Unit) -> di
     before = cells(previous.snapshot, [focus.pk]) if previous and previous.snapshot else {}
     scores = []
     for code, name in scale_columns(results.snapshot):
-        cell = _cell(current, focus.pk, code)
+        cell = cell_of(current, focus.pk, code)
         old = before.get((focus.pk, code))
         scores.append(
             {
@@ -343,7 +252,7 @@ def focus_summary(results: Results, previous: Results | None, focus: Unit) -> di
     by_code = {s["code"]: s for s in scores}
     drivers = set(driver_codes(results.snapshot))
     return {
-        "respondents": _cell(current, focus.pk, RESPONDENTS),
+        "respondents": cell_of(current, focus.pk, RESPONDENTS),
         "engagement": by_code.get(ENGAGEMENT),
         "enps": by_code.get(ENPS),
         "drivers": [s for s in scores if s["code"] in drivers],
@@ -637,9 +546,9 @@ def plan_candidates(audience: Audience, results: Results, focus: Unit) -> list[s
 # ----------------------------------------------------------------------------- customers
 
 CUSTOMER_HEADLINE = (
-    (aggregates.CSAT, "CSAT", "% satisfied (4-5 of 5)"),
-    (aggregates.NPS, "NPS", "promoters − detractors"),
-    (aggregates.EFFORT, "Effort", "mean of 1-7, lower is easier"),
+    (CSAT, "CSAT", "% satisfied (4-5 of 5)"),
+    (NPS, "NPS", "promoters − detractors"),
+    (EFFORT, "Effort", "mean of 1-7, lower is easier"),
 )
 TEAM_KINDS = (Unit.Kind.STORE, Unit.Kind.TEAM, Unit.Kind.CONTACT_CENTRE)
 
@@ -653,9 +562,10 @@ def customer_waves(organization) -> list[Wave]:
     )
 
 
-def customer_wave_of(organization, wave_id) -> Wave:
-    """A customer wave of the organisation by id (the latest when none is asked for)."""
-    return _pick(customer_waves(organization), wave_id, "customer survey")
+def customer_wave_of(organization, wave_id, focus: Unit | None = None) -> Wave:
+    """A customer wave of the organisation by id (by default the latest one with results
+    shown for `focus`)."""
+    return _pick(customer_waves(organization), wave_id, "customer survey", focus)
 
 
 def _unit_rows(results: Results, units: list[Unit], codes: list[str]) -> list[dict]:
@@ -663,26 +573,24 @@ def _unit_rows(results: Results, units: list[Unit], codes: list[str]) -> list[di
     return [
         {
             "unit": unit,
-            "respondents": _cell(table, unit.pk, RESPONDENTS),
-            "cells": [_cell(table, unit.pk, code) for code in codes],
+            "respondents": cell_of(table, unit.pk, RESPONDENTS),
+            "cells": [cell_of(table, unit.pk, code) for code in codes],
         }
         for unit in units
     ]
 
 
-def customer_trends(
-    units: list[Unit], waves: list[Wave], *, fingerprint: str | None = None
-) -> dict[str, list[dict]]:
+def customer_trends(units: list[Unit], waves: list[Wave]) -> dict[str, list[dict]]:
     """Monthly CSAT, NPS and effort of each unit (the gate's month cells), oldest first."""
     codes = [code for code, _, _ in CUSTOMER_HEADLINE]
     kept: dict[tuple[str, int, str], Cell] = {}  # (scale, unit, month) -> cell
     ids = [u.pk for u in units]
     for wave in waves:
-        results = wave_results(wave, fingerprint=fingerprint)
+        results = wave_results(wave)
         if not results.ready:
             continue
-        for month in results.snapshot.categories.get(aggregates.MONTH, []):
-            table = cells(results.snapshot, ids, dimension=aggregates.MONTH, category=month)
+        for month in results.snapshot.categories.get(MONTH, []):
+            table = cells(results.snapshot, ids, dimension=MONTH, category=month)
             for (unit_id, code), cell in table.items():
                 if code not in codes or cell.suppressed:
                     continue
@@ -730,10 +638,9 @@ def customer_dashboard(audience: Audience, wave: Wave, focus: Unit) -> dict:
     """CSAT, NPS and effort of the focus unit with change since the previous customer wave,
     the same by unit and by team, service-driver scores, monthly trends and comments."""
     waves = customer_waves(wave.organization)
-    tree = aggregates.tree_fingerprint(wave.organization)
-    results = wave_results(wave, fingerprint=tree)
+    results = wave_results(wave)
     earlier = [w for w in waves if w.opens_at < wave.opens_at]
-    previous = wave_results(earlier[0], fingerprint=tree) if earlier else None
+    previous = wave_results(earlier[0]) if earlier else None
     codes = [code for code, _, _ in CUSTOMER_HEADLINE]
     mine = cells(results.snapshot, [focus.pk])
     before = cells(previous.snapshot, [focus.pk]) if previous and previous.ready else {}
@@ -742,7 +649,7 @@ def customer_dashboard(audience: Audience, wave: Wave, focus: Unit) -> dict:
             "code": code,
             "label": label,
             "note": note,
-            "cell": _cell(mine, focus.pk, code),
+            "cell": cell_of(mine, focus.pk, code),
             "change": change_between(
                 code, mine.get((focus.pk, code)), before.get((focus.pk, code))
             ),
@@ -766,13 +673,13 @@ def customer_dashboard(audience: Audience, wave: Wave, focus: Unit) -> dict:
         "previous": previous.wave if previous else None,
         "headline": headline,
         "drivers": [
-            {"code": code, "name": name, "cell": _cell(mine, focus.pk, code)}
+            {"code": code, "name": name, "cell": cell_of(mine, focus.pk, code)}
             for code, name in drivers
         ],
         "columns": [(code, label) for code, label, _ in CUSTOMER_HEADLINE],
         "by_unit": _unit_rows(results, children, codes),
         "by_team": _unit_rows(results, teams, codes),
-        "trends": customer_trends(audience.rows(focus), list(reversed(waves)), fingerprint=tree),
+        "trends": customer_trends(audience.rows(focus), list(reversed(waves))),
         "min_n": results.snapshot.min_group_size
         if results.ready
         else wave.organization.min_group_size,
@@ -780,14 +687,6 @@ def customer_dashboard(audience: Audience, wave: Wave, focus: Unit) -> dict:
 
 
 # ----------------------------------------------------------------------------- runs, records
-
-
-def respondents_of(results: Results | None, unit: Unit) -> int:
-    """The unit's respondent count where the gate shows it (0 otherwise)."""
-    if results is None or not results.ready:
-        return 0
-    cell = cells(results.snapshot, [unit.pk]).get((unit.pk, RESPONDENTS))
-    return cell.n if cell is not None and not cell.suppressed and cell.n else 0
 
 
 def latest_run(organization, kind: str, fingerprint: str, *, wave=None, unit=None):

@@ -16,8 +16,7 @@ from servicechain.org.models import Employee, Organization, Unit
 from servicechain.org.services import audit_record
 from servicechain.surveys.models import Wave
 
-from . import aggregates
-from .models import ActionPlan, AnalysisRun, PlanTask, ProgressUpdate, WaveSnapshot
+from .models import ActionPlan, AnalysisRun, PlanTask, ProgressUpdate
 
 # Below this much work an analysis runs inline: queueing it would only add a wait.
 INLINE_ANALYSIS_ROWS = 5_000
@@ -31,43 +30,14 @@ def bootstrap_replicates() -> int:
 # ----------------------------------------------------------------------------- results
 
 
-def results_refresh(*, wave: Wave) -> WaveSnapshot:
-    """Gate a wave's results again from its responses and store them."""
-    return aggregates.build_snapshot(wave)
-
-
-def results_mark_stale(*, wave: Wave) -> None:
-    """Responses of the wave changed: its stored results are rebuilt on the next read."""
-    WaveSnapshot.objects.filter(wave=wave).update(stale=True)
-
-
-def results_refresh_request(*, wave: Wave) -> AnalysisRun:
-    """Queue a rebuild of a large wave's results, unless one is already waiting."""
-    pending = AnalysisRun.objects.filter(
-        kind=AnalysisRun.Kind.RESULTS,
-        wave=wave,
-        status__in=(AnalysisRun.Status.QUEUED, AnalysisRun.Status.RUNNING),
-    ).first()
-    if pending is not None:
-        return pending
-    run = AnalysisRun.objects.create(
-        organization_id=wave.organization_id,
-        kind=AnalysisRun.Kind.RESULTS,
-        wave=wave,
-        fingerprint=fingerprint({"wave": wave.pk}),
-        message="Waiting for a worker",
-    )
-    _enqueue(run)
-    return run
-
-
 def insights_prepare(*, organization: Organization, progress=lambda message: None) -> None:
-    """Gate every wave's results (demo seeding, imports). Comments need no fitting:
+    """Publish the results of every closed wave (demo seeding). Comments need no fitting:
     `themes` reads each one when a page shows it."""
-    waves = Wave.objects.filter(organization=organization).exclude(status=Wave.Status.DRAFT)
-    for wave in waves:
-        aggregates.build_snapshot(wave)
-    progress(f"  insights: gated the results of {len(waves)} waves")
+    from servicechain.surveys.services import results_publish_due
+
+    results_publish_due(organization=organization)
+    published = Wave.objects.filter(organization=organization, status=Wave.Status.CLOSED)
+    progress(f"  insights: published the results of {published.count()} closed waves")
 
 
 # ----------------------------------------------------------------------------- analyses

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 @task()
 def run_analysis(run_id: int) -> str:
-    """Run a queued analysis (driver impact, linkage, or gating a wave's results)."""
+    """Run a queued analysis (driver impact or linkage)."""
     return execute(run_id)
 
 
@@ -47,9 +47,7 @@ def execute(run_id: int) -> str:
                 organization=run.organization, replicates=replicates, progress=progress
             )
         else:
-            progress(10, f"Gating the results of {run.wave}")
-            services.results_refresh(wave=run.wave)
-            result = {}
+            raise ValueError(f"Unknown analysis kind {run.kind!r}")
     except Exception as exc:  # a failed analysis is reported on its page, not lost in a log
         logger.exception("Insights analysis %s failed", run.pk)
         AnalysisRun.objects.filter(pk=run.pk).update(

@@ -433,15 +433,29 @@ def wave_import(
 # --------------------------------------------------------------------------- results (gated)
 
 
-@router.get("/orgs/{org}/waves/{wave_id}/results", summary="Headline and results by unit (gated)")
+def _published(scope, wave_id: int) -> tuple[Wave, selectors.Results]:
+    wave = selectors.wave_for(scope, wave_id)
+    return wave, services.results_ensure(wave=wave)
+
+
+def _status(results: selectors.Results) -> str:
+    if results.ready:
+        return "published"
+    return "preparing" if results.preparing else "open: results are published when it closes"
+
+
+@router.get(
+    "/orgs/{org}/waves/{wave_id}/results",
+    summary="Headline and results by unit (published when the wave closes; gated)",
+)
 def results(request, org: str, wave_id: int):
     scope = scope_for(request.user, org)
-    wave = selectors.wave_for(scope, wave_id)
-    data = selectors.wave_data(wave)
-    by_unit = selectors.results_by_unit(scope, wave, data)
+    wave, published = _published(scope, wave_id)
+    by_unit = selectors.results_by_unit(scope, wave, published)
     return {
         "wave": _wave_out(wave),
-        "min_group_size": data.min_n,
+        "status": _status(published),
+        "min_group_size": by_unit.min_n,
         "headline": selectors.headline(by_unit),
         "scales": [{"code": c, "name": n} for c, n in by_unit.scales],
         "units": by_unit.rows,
@@ -450,38 +464,40 @@ def results(request, org: str, wave_id: int):
 
 @router.get(
     "/orgs/{org}/waves/{wave_id}/results/breakdown",
-    summary="One unit by tenure or job family (gated)",
+    summary="One unit by tenure or job family (published results; gated)",
 )
 def results_breakdown(request, org: str, wave_id: int, dimension: str, unit_id: int | None = None):
     scope = scope_for(request.user, org)
-    wave = selectors.wave_for(scope, wave_id)
     if dimension not in selectors.DIMENSIONS:
         raise HttpError(422, f"dimension: use one of {', '.join(selectors.DIMENSIONS)}")
+    wave, published = _published(scope, wave_id)
     unit = scope.get_unit(unit_id) if unit_id else None
-    return selectors.breakdown(scope, wave, dimension=dimension, unit=unit)
+    return selectors.breakdown(scope, wave, dimension=dimension, unit=unit, results=published)
 
 
 @router.get(
     "/orgs/{org}/waves/{wave_id}/results/filtered",
-    summary="Results by unit for one category (gated)",
+    summary="Results by unit for one category (published results; gated)",
 )
 def results_filtered(request, org: str, wave_id: int, dimension: str, category: str):
     scope = scope_for(request.user, org)
-    wave = selectors.wave_for(scope, wave_id)
     if dimension not in selectors.DIMENSIONS:
         raise HttpError(422, f"dimension: use one of {', '.join(selectors.DIMENSIONS)}")
-    return selectors.filtered_results(scope, wave, dimension=dimension, category=category)
+    wave, published = _published(scope, wave_id)
+    return selectors.filtered_results(
+        scope, wave, dimension=dimension, category=category, results=published
+    )
 
 
 @router.get(
     "/orgs/{org}/waves/{wave_id}/comments",
-    summary="Comments of a unit (only where the gate shows it)",
+    summary="Comments of a unit (published results, only where the gate shows the unit)",
 )
 def results_comments(request, org: str, wave_id: int, unit_id: int | None = None):
     scope = scope_for(request.user, org)
-    wave = selectors.wave_for(scope, wave_id)
+    wave, published = _published(scope, wave_id)
     unit = scope.get_unit(unit_id) if unit_id else None
-    return selectors.comments(scope, wave, unit=unit)
+    return selectors.comments(scope, wave, unit=unit, results=published)
 
 
 @router.get("/orgs/{org}/waves/{wave_id}/response-rates", summary="Response rates by unit (gated)")
@@ -500,6 +516,7 @@ def psychometrics(request, org: str, wave_id: int):
         raise HttpError(
             403, "Only administrators, HR analysts and the instrument's owner see this."
         )
+    services.results_ensure(wave=wave)
     return selectors.psychometrics_report(wave)
 
 

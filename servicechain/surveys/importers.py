@@ -26,7 +26,7 @@ from servicechain.org.importers import lookup
 from servicechain.org.imports import CellError, ErrorLog, Importer, register
 from servicechain.org.models import Employee, Interaction, Unit
 
-from .models import CustomerResponse, Population, Response, Wave
+from .models import CustomerResponse, Population, Response, Wave, WaveSnapshot
 from .questions import clean_answer, questions_of
 from .services import TENURE_BANDS
 from .signals import announce_responses_changed
@@ -91,6 +91,15 @@ class ResponseImporter(Importer):
                 f"unknown wave {given!r}; give the wave's id or exact name"
                 if given
                 else "say which wave the responses belong to (--wave, or the API's `wave` field)",
+            )
+            return
+        if WaveSnapshot.objects.filter(wave=self.wave).exists():
+            errors.add(
+                None,
+                None,
+                f"the results of {self.wave.name!r} are published, so its answers can no longer "
+                "change (a second reading could be subtracted from the first); import into a "
+                "new wave instead",
             )
             return
         if not isinstance(self.mapping, dict) or not all(

@@ -99,6 +99,15 @@ class Instrument(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def template_name(self) -> str:
+        """The bank template it started from, as people read it ("" when it started empty)."""
+        if not self.template:
+            return ""
+        from .bank import load_bank
+
+        return load_bank().instrument_names.get(self.template, self.template.replace("_", " "))
+
 
 class InstrumentItem(models.Model):
     """One question of an instrument: a bank item (by code) or a custom item."""
@@ -174,6 +183,10 @@ class Wave(models.Model):
     cadence = models.CharField(max_length=12, choices=Cadence.choices, default=Cadence.NONE)
     opens_at = models.DateTimeField()
     closes_at = models.DateTimeField()
+    opens_automatically = models.BooleanField(
+        default=False,
+        help_text="A draft kept for its planned start: the reminder run opens it then.",
+    )
     reminder_after_days = models.PositiveSmallIntegerField(
         default=3, help_text="Remind non-respondents when their last e-mail is this old."
     )
@@ -376,3 +389,80 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"Draft {self.key[:8]}…"
+
+
+class WaveSnapshot(models.Model):
+    """The published, gated results of one wave: built once when the wave closes.
+
+    Results of a wave are published once, when it closes, and never again from other
+    answers: two readings of the same cells over time could otherwise be subtracted to
+    isolate one respondent (docs/surveys.md, "Published once, at close"). The unit tree is
+    frozen with the snapshot (`tree`), so a later reorganisation cannot move people between
+    published cells either. A rebuild (the organisation raised its minimum group size) uses
+    the same responses and the frozen tree, and keeps every cell withheld that was withheld.
+    """
+
+    class State(models.TextChoices):
+        BUILDING = "building", "Being prepared"
+        READY = "ready", "Published"
+
+    wave = models.OneToOneField(Wave, on_delete=models.CASCADE, related_name="results_snapshot")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.BUILDING)
+    responses = models.PositiveIntegerField(default=0, help_text="Responses of the wave.")
+    tree = models.JSONField(
+        default=list, help_text="[[unit id, parent id, path], …]: the unit tree at publication."
+    )
+    min_group_size = models.PositiveSmallIntegerField()
+    scales = models.JSONField(default=list, help_text="[[code, name], …] in display order.")
+    categories = models.JSONField(
+        default=dict, help_text="Breakdown dimension -> categories present in the wave."
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    build_seconds = models.FloatField(default=0.0)
+
+    def __str__(self) -> str:
+        return f"Results of {self.wave}"
+
+    @property
+    def ready(self) -> bool:
+        return self.state == self.State.READY
+
+
+class UnitScore(models.Model):
+    """One gated cell: a scale's result for a unit's subtree, optionally within a category.
+
+    `scale` "" is the row of respondents (its `n`). `dimension`/`category` "" mean all
+    respondents; otherwise the cell covers only respondents of that tenure band, job family
+    (or, for customer waves, month). A suppressed cell stores no value and no `n`; `reason`
+    says why ("min_n": the group itself is too small, "complementary": showing it would
+    reveal a small group by subtraction).
+    """
+
+    class Reason(models.TextChoices):
+        SHOWN = "", "Shown"
+        MIN_N = "min_n", "Fewer responses than the minimum group size"
+        COMPLEMENTARY = "complementary", "Withheld so a small group cannot be worked out"
+
+    snapshot = models.ForeignKey(WaveSnapshot, on_delete=models.CASCADE, related_name="cells")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
+    dimension = models.CharField(max_length=20, blank=True)
+    category = models.CharField(max_length=20, blank=True)
+    scale = models.CharField(max_length=40, blank=True)
+    n = models.PositiveIntegerField(null=True)
+    value = models.FloatField(null=True)
+    lower = models.FloatField(null=True)
+    upper = models.FloatField(null=True)
+    se = models.FloatField(null=True, help_text="Standard error (for differences between waves).")
+    suppressed = models.BooleanField(default=False)
+    reason = models.CharField(max_length=15, choices=Reason.choices, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["snapshot", "dimension", "category", "unit"], name="result_cell_lookup_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.scale or 'respondents'}: {self.value}"

@@ -1,25 +1,40 @@
-"""Per-wave gated aggregates: every unit × scale cell (and every tenure / job-family filter of
-it) decided once by the anonymity gate, stored, and read by the pages.
+"""A wave's results, gated once: every unit × scale cell (and every tenure / job-family or
+month filter of it) decided by the anonymity gate, stored, and read by every page, API
+answer and export. This is the one results pipeline: the surveys results page and the
+insights dashboards read the same stored cells, so the same unit, wave and scale shows the
+same number everywhere.
+
+Published once, at close
+------------------------
+Results of a wave are built when it closes and never from other answers afterwards. While a
+wave is open nothing of its answers is shown (only participation, gated), because results
+recomputed as answers arrive can be read before and after one more submission and
+subtracted: the difference is that person's answers. A wave that has closed takes no more
+answers and refuses further imports once published, and its unit tree is frozen with the
+snapshot, so every reading of its results is the same reading. DESIGN.md §2 states the rule
+for snapshots of open waves (their difference must pass the gate); publishing only at close
+satisfies it with a single snapshot.
 
 Why pre-aggregate
 -----------------
 Gating a 3,000-unit tree is an exact dynamic programme (about 0.1 s per value column), and
 a wave has a dozen scales and eight filter categories. The pages must answer in well under
-300 ms, so the gate runs once per wave — when responses arrive, the unit tree changes or the
-minimum group size is raised — and the pages only read stored cells. A stored cell is the
-gate's output: a withheld cell keeps neither its value nor its count.
+300 ms, so the gate runs once per wave and the pages only read stored cells. A stored cell
+is the gate's output: a withheld cell keeps neither its value nor its count.
 
-How a wave is gated (one pattern for every viewer, as in the surveys app)
--------------------------------------------------------------------------
+How a wave is gated (one pattern for every viewer)
+--------------------------------------------------
 1. **Unit tree, all respondents.** Subtree respondent counts go through
-   `anonymity.suppress(parent=…)`; then each scale on its own answerer count, never showing
-   a scale where the unit's respondents are hidden (someone may skip the pay questions).
+   `anonymity.suppress(parent=…)`; then each scale on its own answerer count (someone may
+   skip the pay questions: a score's n is the number who answered that scale), never
+   showing a scale where the unit's respondents are hidden.
 2. **Filters** (tenure band, job family). For each category, its unit tree is gated like
-   (1); for each unit, its categories are a breakdown of the unit's shown total and go
-   through `anonymity.suppress_breakdown`. The two alternate until neither hides another
-   cell, first on respondents and then on each scale's answerers (starting from what the
-   respondents hid). So a filtered view cannot be subtracted from the unfiltered one, from
-   its siblings, or from itself one level up.
+   (1); for each unit, its categories are a breakdown of the unit's shown total; the two
+   alternate until neither hides another cell (`anonymity.suppress_tree_breakdown`), first
+   on respondents and then on each scale's answerers (starting from what the respondents
+   hid). So a filtered view cannot be subtracted from the unfiltered one, from its
+   siblings, or from itself one level up — also by an attacker who knows which classes are
+   empty (structural zeros).
 3. **Values** (`metrics.mean_ci`, `metrics.nps`, `metrics.csat`) are estimated only for
    cells the gate shows: the gate needs counts alone.
 
@@ -30,22 +45,17 @@ month can never be recovered from the wave and its other months.
 
 from __future__ import annotations
 
-import hashlib
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from django.db import connection, transaction
 
 from servicechain.analytics import anonymity, metrics
-from servicechain.org.models import Unit
-from servicechain.surveys.bank import load_bank, score_items
-from servicechain.surveys.models import CustomerResponse, Response, Wave
-from servicechain.surveys.questions import questions_of
-from servicechain.surveys.selectors import subtree_rows, unit_tree, wave_data
+from servicechain.org.models import Organization, Unit
 
-from .models import UnitScore, WaveSnapshot
+from .bank import load_bank, score_items
+from .models import CustomerResponse, Response, UnitScore, Wave
+from .questions import Question, questions_of
 
 ENGAGEMENT = "engagement"
 ENPS = "enps"
@@ -56,24 +66,112 @@ CSAT, CSAT_INDEX, NPS, EFFORT = "csat", "csat_index", "nps", "effort"
 TENURE_ORDER = ("<1y", "1-2y", "2-5y", "5y+")
 
 
-# ----------------------------------------------------------------------------- freshness
+# ----------------------------------------------------------------------------- loading
 
 
-def tree_fingerprint(organization) -> str:
-    """A hash of the unit tree's shape: changes when a unit is added, removed or moved."""
-    edges = Unit.objects.filter(organization=organization).order_by("pk")
-    text = ";".join(f"{pk}:{parent or ''}" for pk, parent in edges.values_list("pk", "parent_id"))
-    return hashlib.sha256(text.encode()).hexdigest()
+def unit_tree(organization: Organization) -> pd.DataFrame:
+    """Every unit of the organisation (index = unit id) with parent, name, depth and path."""
+    rows = Unit.objects.filter(organization=organization).values_list(
+        "pk", "parent_id", "name", "external_id", "depth", "path"
+    )
+    frame = pd.DataFrame(
+        list(rows), columns=["unit_id", "parent", "name", "external_id", "depth", "path"]
+    ).set_index("unit_id")
+    frame["parent"] = frame["parent"].astype("Int64")
+    return frame.sort_values("path")
 
 
-def snapshot_is_current(snapshot: WaveSnapshot | None, wave: Wave, fingerprint: str) -> bool:
-    """Whether stored cells still describe the wave (same responses, tree and min-n)."""
-    return (
-        snapshot is not None
-        and not snapshot.stale
-        and snapshot.min_group_size == wave.organization.min_group_size
-        and snapshot.tree_fingerprint == fingerprint
-        and snapshot.responses == responses_of(wave)
+def _ancestors(tree: pd.DataFrame) -> dict[int, list[int]]:
+    """Unit id -> itself and all its ancestors, read off the materialised path."""
+    return {
+        unit_id: [int(s, 36) for s in path.split(".") if s]
+        for unit_id, path in tree["path"].items()
+    }
+
+
+def subtree_rows(unit_ids: pd.Series, tree: pd.DataFrame) -> pd.DataFrame:
+    """One row per (response, unit whose subtree contains it): `row` and `unit`."""
+    ancestors = _ancestors(tree)
+    pairs = [
+        (row, a)
+        for row, u in zip(unit_ids.index, unit_ids, strict=True)
+        for a in ancestors.get(u, ())
+    ]
+    return pd.DataFrame(pairs, columns=["row", "unit"])
+
+
+def subtree_counts(unit_ids: pd.Series, tree: pd.DataFrame) -> pd.Series:
+    """Number of items of `unit_ids` in each unit's subtree (0 where none), indexed like `tree`."""
+    counts = unit_ids.value_counts()
+    own = counts.reindex(tree.index, fill_value=0).astype(int)
+    total = own.copy()
+    # Children come after parents in path order, so adding in reverse path order sums subtrees.
+    for unit_id in reversed(tree.index):
+        parent = tree.at[unit_id, "parent"]
+        if parent is not pd.NA and parent in total.index:
+            total[parent] += total[unit_id]
+    return total
+
+
+@dataclass
+class WaveData:
+    """A wave's responses as a frame: attributes, item answers and 0-100 scale scores."""
+
+    wave: Wave
+    questions: tuple[Question, ...]
+    frame: pd.DataFrame  # unit_id, tenure_band, job_family, one column per item code
+    scores: pd.DataFrame  # one column per scored scale
+    tree: pd.DataFrame
+    min_n: int
+    scale_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def respondents(self) -> int:
+        return len(self.frame)
+
+    def numeric_items(self) -> list[Question]:
+        return [q for q in self.questions if q.item.is_scored]
+
+    def text_items(self) -> list[Question]:
+        return [q for q in self.questions if q.item.type == "text"]
+
+
+def wave_data(wave: Wave, tree: pd.DataFrame | None = None) -> WaveData:
+    """Load an employee or customer wave's responses (not person-facing until gated)."""
+    questions = questions_of(wave.instrument)
+    if wave.kind == Wave.Kind.CUSTOMER:
+        rows = CustomerResponse.objects.filter(wave=wave).values_list("unit_id", "answers")
+        records = [(u, "", "", a) for u, a in rows]
+    else:
+        records = list(
+            Response.objects.filter(wave=wave).values_list(
+                "unit_id", "tenure_band", "job_family", "answers"
+            )
+        )
+    attributes = pd.DataFrame(
+        [r[:3] for r in records], columns=["unit_id", "tenure_band", "job_family"]
+    )
+    codes = [q.code for q in questions]
+    answers = pd.DataFrame([r[3] for r in records], index=attributes.index, columns=codes)
+    for question in questions:
+        if question.item.is_scored:
+            answers[question.code] = pd.to_numeric(answers[question.code], errors="coerce")
+    frame = pd.concat([attributes, answers], axis=1)
+    scored = [q.item for q in questions if q.item.is_scored]
+    scores = score_items(frame[[q.code for q in questions if q.item.is_scored]], scored)
+    bank = load_bank()
+    names = {
+        scale: bank.scales[scale].name if scale in bank.scales else scale.replace("_", " ").title()
+        for scale in scores.columns
+    }
+    return WaveData(
+        wave=wave,
+        questions=questions,
+        frame=frame,
+        scores=scores,
+        tree=unit_tree(wave.organization) if tree is None else tree,
+        min_n=wave.organization.min_group_size,
+        scale_names=names,
     )
 
 
@@ -305,19 +403,34 @@ def categories_of(attributes: pd.DataFrame, dimension: str) -> list[str]:
     return sorted(present)
 
 
-def wave_cells(table: ResponseTable) -> WaveCells:
-    """Gate every unit × scale cell of a wave, unfiltered and by each filter category."""
+def wave_cells(table: ResponseTable, *, withheld: frozenset = frozenset()) -> WaveCells:
+    """Gate every unit × scale cell of a wave, unfiltered and by each filter category.
+
+    `withheld` holds cells, as (unit id, dimension, category, scale), that must stay withheld
+    whatever the counts: the cells a previous publication of the same wave withheld. A
+    rebuild (say, after the minimum group size was raised) can then only withhold more, never
+    show a cell that an earlier reading hid beside one it showed.
+    """
     tree, min_n = table.tree, table.min_n
     parent = tree["parent"]
     answered = table.answered
     scales = list(table.values.columns)
 
+    def forced(dimension: str, category: str, scale: str) -> pd.Series:
+        units = {u for (u, d, c, s) in withheld if (d, c, s) == (dimension, category, scale)}
+        return pd.Series(tree.index.isin(list(units)), index=tree.index)
+
+    def forced_matrix(dimension: str, names: list[str], scale: str) -> pd.DataFrame:
+        return pd.DataFrame({c: forced(dimension, c, scale) for c in names})
+
     groups = _Groups.of(table.unit_ids, tree)
     counts = groups.counts(tree.index, answered)
-    no_one = pd.Series(False, index=tree.index)
-    hidden_respondents = _gate_tree(parent, counts[RESPONDENTS], min_n, no_one)
+    hidden_respondents = _gate_tree(parent, counts[RESPONDENTS], min_n, forced("", "", ""))
     hidden_scales = pd.DataFrame(
-        {s: _gate_tree(parent, counts[s], min_n, hidden_respondents) for s in scales}
+        {
+            s: _gate_tree(parent, counts[s], min_n, hidden_respondents | forced("", "", s))
+            for s in scales
+        }
     )
     cells = _table_cells(
         groups=groups,
@@ -337,7 +450,14 @@ def wave_cells(table: ResponseTable) -> WaveCells:
         category_groups = {c: _Groups.of(table.unit_ids[column == c], tree) for c in names}
         category_counts = {c: category_groups[c].counts(tree.index, answered) for c in names}
         respondents = pd.DataFrame({c: category_counts[c][RESPONDENTS] for c in names})
-        hidden = gate_breakdown(parent, respondents, counts[RESPONDENTS], hidden_respondents, min_n)
+        hidden = gate_breakdown(
+            parent,
+            respondents,
+            counts[RESPONDENTS],
+            hidden_respondents,
+            min_n,
+            forced=forced_matrix(dimension, names, RESPONDENTS) if withheld else None,
+        )
         hidden_by_scale = {
             scale: gate_breakdown(
                 parent,
@@ -345,7 +465,7 @@ def wave_cells(table: ResponseTable) -> WaveCells:
                 counts[scale],
                 hidden_scales[scale],
                 min_n,
-                forced=hidden,
+                forced=hidden | forced_matrix(dimension, names, scale) if withheld else hidden,
             )
             for scale in scales
         }
@@ -368,8 +488,8 @@ def wave_cells(table: ResponseTable) -> WaveCells:
     )
 
 
-def employee_table(wave: Wave) -> ResponseTable:
-    data = wave_data(wave)
+def employee_table(wave: Wave, tree: pd.DataFrame | None = None) -> ResponseTable:
+    data = wave_data(wave, tree=tree)
     return response_table(
         frame=data.frame,
         scores=data.scores,
@@ -381,7 +501,7 @@ def employee_table(wave: Wave) -> ResponseTable:
     )
 
 
-def customer_table(wave: Wave) -> ResponseTable:
+def customer_table(wave: Wave, tree: pd.DataFrame | None = None) -> ResponseTable:
     """A customer wave's responses, with the month each was submitted as its one dimension."""
     questions = questions_of(wave.instrument)
     rows = list(
@@ -407,16 +527,22 @@ def customer_table(wave: Wave) -> ResponseTable:
         # index the linkage model uses (it keeps the information the top-2 box throws away).
         scores[CSAT_INDEX] = scores[CSAT]
         names[CSAT_INDEX] = "Customer satisfaction index (0-100)"
-    table = response_table(
+    return response_table(
         frame=frame,
         scores=scores,
         questions=questions,
         scale_names=names,
-        tree=unit_tree(wave.organization),
+        tree=unit_tree(wave.organization) if tree is None else tree,
         min_n=wave.organization.min_group_size,
         dimensions=(MONTH,),
     )
-    return table
+
+
+def wave_table(wave: Wave, tree: pd.DataFrame | None = None) -> ResponseTable:
+    """The wave's responses as the gate and the estimators read them."""
+    if wave.kind == Wave.Kind.CUSTOMER:
+        return customer_table(wave, tree)
+    return employee_table(wave, tree)
 
 
 def responses_of(wave: Wave) -> int:
@@ -424,50 +550,25 @@ def responses_of(wave: Wave) -> int:
     return model.objects.filter(wave=wave).count()
 
 
-@transaction.atomic
-def store_snapshot(wave: Wave, built: WaveCells, fingerprint: str, seconds: float) -> WaveSnapshot:
-    """Replace the wave's stored cells (readers see the old or the new set, never a mix)."""
-    # Two requests rebuilding the same wave at once take turns here instead of colliding on
-    # the one-snapshot-per-wave constraint; the later one replaces the earlier one's cells.
-    Wave.objects.select_for_update().filter(pk=wave.pk).first()
-    WaveSnapshot.objects.filter(wave=wave).delete()
-    snapshot = WaveSnapshot.objects.create(
-        wave=wave,
-        organization_id=wave.organization_id,
-        responses=built.responses,
-        tree_fingerprint=fingerprint,
-        min_group_size=wave.organization.min_group_size,
-        scales=[list(pair) for pair in built.scales],
-        categories=built.categories,
-        build_seconds=seconds,
-    )
-    _insert_cells(snapshot, built.cells)
-    return snapshot
+# ----------------------------------------------------------------------------- the frozen tree
 
 
-CELL_COLUMNS = ("unit_id", "dimension", "category", "scale", "n", "value", "lower", "upper", "se")
+def tree_records(tree: pd.DataFrame) -> list[list]:
+    """The unit tree as stored with a snapshot: [[unit id, parent id or None, path], …]."""
+    return [
+        [int(unit_id), None if pd.isna(parent) else int(parent), path]
+        for unit_id, parent, path in zip(tree.index, tree["parent"], tree["path"], strict=True)
+    ]
 
 
-def _insert_cells(snapshot: WaveSnapshot, cells: list[dict]) -> None:
-    """Store the cells: COPY on PostgreSQL (a 3,000-unit wave is ~300,000 rows), else bulk."""
-    if connection.vendor != "postgresql":
-        UnitScore.objects.bulk_create(
-            (UnitScore(snapshot=snapshot, **cell) for cell in cells), batch_size=5000
-        )
-        return
-    columns = ("snapshot_id", *CELL_COLUMNS, "suppressed", "reason")
-    statement = f"COPY {UnitScore._meta.db_table} ({', '.join(columns)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for cell in cells:
-            copy.write_row(
-                (snapshot.pk, *(cell[c] for c in CELL_COLUMNS), cell["suppressed"], cell["reason"])
-            )
-
-
-def build_snapshot(wave: Wave) -> WaveSnapshot:
-    """Gate the whole wave and store it (seconds on 3,000 units; run it in the background)."""
-    started = time.perf_counter()
-    fingerprint = tree_fingerprint(wave.organization)
-    table = customer_table(wave) if wave.kind == Wave.Kind.CUSTOMER else employee_table(wave)
-    built = wave_cells(table)
-    return store_snapshot(wave, built, fingerprint, time.perf_counter() - started)
+def tree_frame(records: list[list], organization) -> pd.DataFrame:
+    """A stored tree back as a frame like `unit_tree`'s (names and depths from today's units;
+    units deleted since have no row, their cells went with them)."""
+    current = unit_tree(organization)
+    rows = [r for r in records if r[0] in current.index]
+    frame = pd.DataFrame(rows, columns=["unit_id", "parent", "path"]).set_index("unit_id")
+    frame["parent"] = frame["parent"].astype("Int64")
+    frame["name"] = current["name"].reindex(frame.index)
+    frame["external_id"] = current["external_id"].reindex(frame.index)
+    frame["depth"] = current["depth"].reindex(frame.index).astype(int)
+    return frame.sort_values("path")

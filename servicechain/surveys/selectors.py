@@ -1,24 +1,22 @@
 """Reads of the surveys app. Every person-facing aggregate passes the anonymity gate.
 
-How the gate is applied (see docs/surveys.md, "Anonymity"):
+Survey results are read from the wave's published snapshot (`results`: built once, when the
+wave closes, by `services.results_ensure`): one gated set of cells that the results page,
+the API and the insights dashboards all read, so a number is the same everywhere and never
+moves between two readings. How the gate is applied (see docs/surveys.md, "Anonymity"):
 
 * **One pattern for everyone.** Suppression is decided once, on the whole organisation's
   unit tree, and each viewer then sees the rows of their own scope. A manager's view and
   HR's view therefore never disagree about a cell, so nobody can subtract one view from
   another to uncover a group that one of them hid.
-* **Unit tree.** Subtree counts go through `anonymity.suppress(..., parent=...)`: every shown
-  unit has at least `min_group_size` respondents, and what a shown unit holds beyond its
-  nearest shown sub-units is 0 or at least `min_group_size` people.
-* **Each value on its own n.** A scale's mean is gated on how many people answered that
-  scale (someone may skip the pay questions), again on the whole tree, never showing a
-  value where the unit's respondent count is itself hidden.
-* **Breakdowns and filters** (tenure band, job family) are one unit × category table:
-  each category's tree is gated like the unit tree, each unit's breakdown with
-  `suppress_breakdown` against its shown total, repeated until nothing changes, so a
-  filtered view, its unfiltered total and the same filter one level up can never be
-  subtracted from each other to reveal fewer than `min_group_size` people.
-* **Comments** only for units shown by the same gate, never with any attribute of the
+* **Each value on its own n.** A scale's result is gated on how many people answered that
+  scale, and shows that n.
+* **Breakdowns and filters** (tenure band, job family) are one unit × category table gated
+  with `anonymity.suppress_tree_breakdown`.
+* **Comments** only for units the published results show, never with any attribute of the
   person, in an order unrelated to when they were written.
+* **Participation** (invitations and responses by unit) is live while a wave is open: it
+  says how many answered, never what; the number who answered is gated like any result.
 """
 
 from __future__ import annotations
@@ -35,18 +33,36 @@ from django.http import Http404
 
 from servicechain.analytics import anonymity, metrics, psychometrics
 from servicechain.org.access import Role, Scope
-from servicechain.org.models import Organization, Unit
+from servicechain.org.models import Unit
 
-from .bank import load_bank, reverse_key_items, score_items
-from .models import CustomerResponse, Instrument, Invitation, Response, Wave
-from .questions import Question, questions_of
-from .services import TENURE_BANDS
+from . import results as pipeline
+from .bank import reverse_key_items
+from .models import (
+    CustomerResponse,
+    Instrument,
+    Invitation,
+    Response,
+    UnitScore,
+    Wave,
+    WaveSnapshot,
+)
+from .questions import questions_of
+from .results import (
+    CSAT,
+    DIMENSIONS,
+    EFFORT,
+    ENGAGEMENT,
+    ENPS,
+    MONTH,
+    NPS,
+    RESPONDENTS,
+    TENURE_ORDER,
+    subtree_counts,
+    unit_tree,
+    wave_data,
+)
 
-DIMENSIONS = {"tenure_band": "Tenure", "job_family": "Job family"}
 RELIABILITY_THRESHOLD = 0.70
-ENGAGEMENT = "engagement"
-ENPS = "enps"
-RAW = "raw:"  # prefix of raw answer columns beside 0-100 scores (customer scale = item codes)
 
 
 # --------------------------------------------------------------------------- lists
@@ -92,155 +108,194 @@ def my_open_invitation(scope: Scope, wave: Wave) -> Invitation | None:
     return Invitation.objects.filter(wave=wave, employee=employee, responded=False).first()
 
 
-# --------------------------------------------------------------------------- the unit tree
-
-
-def unit_tree(organization: Organization) -> pd.DataFrame:
-    """Every unit of the organisation (index = unit id) with parent, name, depth and path."""
-    rows = Unit.objects.filter(organization=organization).values_list(
-        "pk", "parent_id", "name", "external_id", "depth", "path"
-    )
-    frame = pd.DataFrame(
-        list(rows), columns=["unit_id", "parent", "name", "external_id", "depth", "path"]
-    ).set_index("unit_id")
-    frame["parent"] = frame["parent"].astype("Int64")
-    return frame.sort_values("path")
-
-
-def _ancestors(tree: pd.DataFrame) -> dict[int, list[int]]:
-    """Unit id -> itself and all its ancestors, read off the materialised path."""
-    return {
-        unit_id: [int(s, 36) for s in path.split(".") if s]
-        for unit_id, path in tree["path"].items()
-    }
-
-
-def subtree_rows(unit_ids: pd.Series, tree: pd.DataFrame) -> pd.DataFrame:
-    """One row per (response, unit whose subtree contains it): `row` and `unit`."""
-    ancestors = _ancestors(tree)
-    pairs = [
-        (row, a)
-        for row, u in zip(unit_ids.index, unit_ids, strict=True)
-        for a in ancestors.get(u, ())
-    ]
-    return pd.DataFrame(pairs, columns=["row", "unit"])
-
-
-def subtree_counts(unit_ids: pd.Series, tree: pd.DataFrame) -> pd.Series:
-    """Number of items of `unit_ids` in each unit's subtree (0 where none), indexed like `tree`."""
-    counts = unit_ids.value_counts()
-    own = counts.reindex(tree.index, fill_value=0).astype(int)
-    total = own.copy()
-    # Children come after parents in path order, so adding in reverse path order sums subtrees.
-    for unit_id in reversed(tree.index):
-        parent = tree.at[unit_id, "parent"]
-        if parent is not pd.NA and parent in total.index:
-            total[parent] += total[unit_id]
-    return total
-
-
-# --------------------------------------------------------------------------- the gate
-
-
-def gate_tree(table: pd.DataFrame, *, min_n: int, values: dict[str, list[str]]) -> pd.DataFrame:
-    """Gate a unit table: respondents first, then each value on its own answerer count.
-
-    `table` has `parent`, `respondents`, and for each key of `values` a count column
-    `n_<key>` and the value columns listed. Returns a copy where hidden cells are NaN/<NA>
-    and `suppressed` (plus `suppressed_<key>` per value group) say what was withheld.
-    """
-    base = anonymity.suppress(table[["parent", "respondents"]], min_n=min_n, parent="parent")
-    out = table.copy()
-    out["respondents"] = base["respondents"]
-    out["suppressed"] = base["suppressed"]
-    for key, columns in values.items():
-        part = table[["parent", f"n_{key}", *columns]].copy()
-        part["suppressed"] = base["suppressed"]  # never show a value whose unit is hidden
-        gated = anonymity.suppress(part, min_n=min_n, count=f"n_{key}", parent="parent")
-        out[[f"n_{key}", *columns]] = gated[[f"n_{key}", *columns]]
-        out[f"suppressed_{key}"] = gated["suppressed"]
-    return out
-
-
-def gate_categories(tree_table: pd.DataFrame, cells: pd.DataFrame, *, min_n: int) -> pd.DataFrame:
-    """Which unit × category cells of a breakdown must be hidden (True = hidden).
-
-    `tree_table`: the gated unit table (`parent`, `suppressed`, and the true subtree
-    totals in `total`); `cells`: subtree respondent counts, units × categories. The rule is
-    `anonymity.suppress_tree_breakdown` (category trees and unit breakdowns together).
-    """
-    return anonymity.suppress_tree_breakdown(
-        cells,
-        parent=tree_table["parent"],
-        totals=tree_table["total"],
-        min_n=min_n,
-        hidden_totals=tree_table["suppressed"],
-    )
-
-
-# --------------------------------------------------------------------------- response frames
+# --------------------------------------------------------------------------- published results
 
 
 @dataclass
-class WaveData:
-    """A wave's responses as a frame: attributes, item answers and 0-100 scale scores."""
+class Results:
+    """A wave's published results as a page may use them."""
 
     wave: Wave
-    questions: tuple[Question, ...]
-    frame: pd.DataFrame  # unit_id, tenure_band, job_family, one column per item code
-    scores: pd.DataFrame  # one column per scored scale
-    tree: pd.DataFrame
-    min_n: int
-    scale_names: dict[str, str] = field(default_factory=dict)
+    snapshot: WaveSnapshot | None
 
     @property
-    def respondents(self) -> int:
-        return len(self.frame)
+    def ready(self) -> bool:
+        return self.snapshot is not None and self.snapshot.ready
 
-    def numeric_items(self) -> list[Question]:
-        return [q for q in self.questions if q.item.is_scored]
+    @property
+    def preparing(self) -> bool:
+        """Closed, and the results are being gated in the background."""
+        return self.snapshot is not None and not self.snapshot.ready
 
-    def text_items(self) -> list[Question]:
-        return [q for q in self.questions if q.item.type == "text"]
+    @property
+    def awaiting_close(self) -> bool:
+        """Still open: results appear when it closes, never before."""
+        return self.wave.status != Wave.Status.CLOSED
 
 
-def wave_data(wave: Wave) -> WaveData:
-    """Load an employee or customer wave's responses (not person-facing until gated)."""
-    questions = questions_of(wave.instrument)
-    if wave.kind == Wave.Kind.CUSTOMER:
-        rows = CustomerResponse.objects.filter(wave=wave).values_list("unit_id", "answers")
-        records = [(u, "", "", a) for u, a in rows]
-    else:
-        records = list(
-            Response.objects.filter(wave=wave).values_list(
-                "unit_id", "tenure_band", "job_family", "answers"
-            )
+def published_results(wave: Wave) -> Results:
+    """The wave's published snapshot, or none yet (open wave, or not gated yet)."""
+    snapshot = WaveSnapshot.objects.filter(wave=wave).first()
+    return Results(wave=wave, snapshot=snapshot)
+
+
+def is_published(wave: Wave) -> bool:
+    return WaveSnapshot.objects.filter(wave=wave, state=WaveSnapshot.State.READY).exists()
+
+
+@dataclass
+class Cell:
+    """One gated value as shown: `value` None when withheld (and then `reason` says why)."""
+
+    scale: str
+    value: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    se: float | None = None
+    n: int | None = None
+    reason: str = UnitScore.Reason.MIN_N
+    suppressed: bool = True
+    diff: float | None = None  # this cell minus a page's focus unit, where a page sets it
+
+    def estimate(self) -> metrics.Estimate | None:
+        if self.suppressed or self.value is None or self.se is None:
+            return None
+        return metrics.Estimate(self.value, self.lower, self.upper, self.n or 0, self.se)
+
+    def as_dict(self) -> dict:
+        shown = not self.suppressed
+        return {
+            "value": _rounded(self.value) if shown else None,
+            "lower": _rounded(self.lower) if shown else None,
+            "upper": _rounded(self.upper) if shown else None,
+            "n": self.n if shown else None,
+            "suppressed": self.suppressed,
+            "reason": self.reason if self.suppressed else "",
+        }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def cells(
+    snapshot: WaveSnapshot | None, unit_ids, *, dimension: str = "", category: str = ""
+) -> dict[tuple[int, str], Cell]:
+    """Stored cells by (unit id, scale). A cell that is absent was never shown (no data)."""
+    if snapshot is None or not snapshot.ready:
+        return {}
+    rows = UnitScore.objects.filter(
+        snapshot=snapshot, dimension=dimension, category=category, unit_id__in=list(unit_ids)
+    ).values_list("unit_id", "scale", "value", "lower", "upper", "se", "n", "suppressed", "reason")
+    out = {}
+    for unit_id, scale, value, lower, upper, se, n, suppressed, reason in rows:
+        out[(unit_id, scale)] = Cell(
+            scale=scale,
+            value=None if suppressed else value,
+            lower=lower,
+            upper=upper,
+            se=se,
+            n=n,
+            reason=reason,
+            suppressed=suppressed,
         )
-    attributes = pd.DataFrame(
-        [r[:3] for r in records], columns=["unit_id", "tenure_band", "job_family"]
-    )
-    codes = [q.code for q in questions]
-    answers = pd.DataFrame([r[3] for r in records], index=attributes.index, columns=codes)
-    for question in questions:
-        if question.item.is_scored:
-            answers[question.code] = pd.to_numeric(answers[question.code], errors="coerce")
-    frame = pd.concat([attributes, answers], axis=1)
-    scored = [q.item for q in questions if q.item.is_scored]
-    scores = score_items(frame[[q.code for q in questions if q.item.is_scored]], scored)
-    bank = load_bank()
-    names = {
-        scale: bank.scales[scale].name if scale in bank.scales else scale.replace("_", " ").title()
-        for scale in scores.columns
+    return out
+
+
+def cell_of(table: dict, unit_id: int, scale: str) -> Cell:
+    """The stored cell, or a withheld one where nothing was stored (no responses at all)."""
+    return table.get((unit_id, scale)) or Cell(scale=scale)
+
+
+def withheld_text(cell: Cell, min_n: int) -> str:
+    """Why a cell is withheld, in plain words that read after "Withheld: " ("" when shown)."""
+    if not cell.suppressed:
+        return ""
+    if cell.reason == UnitScore.Reason.COMPLEMENTARY:
+        return (
+            f"{min_n} or more answered, but showing this would let someone work out a smaller "
+            "group by subtraction (the gate withholds as few cells as it can, and among those "
+            "the ones with the fewest answers)"
+        )
+    return f"fewer than {min_n} answered"
+
+
+def cell_record(cell: Cell, prefix: str, min_n: int) -> dict:
+    """A cell as CSV columns: value, 95% limits and n (empty when withheld), and why withheld."""
+    shown = not cell.suppressed and cell.value is not None
+
+    def rounded(value):
+        return round(value, 1) if shown and value is not None else None
+
+    return {
+        prefix: rounded(cell.value),
+        f"{prefix}_lower": rounded(cell.lower),
+        f"{prefix}_upper": rounded(cell.upper),
+        f"{prefix}_n": cell.n if shown else None,
+        f"{prefix}_withheld": withheld_text(cell, min_n),
     }
-    return WaveData(
-        wave=wave,
-        questions=questions,
-        frame=frame,
-        scores=scores,
-        tree=unit_tree(wave.organization),
-        min_n=wave.organization.min_group_size,
-        scale_names=names,
-    )
+
+
+def scale_kind(code: str) -> str:
+    """How a scale reads: "nps" (−100 to 100), "csat" (% satisfied), "effort" (1–7 mean,
+    lower is easier) or "score" (0–100)."""
+    if code in (ENPS, NPS):
+        return "nps"
+    if code == CSAT:
+        return "csat"
+    if code == EFFORT:
+        return "effort"
+    return "score"
+
+
+SCALE_UNITS = {
+    "score": "0–100",
+    "nps": "−100 to 100",
+    "csat": "% satisfied",
+    "effort": "1–7, lower is easier",
+}
+
+
+def respondents_of(results: Results, unit: Unit) -> int:
+    """Respondents of a unit's subtree as published (0 when withheld or not published)."""
+    cell = cells(results.snapshot, [unit.pk]).get((unit.pk, RESPONDENTS))
+    return 0 if cell is None or cell.suppressed else int(cell.n or 0)
+
+
+def shows_unit(results: Results, unit: Unit) -> bool:
+    """Whether the published results show this unit (its respondents are not withheld)."""
+    return respondents_of(results, unit) > 0
+
+
+def latest_shown_wave(waves: list[Wave], unit: Unit | None) -> Wave | None:
+    """The newest of `waves` (newest first) whose published results show `unit`; failing
+    that the newest published one; None when nothing is published yet.
+
+    Every page that opens on a default wave calls this, so they all agree, and a new small
+    wave for another part of the organisation never becomes anyone else's default.
+    """
+    published = [w for w in waves if w.status == Wave.Status.CLOSED]
+    if not published:
+        return None
+    snapshots = {
+        s.wave_id: s
+        for s in WaveSnapshot.objects.filter(wave__in=published, state=WaveSnapshot.State.READY)
+    }
+    if unit is not None and snapshots:
+        shown = set(
+            UnitScore.objects.filter(
+                snapshot__in=list(snapshots.values()),
+                unit=unit,
+                dimension="",
+                category="",
+                scale=RESPONDENTS,
+                suppressed=False,
+            ).values_list("snapshot__wave_id", flat=True)
+        )
+        for wave in published:
+            if wave.pk in shown:
+                return wave
+    return published[0]
 
 
 # --------------------------------------------------------------------------- results by unit
@@ -248,121 +303,254 @@ def wave_data(wave: Wave) -> WaveData:
 
 @dataclass
 class UnitResults:
-    """Gated results by unit, restricted to a viewer's scope (rows in tree order)."""
+    """Published results by unit, restricted to a viewer's scope (rows in tree order)."""
 
+    results: Results
     rows: list[dict]
     scales: list[tuple[str, str]]  # (code, name) of the scale columns
     min_n: int
     respondents: int | None  # of the viewer's top unit, None when withheld
-    kinds: dict[str, str] = field(default_factory=dict)  # scale -> estimator (see _estimators)
+    kinds: dict[str, str] = field(default_factory=dict)  # scale -> scale_kind
 
 
-def _estimators(data: WaveData) -> dict[str, tuple[str, str]]:
-    """How each scale is summarised: (estimator, column it reads).
-
-    The engagement index is a mean with a t-interval; a one-item 0-10 scale (eNPS, NPS) is
-    a Net Promoter Score on the raw answers; a one-item satisfaction scale is CSAT, the
-    top-2-box percentage; any other scale is the mean of its 0-100 scores.
-    """
-    items_of: dict[str, list] = {}
-    for question in data.numeric_items():
-        items_of.setdefault(question.item.scale, []).append(question.item)
-    out = {}
-    for scale in data.scores.columns:
-        items = items_of.get(scale, [])
-        if len(items) == 1 and items[0].type == "nps11":
-            out[scale] = ("nps", RAW + items[0].code)
-        elif len(items) == 1 and items[0].type == "csat5":
-            out[scale] = ("csat", RAW + items[0].code)
-        elif scale == ENGAGEMENT:
-            out[scale] = ("mean_ci", scale)
-        else:
-            out[scale] = ("mean", scale)
-    return out
+def _scales(snapshot: WaveSnapshot) -> list[tuple[str, str]]:
+    return [(code, name) for code, name in snapshot.scales]
 
 
-_ESTIMATORS = {"nps": metrics.nps, "csat": metrics.csat, "mean_ci": metrics.mean_ci}
-
-
-def _organisation_results(data: WaveData) -> pd.DataFrame:
-    """Whole-organisation unit table, gated (the one pattern every viewer shares)."""
-    tree = data.tree
-    estimators = _estimators(data)
-    raw = sorted(
-        {c.removeprefix(RAW) for kind, c in estimators.values() if kind in ("nps", "csat")}
-    )
-    pairs = subtree_rows(data.frame["unit_id"], tree)
-    joined = pairs.join(data.scores, on="row").join(data.frame[raw].add_prefix(RAW), on="row")
-    table = pd.DataFrame(index=tree.index)
-    table["parent"] = tree["parent"]
-    table["respondents"] = pairs.groupby("unit").size().reindex(tree.index, fill_value=0)
-    values: dict[str, list[str]] = {}
-    # Plain means in one grouped pass; the interval estimators per unit (a unit is a group
-    # of the grouped column, never a per-unit DataFrame: that cost seconds at 3,000 units).
-    by_unit = joined.groupby("unit")
-    plain = [column for kind, column in estimators.values() if kind == "mean"]
-    counts = by_unit[plain].count().reindex(tree.index, fill_value=0)
-    means = by_unit[plain].mean().reindex(tree.index)
-    for scale, (kind, column) in estimators.items():
-        if kind == "mean":
-            table[f"n_{scale}"] = counts[column].to_numpy()
-            table[scale] = means[column].to_numpy(dtype=float)
-            values[scale] = [scale]
-            continue
-        estimate = _ESTIMATORS[kind]
-        results = {u: estimate(answers) for u, answers in by_unit[column]}
-        table[f"n_{scale}"] = [results[u].n if u in results else 0 for u in tree.index]
-        for suffix, attribute in (("", "value"), ("_lower", "lower"), ("_upper", "upper")):
-            table[f"{scale}{suffix}"] = [
-                getattr(results[u], attribute) if u in results else math.nan for u in tree.index
-            ]
-        values[scale] = [scale, f"{scale}_lower", f"{scale}_upper"]
-    return gate_tree(table, min_n=data.min_n, values=values)
-
-
-def results_by_unit(scope: Scope, wave: Wave, data: WaveData | None = None) -> UnitResults:
-    """Engagement index, eNPS and scale scores per unit the viewer may see, gated."""
-    data = data or wave_data(wave)
-    gated = _organisation_results(data)
-    visible = set(scope.units().values_list("pk", flat=True))
+def results_by_unit(scope: Scope, wave: Wave, results: Results | None = None) -> UnitResults:
+    """Each scale per unit the viewer may see, from the published, gated cells."""
+    results = results or published_results(wave)
+    min_n = wave.organization.min_group_size
+    if not results.ready:
+        return UnitResults(results=results, rows=[], scales=[], min_n=min_n, respondents=None)
+    snapshot = results.snapshot
+    units = list(scope.units().filter(pk__in=[r[0] for r in snapshot.tree]).order_by("path"))
+    table = cells(snapshot, [u.pk for u in units])
+    scales = _scales(snapshot)
     rows = []
-    for unit_id in data.tree.index:
-        if unit_id not in visible:
-            continue
-        row = gated.loc[unit_id]
+    for unit in units:
+        respondents = cell_of(table, unit.pk, RESPONDENTS)
         rows.append(
             {
-                "unit_id": int(unit_id),
-                "unit": data.tree.at[unit_id, "name"],
-                "depth": int(data.tree.at[unit_id, "depth"]),
-                "parent_id": _int_or_none(data.tree.at[unit_id, "parent"]),
-                "respondents": _int_or_none(row["respondents"]),
-                "suppressed": bool(row["suppressed"]),
-                "scores": {scale: _cell(row, scale) for scale in data.scores.columns},
+                "unit_id": unit.pk,
+                "unit": unit.name,
+                "depth": unit.depth,
+                "parent_id": unit.parent_id,
+                "respondents": None if respondents.suppressed else respondents.n,
+                "suppressed": respondents.suppressed,
+                "reason": withheld_text(respondents, snapshot.min_group_size),
+                "scores": {code: cell_of(table, unit.pk, code).as_dict() for code, _ in scales},
             }
         )
-    top = rows[0]["respondents"] if rows else None
     return UnitResults(
+        results=results,
         rows=rows,
-        scales=[(s, data.scale_names[s]) for s in data.scores.columns],
-        min_n=data.min_n,
-        respondents=top,
-        kinds={scale: kind for scale, (kind, _) in _estimators(data).items()},
+        scales=scales,
+        min_n=snapshot.min_group_size,
+        respondents=rows[0]["respondents"] if rows else None,
+        kinds={code: scale_kind(code) for code, _ in scales},
     )
 
 
-def _cell(row: pd.Series, scale: str) -> dict:
-    shown = not bool(row.get(f"suppressed_{scale}", True))
-    value = row.get(scale)
-    cell = {
-        "value": _float_or_none(value) if shown else None,
-        "n": _int_or_none(row.get(f"n_{scale}")) if shown else None,
-        "suppressed": not shown,
+# --------------------------------------------------------------------------- breakdowns
+
+
+def _categories(results: Results, dimension: str) -> list[str]:
+    if dimension not in DIMENSIONS and dimension != MONTH:
+        raise ValueError(f"Unknown breakdown {dimension!r}; use one of {', '.join(DIMENSIONS)}.")
+    present = list(results.snapshot.categories.get(dimension, [])) if results.ready else []
+    if dimension == "tenure_band":
+        present.sort(key=lambda c: (TENURE_ORDER.index(c) if c in TENURE_ORDER else 99, c))
+    return present
+
+
+def breakdown(
+    scope: Scope,
+    wave: Wave,
+    *,
+    dimension: str,
+    unit: Unit | None = None,
+    results: Results | None = None,
+) -> dict:
+    """Engagement by category (tenure band or job family) within one unit the viewer sees:
+    each category's respondents and engagement as published, engagement on its own n."""
+    results = results or published_results(wave)
+    unit = unit or scope.root_unit
+    if unit is None or not scope.can_see_unit(unit):
+        raise Http404("No such unit.")
+    min_n = results.snapshot.min_group_size if results.ready else wave.organization.min_group_size
+    total = cell_of(cells(results.snapshot, [unit.pk]), unit.pk, RESPONDENTS)
+    rows = []
+    for category in _categories(results, dimension):
+        table = cells(results.snapshot, [unit.pk], dimension=dimension, category=category)
+        if not table:
+            continue  # nobody of this category answered in this unit
+        respondents = cell_of(table, unit.pk, RESPONDENTS)
+        engagement = cell_of(table, unit.pk, ENGAGEMENT)
+        rows.append(
+            {
+                "category": category,
+                "suppressed": respondents.suppressed,
+                "reason": withheld_text(respondents, min_n),
+                "respondents": None if respondents.suppressed else respondents.n,
+                "engagement": None if engagement.suppressed else _rounded(engagement.value),
+                "engagement_n": None if engagement.suppressed else engagement.n,
+            }
+        )
+    return {
+        "dimension": dimension,
+        "label": DIMENSIONS.get(dimension, dimension),
+        "unit_id": unit.pk,
+        "unit": unit.name,
+        "respondents": None if total.suppressed else total.n,
+        "suppressed": total.suppressed,
+        "rows": rows,
+        "min_n": min_n,
+        "published": results.ready,
     }
-    if f"{scale}_lower" in row.index:
-        cell["lower"] = _float_or_none(row[f"{scale}_lower"]) if shown else None
-        cell["upper"] = _float_or_none(row[f"{scale}_upper"]) if shown else None
-    return cell
+
+
+def filtered_results(
+    scope: Scope, wave: Wave, *, dimension: str, category: str, results: Results | None = None
+) -> list[dict]:
+    """The unit table for respondents of one category only (e.g. tenure under a year), as
+    published: gated so that it cannot be subtracted from the unfiltered table or from
+    itself one level up."""
+    results = results or published_results(wave)
+    if category not in _categories(results, dimension):
+        return []
+    units = list(scope.units().order_by("path"))
+    table = cells(results.snapshot, [u.pk for u in units], dimension=dimension, category=category)
+    min_n = results.snapshot.min_group_size
+    rows = []
+    for unit in units:
+        respondents = cell_of(table, unit.pk, RESPONDENTS)
+        engagement = cell_of(table, unit.pk, ENGAGEMENT)
+        rows.append(
+            {
+                "unit_id": unit.pk,
+                "unit": unit.name,
+                "depth": unit.depth,
+                "suppressed": respondents.suppressed,
+                "reason": withheld_text(respondents, min_n),
+                "respondents": None if respondents.suppressed else respondents.n,
+                "engagement": None if engagement.suppressed else _rounded(engagement.value),
+                "engagement_n": None if engagement.suppressed else engagement.n,
+            }
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- comments
+
+
+def comment_texts(results: Results, unit: Unit) -> list[str] | None:
+    """Open comments of a unit's subtree when the published results show that unit, else None.
+
+    Comments carry no attribute of their writer and are ordered by a hash of their text,
+    so neither their order nor their neighbours say who wrote them or when. They exist only
+    for published (closed) waves, like every other result.
+    """
+    if not results.ready or not shows_unit(results, unit):
+        return None
+    snapshot = results.snapshot
+    inside = {
+        uid for uid, _parent, path in snapshot.tree if path.startswith(_frozen_path(snapshot, unit))
+    }
+    model = CustomerResponse if results.wave.kind == Wave.Kind.CUSTOMER else Response
+    codes = [q.code for q in questions_of_wave(results.wave) if q.item.type == "text"]
+    texts: list[str] = []
+    if codes:
+        for answers in model.objects.filter(wave=results.wave, unit_id__in=inside).values_list(
+            "answers", flat=True
+        ):
+            texts.extend(str(answers[c]) for c in codes if str(answers.get(c) or "").strip())
+    texts.sort(key=lambda t: hashlib.sha256(t.encode()).hexdigest())
+    return texts
+
+
+def _frozen_path(snapshot: WaveSnapshot, unit: Unit) -> str:
+    for uid, _parent, path in snapshot.tree:
+        if uid == unit.pk:
+            return path
+    return unit.path
+
+
+def questions_of_wave(wave: Wave):
+    return questions_of(wave.instrument)
+
+
+def comments(
+    scope: Scope, wave: Wave, *, unit: Unit | None = None, results: Results | None = None
+) -> dict:
+    """Open comments of a unit's subtree, only when the published results show the unit."""
+    results = results or published_results(wave)
+    unit = unit or scope.root_unit
+    if unit is None or not scope.can_see_unit(unit):
+        raise Http404("No such unit.")
+    texts = comment_texts(results, unit)
+    return {
+        "unit_id": unit.pk,
+        "unit": unit.name,
+        "shown": texts is not None,
+        "published": results.ready,
+        "comments": texts or [],
+        "min_n": results.snapshot.min_group_size
+        if results.ready
+        else wave.organization.min_group_size,
+    }
+
+
+# --------------------------------------------------------------------------- response rates
+
+
+def response_rates(scope: Scope, wave: Wave) -> list[dict]:
+    """Invitations, responses and response rate per unit subtree of the wave's audience.
+
+    Who was invited is no secret (it follows from employee records), so invitations are
+    always shown; how many answered is gated like any result (a unit with 3 answers shows
+    neither the 3 nor the rate). This is live while a wave is open: it says how many
+    answered, never what they answered.
+    """
+    tree = unit_tree(wave.organization)
+    invited_units = pd.Series(
+        list(Invitation.objects.filter(wave=wave).values_list("unit_id", flat=True)), dtype="int64"
+    )
+    model = CustomerResponse if wave.kind == Wave.Kind.CUSTOMER else Response
+    responded_units = pd.Series(
+        list(model.objects.filter(wave=wave).values_list("unit_id", flat=True)), dtype="int64"
+    )
+    table = pd.DataFrame({"parent": tree["parent"]})
+    table["respondents"] = subtree_counts(responded_units, tree)
+    invited = subtree_counts(invited_units, tree)
+    table["rate"] = [
+        100.0 * r / i if i else math.nan for r, i in zip(table["respondents"], invited, strict=True)
+    ]
+    min_n = wave.organization.min_group_size
+    gated = anonymity.suppress(table, min_n=min_n, parent="parent")
+    visible = set(scope.units().values_list("pk", flat=True))
+    return [
+        {
+            "unit_id": int(unit_id),
+            "unit": tree.at[unit_id, "name"],
+            "depth": int(tree.at[unit_id, "depth"]),
+            "suppressed": bool(gated.at[unit_id, "suppressed"]),
+            "reason": _rate_reason(table.at[unit_id, "respondents"], min_n)
+            if gated.at[unit_id, "suppressed"]
+            else "",
+            "invited": int(invited.at[unit_id]),
+            "respondents": _int_or_none(gated.at[unit_id, "respondents"]),
+            "rate": _float_or_none(gated.at[unit_id, "rate"]),
+        }
+        for unit_id in tree.index
+        if unit_id in visible and invited.at[unit_id] > 0
+    ]
+
+
+def _rate_reason(respondents: int, min_n: int) -> str:
+    if respondents < min_n:
+        return f"fewer than {min_n} answered so far"
+    return "withheld so that a smaller group elsewhere cannot be worked out"
 
 
 def _int_or_none(value) -> int | None:
@@ -378,204 +566,6 @@ def _float_or_none(value) -> float | None:
     return None if math.isnan(value) else round(value, 2)
 
 
-# --------------------------------------------------------------------------- breakdowns
-
-
-def _category_cells(data: WaveData, dimension: str) -> pd.DataFrame:
-    frame = data.frame[data.frame[dimension].astype(bool)]
-    categories = sorted(frame[dimension].unique(), key=_category_order(dimension))
-    cells = pd.DataFrame(index=data.tree.index)
-    for category in categories:
-        members = frame.loc[frame[dimension] == category, "unit_id"]
-        cells[category] = subtree_counts(members, data.tree)
-    return cells
-
-
-def _category_order(dimension: str):
-    if dimension == "tenure_band":
-        return lambda c: (TENURE_BANDS.index(c) if c in TENURE_BANDS else 99, c)
-    return lambda c: c
-
-
-def _gated_categories(
-    data: WaveData, dimension: str
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    if dimension not in DIMENSIONS:
-        raise ValueError(f"Unknown breakdown {dimension!r}; use one of {', '.join(DIMENSIONS)}.")
-    cells = _category_cells(data, dimension)
-    base = pd.DataFrame(index=data.tree.index)
-    base["parent"] = data.tree["parent"]
-    base["total"] = subtree_counts(data.frame["unit_id"], data.tree)
-    base["respondents"] = base["total"]
-    base["suppressed"] = anonymity.suppress(
-        base[["parent", "respondents"]], min_n=data.min_n, parent="parent"
-    )["suppressed"]
-    hidden = gate_categories(base, cells, min_n=data.min_n)
-    return base, cells, hidden
-
-
-def breakdown(
-    scope: Scope,
-    wave: Wave,
-    *,
-    dimension: str,
-    unit: Unit | None = None,
-    data: WaveData | None = None,
-) -> dict:
-    """Engagement by category (tenure band or job family) within one unit the viewer sees."""
-    data = data or wave_data(wave)
-    unit = unit or scope.root_unit
-    if unit is None or not scope.can_see_unit(unit):
-        raise Http404("No such unit.")
-    base, cells, hidden = _gated_categories(data, dimension)
-    members = data.frame["unit_id"].map(lambda u: _within(u, unit, data.tree))
-    rows = []
-    for category in cells.columns:
-        shown = not bool(hidden.at[unit.pk, category])
-        in_group = members & (data.frame[dimension] == category)
-        rows.append(
-            {
-                "category": category,
-                "suppressed": not shown,
-                "respondents": int(cells.at[unit.pk, category]) if shown else None,
-                "engagement": _mean_or_none(data.scores.loc[in_group, ENGAGEMENT])
-                if shown and ENGAGEMENT in data.scores
-                else None,
-            }
-        )
-    total_shown = not bool(base.at[unit.pk, "suppressed"])
-    return {
-        "dimension": dimension,
-        "label": DIMENSIONS[dimension],
-        "unit_id": unit.pk,
-        "unit": unit.name,
-        "respondents": int(base.at[unit.pk, "total"]) if total_shown else None,
-        "suppressed": not total_shown,
-        "rows": rows,
-        "min_n": data.min_n,
-    }
-
-
-def filtered_results(
-    scope: Scope, wave: Wave, *, dimension: str, category: str, data: WaveData | None = None
-) -> list[dict]:
-    """The unit table for respondents of one category only (e.g. tenure under a year), gated
-    so that it cannot be subtracted from the unfiltered table or from itself one level up."""
-    data = data or wave_data(wave)
-    base, cells, hidden = _gated_categories(data, dimension)
-    if category not in cells.columns:
-        return []
-    in_category = data.frame[dimension] == category
-    pairs = subtree_rows(data.frame.loc[in_category, "unit_id"], data.tree)
-    engagement = (
-        pairs.join(data.scores[ENGAGEMENT], on="row").groupby("unit")[ENGAGEMENT].mean()
-        if ENGAGEMENT in data.scores and not pairs.empty
-        else pd.Series(dtype=float)
-    )
-    visible = set(scope.units().values_list("pk", flat=True))
-    return [
-        {
-            "unit_id": int(unit_id),
-            "unit": data.tree.at[unit_id, "name"],
-            "depth": int(data.tree.at[unit_id, "depth"]),
-            "suppressed": bool(hidden.at[unit_id, category]),
-            "respondents": None
-            if hidden.at[unit_id, category]
-            else int(cells.at[unit_id, category]),
-            "engagement": None
-            if hidden.at[unit_id, category]
-            else _float_or_none(engagement.get(unit_id)),
-        }
-        for unit_id in data.tree.index
-        if unit_id in visible
-    ]
-
-
-def _within(unit_id: int, unit: Unit, tree: pd.DataFrame) -> bool:
-    path = tree["path"].get(unit_id)
-    return bool(path) and path.startswith(unit.path)
-
-
-def _mean_or_none(values: pd.Series) -> float | None:
-    values = values.dropna()
-    return round(float(values.mean()), 2) if len(values) else None
-
-
-# --------------------------------------------------------------------------- comments
-
-
-def comments(
-    scope: Scope, wave: Wave, *, unit: Unit | None = None, data: WaveData | None = None
-) -> dict:
-    """Open comments of a unit's subtree, only when the unit is shown by the gate.
-
-    Comments carry no attribute of their writer and are ordered by a hash of their text,
-    so neither their order nor their neighbours say who wrote them or when.
-    """
-    data = data or wave_data(wave)
-    unit = unit or scope.root_unit
-    if unit is None or not scope.can_see_unit(unit):
-        raise Http404("No such unit.")
-    counts = pd.DataFrame({"parent": data.tree["parent"]})
-    counts["respondents"] = subtree_counts(data.frame["unit_id"], data.tree)
-    gated = anonymity.suppress(counts, min_n=data.min_n, parent="parent")
-    respondents = counts.at[unit.pk, "respondents"]
-    shown = not bool(gated.at[unit.pk, "suppressed"]) and anonymity.comments_visible(
-        int(respondents), data.min_n
-    )
-    texts: list[str] = []
-    if shown:
-        inside = data.frame["unit_id"].map(lambda u: _within(u, unit, data.tree))
-        for question in data.text_items():
-            column = data.frame.loc[inside, question.code].dropna()
-            texts.extend(str(t) for t in column if str(t).strip())
-        texts.sort(key=lambda t: hashlib.sha256(t.encode()).hexdigest())
-    return {
-        "unit_id": unit.pk,
-        "unit": unit.name,
-        "shown": shown,
-        "comments": texts,
-        "min_n": data.min_n,
-    }
-
-
-# --------------------------------------------------------------------------- response rates
-
-
-def response_rates(scope: Scope, wave: Wave) -> list[dict]:
-    """Invitations, responses and response rate per unit subtree, gated on responses."""
-    tree = unit_tree(wave.organization)
-    invited_units = pd.Series(
-        list(Invitation.objects.filter(wave=wave).values_list("unit_id", flat=True)), dtype="int64"
-    )
-    model = CustomerResponse if wave.kind == Wave.Kind.CUSTOMER else Response
-    responded_units = pd.Series(
-        list(model.objects.filter(wave=wave).values_list("unit_id", flat=True)), dtype="int64"
-    )
-    table = pd.DataFrame({"parent": tree["parent"]})
-    table["respondents"] = subtree_counts(responded_units, tree)
-    table["invited"] = subtree_counts(invited_units, tree)
-    table["rate"] = [
-        100.0 * r / i if i else math.nan
-        for r, i in zip(table["respondents"], table["invited"], strict=True)
-    ]
-    gated = anonymity.suppress(table, min_n=wave.organization.min_group_size, parent="parent")
-    visible = set(scope.units().values_list("pk", flat=True))
-    return [
-        {
-            "unit_id": int(unit_id),
-            "unit": tree.at[unit_id, "name"],
-            "depth": int(tree.at[unit_id, "depth"]),
-            "suppressed": bool(gated.at[unit_id, "suppressed"]),
-            "invited": _int_or_none(gated.at[unit_id, "invited"]),
-            "respondents": _int_or_none(gated.at[unit_id, "respondents"]),
-            "rate": _float_or_none(gated.at[unit_id, "rate"]),
-        }
-        for unit_id in tree.index
-        if unit_id in visible
-    ]
-
-
 def invitation_summary(wave: Wave) -> dict:
     """Organisation-wide mailing counts (no per-person answer status)."""
     invitations = Invitation.objects.filter(wave=wave)
@@ -589,43 +579,60 @@ def invitation_summary(wave: Wave) -> dict:
 # --------------------------------------------------------------------------- headline
 
 
-HEADLINE_KINDS = {"mean_ci": "0–100", "nps": "−100 to 100", "csat": "% satisfied"}
+HEADLINE_KINDS = ("score", "nps", "csat")
 
 
-def headline(results: UnitResults) -> dict:
-    """The viewer's top unit from gated results: respondents and each measure that carries
-    a 95% CI (engagement index, eNPS/NPS, CSAT), withheld where the gate withholds it."""
-    top = results.rows[0] if results.rows else None
+def headline(by_unit: UnitResults) -> dict:
+    """The viewer's top unit from published results: respondents and the engagement index,
+    eNPS/NPS and CSAT (each with its 95% CI and its own n), withheld where the gate withholds
+    them."""
+    top = by_unit.rows[0] if by_unit.rows else None
+    wanted = [c for c, _ in by_unit.scales if c in (ENGAGEMENT, ENPS, NPS, CSAT)]
     measures = [
         {
             "code": code,
             "name": name,
-            "scale": HEADLINE_KINDS[results.kinds[code]],
+            "scale": SCALE_UNITS[by_unit.kinds[code]],
             **top["scores"][code],
         }
-        for code, name in results.scales
-        if top and results.kinds.get(code) in HEADLINE_KINDS
+        for code, name in by_unit.scales
+        if top and code in wanted
     ]
     return {
         "unit": top["unit"] if top else None,
         "respondents": top["respondents"] if top else None,
         "suppressed": top["suppressed"] if top else True,
         "measures": measures,
-        "min_n": results.min_n,
+        "min_n": by_unit.min_n,
     }
 
 
 # --------------------------------------------------------------------------- psychometrics
 
 
-def psychometrics_report(wave: Wave, data: WaveData | None = None) -> dict:
+def psychometrics_report(wave: Wave, data: pipeline.WaveData | None = None) -> dict:
     """Reliability of each multi-item scale over the whole wave (Cronbach's alpha,
     McDonald's omega, corrected item-total correlations), gated on complete responses.
+
+    Like every result, only for a wave whose results are published (closed): reliability
+    read before and after one more answer would say something about that answer.
 
     Reverse-keyed items are recoded first (`bank.reverse_key_items`). A scale whose alpha
     or omega is below 0.70 — the usual floor for group comparisons (Nunnally & Bernstein
     1994, *Psychometric Theory*, ch. 7) — is flagged for the instrument's owner.
     """
+    if not is_published(wave):
+        return {
+            "wave_id": wave.pk,
+            "wave": wave.name,
+            "instrument": wave.instrument.name,
+            "respondents": None,
+            "threshold": RELIABILITY_THRESHOLD,
+            "min_n": wave.organization.min_group_size,
+            "scales": [],
+            "flagged": [],
+            "published": False,
+        }
     data = data or wave_data(wave)
     items = [q.item for q in data.numeric_items() if q.item.type != "nps11"]
     recoded = reverse_key_items(data.frame[[i.code for i in items]], items)
@@ -664,6 +671,7 @@ def psychometrics_report(wave: Wave, data: WaveData | None = None) -> dict:
         "min_n": data.min_n,
         "scales": scales,
         "flagged": [s["scale"] for s in scales if s["flagged"]],
+        "published": True,
     }
 
 
@@ -706,8 +714,7 @@ def _reliability(complete: pd.DataFrame) -> dict:
 def reliability_flags(instrument: Instrument) -> dict | None:
     """Scales of an instrument below the reliability threshold in its latest wave with answers."""
     latest = (
-        Wave.objects.filter(instrument=instrument)
-        .exclude(status=Wave.Status.DRAFT)
+        Wave.objects.filter(instrument=instrument, results_snapshot__state=WaveSnapshot.State.READY)
         .filter(
             Exists(Response.objects.filter(wave=OuterRef("pk")))
             | Exists(CustomerResponse.objects.filter(wave=OuterRef("pk")))

@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 
 from servicechain.analytics import anonymity
@@ -33,6 +33,7 @@ from servicechain.notifications.services import notify, notify_results_ready
 from servicechain.org.models import Employee, Interaction, Organization, Unit
 from servicechain.org.services import audit_record
 
+from . import results as pipeline
 from . import tokens
 from .bank import ITEM_TYPES, SCORED_TYPES, load_bank
 from .models import (
@@ -44,7 +45,9 @@ from .models import (
     Item,
     Population,
     Response,
+    UnitScore,
     Wave,
+    WaveSnapshot,
 )
 from .questions import clean_answers, questions_for
 
@@ -374,10 +377,40 @@ def wave_create(
 
 
 @transaction.atomic
-def wave_open(*, wave: Wave, actor=None, now: dt.datetime | None = None) -> Wave:
-    """Open a draft wave for answers (from now, if it was planned to open later)."""
+def wave_open(
+    *, wave: Wave, actor=None, now: dt.datetime | None = None, early: bool = False
+) -> Wave:
+    """Open a draft wave for answers now.
+
+    A wave planned to open later opens now only when asked to (`early`): its planned start
+    is never replaced silently. Otherwise keep the start with `wave_schedule_open`.
+    """
     now = now or timezone.now()
-    wave = Wave.objects.select_for_update().get(pk=wave.pk)
+    wave = _openable(Wave.objects.select_for_update().get(pk=wave.pk), now)
+    planned = wave.opens_at
+    if planned > now and not early:
+        raise ValidationError(
+            {
+                "opens_at": f"“{wave.name}” is planned to open on "
+                f"{formats.date_format(timezone.localtime(planned), 'DATETIME_FORMAT')}: open it "
+                "now instead of then, or keep the planned start."
+            }
+        )
+    wave.status = Wave.Status.OPEN
+    wave.opens_at = min(planned, now)
+    wave.opens_automatically = False
+    wave.save(update_fields=["status", "opens_at", "opens_automatically"])
+    audit_record(
+        action="survey.wave.open",
+        organization=wave.organization,
+        actor=actor,
+        target=wave,
+        detail={"planned_start": planned.isoformat(), "opened_at": wave.opens_at.isoformat()},
+    )
+    return wave
+
+
+def _openable(wave: Wave, now: dt.datetime) -> Wave:
     if wave.status != Wave.Status.DRAFT:
         raise ValidationError(
             {"status": f"Only a draft wave can be opened; this one is {wave.status}."}
@@ -386,13 +419,38 @@ def wave_open(*, wave: Wave, actor=None, now: dt.datetime | None = None) -> Wave
         raise ValidationError({"closes_at": "The closing date has passed; move it later first."})
     if not wave.instrument.entries.exists():
         raise ValidationError({"instrument": f"{wave.instrument.name!r} has no questions yet."})
-    wave.status = Wave.Status.OPEN
-    wave.opens_at = min(wave.opens_at, now)
-    wave.save(update_fields=["status", "opens_at"])
+    return wave
+
+
+@transaction.atomic
+def wave_schedule_open(
+    *, wave: Wave, actor=None, now: dt.datetime | None = None, scheduled: bool = True
+) -> Wave:
+    """Keep a draft's planned start: the reminder run (`waves_open_due`) opens it then.
+    With `scheduled=False`, take that back (the wave stays a draft until opened by hand)."""
+    now = now or timezone.now()
+    wave = _openable(Wave.objects.select_for_update().get(pk=wave.pk), now)
+    if scheduled and wave.opens_at <= now:
+        raise ValidationError({"opens_at": "The planned start has passed: open the wave now."})
+    wave.opens_automatically = scheduled
+    wave.save(update_fields=["opens_automatically"])
     audit_record(
-        action="survey.wave.open", organization=wave.organization, actor=actor, target=wave
+        action="survey.wave.schedule" if scheduled else "survey.wave.unschedule",
+        organization=wave.organization,
+        actor=actor,
+        target=wave,
+        detail={"planned_start": wave.opens_at.isoformat()},
     )
     return wave
+
+
+def waves_open_due(*, now: dt.datetime | None = None) -> list[Wave]:
+    """Open every draft kept for its planned start once that start has come."""
+    now = now or timezone.now()
+    due = Wave.objects.filter(
+        status=Wave.Status.DRAFT, opens_automatically=True, opens_at__lte=now, closes_at__gt=now
+    )
+    return [wave_open(wave=wave, now=now) for wave in due]
 
 
 @transaction.atomic
@@ -413,8 +471,129 @@ def wave_close(*, wave: Wave, actor=None, now: dt.datetime | None = None) -> Wav
     audit_record(
         action="survey.wave.close", organization=wave.organization, actor=actor, target=wave
     )
+    results_ensure(wave=wave)
     notify_results_ready(wave=wave)
     return wave
+
+
+# --------------------------------------------------------------------------- publishing results
+
+# Results are gated inline up to this many responses; bigger waves go to the task queue.
+INLINE_PUBLISH_RESPONSES = 20_000
+
+
+def results_ensure(*, wave: Wave):
+    """The wave's published results, publishing them first when the wave has closed.
+
+    Open waves publish nothing. A closed wave is gated inline when small and in the
+    background when large (its page says the results are being prepared meanwhile). A
+    snapshot built under another minimum group size is rebuilt from the same answers and
+    the frozen tree, keeping withheld every cell it withheld.
+    """
+    from .selectors import published_results  # selectors import results, not services
+
+    if wave.status != Wave.Status.CLOSED:
+        return published_results(wave)
+    snapshot = WaveSnapshot.objects.filter(wave=wave).first()
+    current = snapshot is not None and snapshot.min_group_size == wave.organization.min_group_size
+    if snapshot is not None and (current or not snapshot.ready):
+        return published_results(wave)
+    if pipeline.responses_of(wave) <= INLINE_PUBLISH_RESPONSES:
+        results_publish(wave=wave)
+    else:
+        _publish_later(wave)
+    return published_results(wave)
+
+
+def results_publish_due(*, organization: Organization) -> None:
+    """Publish every closed wave of the organisation whose results are not (or no longer, after
+    a change of the minimum group size) published. Cheap when there is nothing to do."""
+    due = Wave.objects.filter(organization=organization, status=Wave.Status.CLOSED).exclude(
+        results_snapshot__min_group_size=organization.min_group_size
+    )
+    for wave in due.select_related("organization"):
+        results_ensure(wave=wave)
+
+
+def _publish_later(wave: Wave) -> None:
+    with transaction.atomic():
+        locked = Wave.objects.select_for_update().get(pk=wave.pk)
+        snapshot, _ = WaveSnapshot.objects.get_or_create(
+            wave=locked,
+            defaults={
+                "organization_id": wave.organization_id,
+                "min_group_size": wave.organization.min_group_size,
+            },
+        )
+        if snapshot.ready:
+            snapshot.state = WaveSnapshot.State.BUILDING
+            snapshot.save(update_fields=["state"])
+    from .tasks import publish_results  # cycle: tasks import services
+
+    transaction.on_commit(lambda: publish_results.enqueue(wave.pk))
+
+
+def results_publish(*, wave: Wave) -> WaveSnapshot:
+    """Gate a closed wave's answers and store the cells: its one published reading.
+
+    Readers see the old or the new set of cells, never a mix. The unit tree is the one
+    frozen at the first publication; cells withheld then stay withheld.
+    """
+    started = timezone.now()
+    with transaction.atomic():
+        # Two requests publishing the same wave at once take turns here.
+        wave = Wave.objects.select_for_update().select_related("organization").get(pk=wave.pk)
+        if wave.status != Wave.Status.CLOSED:
+            raise ValidationError({"status": "Results are published when the wave closes."})
+        previous = WaveSnapshot.objects.filter(wave=wave).first()
+        frozen = previous.tree if previous is not None and previous.tree else None
+        tree = (
+            pipeline.tree_frame(frozen, wave.organization)
+            if frozen
+            else pipeline.unit_tree(wave.organization)
+        )
+        withheld = frozenset(
+            UnitScore.objects.filter(snapshot=previous, suppressed=True).values_list(
+                "unit_id", "dimension", "category", "scale"
+            )
+            if previous is not None
+            else ()
+        )
+        built = pipeline.wave_cells(pipeline.wave_table(wave, tree), withheld=withheld)
+        WaveSnapshot.objects.filter(wave=wave).delete()
+        snapshot = WaveSnapshot.objects.create(
+            wave=wave,
+            organization_id=wave.organization_id,
+            state=WaveSnapshot.State.READY,
+            responses=built.responses,
+            tree=frozen or pipeline.tree_records(tree),
+            min_group_size=wave.organization.min_group_size,
+            scales=[list(pair) for pair in built.scales],
+            categories=built.categories,
+            published_at=timezone.now(),
+            build_seconds=(timezone.now() - started).total_seconds(),
+        )
+        _insert_cells(snapshot, built.cells)
+    return snapshot
+
+
+CELL_COLUMNS = ("unit_id", "dimension", "category", "scale", "n", "value", "lower", "upper", "se")
+
+
+def _insert_cells(snapshot: WaveSnapshot, cells: list[dict]) -> None:
+    """Store the cells: COPY on PostgreSQL (a 3,000-unit wave is ~300,000 rows), else bulk."""
+    if connection.vendor != "postgresql":
+        UnitScore.objects.bulk_create(
+            (UnitScore(snapshot=snapshot, **cell) for cell in cells), batch_size=5000
+        )
+        return
+    columns = ("snapshot_id", *CELL_COLUMNS, "suppressed", "reason")
+    statement = f"COPY {UnitScore._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for cell in cells:
+            copy.write_row(
+                (snapshot.pk, *(cell[c] for c in CELL_COLUMNS), cell["suppressed"], cell["reason"])
+            )
 
 
 def waves_close_due(*, now: dt.datetime | None = None) -> list[Wave]:

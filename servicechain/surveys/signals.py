@@ -1,4 +1,4 @@
-"""Signals other apps listen to (e.g. insights keeps per-wave aggregates fresh)."""
+"""Signals other apps listen to (e.g. after a bulk import of responses)."""
 
 from django.dispatch import Signal
 

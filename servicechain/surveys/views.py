@@ -13,16 +13,18 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from servicechain.org import services as org_services
 from servicechain.org.access import Role, org_view
 from servicechain.org.imports import ImportFailed
+from servicechain.org.selectors import subtree_headcounts
 
 from . import selectors, services
 from .bank import load_bank
-from .forms import ImportForm, InstrumentForm, ItemForm, WaveForm
-from .models import Item, Wave
+from .forms import ImportForm, InstrumentForm, ItemForm, WaveForm, form_sections
+from .models import Item, Population, Wave
 from .questions import questions_of
 from .tokens import lookup_hash
 
@@ -87,19 +89,40 @@ def wave_detail(request, scope, wave_id: int):
             "rates": selectors.response_rates(scope, wave),
             "min_n": scope.organization.min_group_size,
             "can_repeat": wave.cadence != Wave.Cadence.NONE,
+            "starts_later": wave.opens_at > timezone.now(),
+            "audience_size": subtree_headcounts(scope).get(wave.audience_unit_id, 0),
         },
     )
 
 
 WAVE_ACTIONS = {
-    "open": (lambda wave, user: services.wave_open(wave=wave, actor=user), "The wave is open."),
-    "close": (lambda wave, user: services.wave_close(wave=wave, actor=user), "The wave is closed."),
+    # "early" is posted only by the button that says it opens before the planned start.
+    "open": (
+        lambda wave, request: services.wave_open(
+            wave=wave, actor=request.user, early=request.POST.get("early") == "1"
+        ),
+        "The wave is open.",
+    ),
+    "schedule": (
+        lambda wave, request: services.wave_schedule_open(wave=wave, actor=request.user),
+        "The wave keeps its planned start and opens by itself then.",
+    ),
+    "unschedule": (
+        lambda wave, request: services.wave_schedule_open(
+            wave=wave, actor=request.user, scheduled=False
+        ),
+        "The wave will not open by itself; open it from this page when you are ready.",
+    ),
+    "close": (
+        lambda wave, request: services.wave_close(wave=wave, actor=request.user),
+        "The wave is closed.",
+    ),
     "send": (
-        lambda wave, user: services.invitation_send(wave=wave, actor=user),
+        lambda wave, request: services.invitation_send(wave=wave, actor=request.user),
         "Invitations sent: {invited} new, {emailed} e-mailed, {without_email} without an e-mail address.",
     ),
     "remind": (
-        lambda wave, user: services.invitation_remind(wave=wave, actor=user),
+        lambda wave, request: services.invitation_remind(wave=wave, actor=request.user),
         "Reminders e-mailed: {emailed}.",
     ),
 }
@@ -121,7 +144,7 @@ def wave_action(request, scope, wave_id: int, action: str):
         raise PermissionDenied("Unknown action.")
     run, done = WAVE_ACTIONS[action]
     try:
-        result = run(wave, request.user)
+        result = run(wave, request)
     except ValidationError as error:
         _problem(request, error)
     else:
@@ -167,23 +190,27 @@ def wave_answer(request, scope, wave_id: int):
 @org_view()
 def wave_results(request, scope, wave_id: int):
     wave = selectors.wave_for(scope, wave_id)
-    data = selectors.wave_data(wave)
-    by_unit = selectors.results_by_unit(scope, wave, data)
+    published = services.results_ensure(wave=wave)
+    by_unit = selectors.results_by_unit(scope, wave, published)
     for row in by_unit.rows:
         row["cells"] = [row["scores"][code] for code, _ in by_unit.scales]
+    shown = published.ready and scope.root_unit
     return render(
         request,
         "surveys/results.html",
         {
             "scope": scope,
             "wave": wave,
+            "published": published,
             "headline": selectors.headline(by_unit),
             "results": by_unit,
             "units": scope.units(),
             "dimensions": selectors.DIMENSIONS,
-            "comments": selectors.comments(scope, wave, data=data) if scope.root_unit else None,
-            "breakdown": selectors.breakdown(scope, wave, dimension="tenure_band", data=data)
-            if wave.kind != Wave.Kind.CUSTOMER and scope.root_unit
+            "comments": selectors.comments(scope, wave, results=published) if shown else None,
+            "breakdown": selectors.breakdown(
+                scope, wave, dimension="tenure_band", results=published
+            )
+            if shown and wave.kind != Wave.Kind.CUSTOMER
             else None,
             "can_see_psychometrics": selectors.can_see_psychometrics(scope, wave),
             "is_staff": scope.has_role(*STAFF),
@@ -198,7 +225,8 @@ def wave_breakdown(request, scope, wave_id: int):
     if dimension not in selectors.DIMENSIONS:
         dimension = "tenure_band"
     unit = scope.get_unit(request.GET["unit"]) if request.GET.get("unit") else None
-    result = selectors.breakdown(scope, wave, dimension=dimension, unit=unit)
+    published = services.results_ensure(wave=wave)
+    result = selectors.breakdown(scope, wave, dimension=dimension, unit=unit, results=published)
     return render(
         request, "surveys/_breakdown.html", {"breakdown": result, "wave": wave, "scope": scope}
     )
@@ -208,7 +236,8 @@ def wave_breakdown(request, scope, wave_id: int):
 def wave_comments(request, scope, wave_id: int):
     wave = selectors.wave_for(scope, wave_id)
     unit = scope.get_unit(request.GET["unit"]) if request.GET.get("unit") else None
-    result = selectors.comments(scope, wave, unit=unit)
+    published = services.results_ensure(wave=wave)
+    result = selectors.comments(scope, wave, unit=unit, results=published)
     return render(request, "surveys/_comments.html", {"comments": result})
 
 
@@ -219,6 +248,7 @@ def wave_psychometrics(request, scope, wave_id: int):
         raise PermissionDenied(
             "Only administrators, HR analysts and the instrument's owner see this."
         )
+    services.results_ensure(wave=wave)
     return render(
         request,
         "surveys/psychometrics.html",
@@ -322,6 +352,39 @@ def _compose_context(scope, instrument, item_form=None) -> dict:
         "item_form": item_form or ItemForm(),
         "flags": selectors.reliability_flags(instrument),
     }
+
+
+@org_view(*STAFF)
+def instrument_preview(request, scope, instrument_id: int):
+    instrument = selectors.instrument_for(scope, instrument_id)
+    back = reverse("surveys:instrument", args=[scope.organization.slug, instrument.pk])
+    return _preview(request, scope, instrument, instrument.name, None, back, instrument.name)
+
+
+@org_view(*STAFF)
+def wave_preview(request, scope, wave_id: int):
+    wave = selectors.wave_for(scope, wave_id)
+    back = reverse("surveys:wave", args=[scope.organization.slug, wave.pk])
+    return _preview(request, scope, wave.instrument, wave.name, wave.closes_at, back, wave.name)
+
+
+def _preview(request, scope, instrument, name, closes_at, back_url, back_label):
+    """The respondent's form for `instrument`, read-only: no link, no token, nothing stored."""
+    questions = questions_of(instrument)
+    return render(
+        request,
+        "surveys/preview.html",
+        {
+            "survey_name": name,
+            "organization": scope.organization,
+            "closes_at": closes_at,
+            "sections": form_sections(questions, {}, {}),
+            "total": len(questions),
+            "is_employee": instrument.population != Population.CUSTOMER,
+            "back_url": back_url,
+            "back_label": back_label,
+        },
+    )
 
 
 @require_POST

@@ -13,6 +13,7 @@ from servicechain.insights.models import AnalysisRun
 from servicechain.insights.pages import driver_impact_page, linkage_page
 from servicechain.org.access import scope_for
 from servicechain.org.models import Customer, Transaction, Unit
+from servicechain.surveys import results as pipeline
 from servicechain.surveys.bank import load_bank
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ def test_driver_impact_of_the_organisation_is_the_libraries_lmg_on_the_waves_sco
     run = page.start(actor=demo_world.users["hr_analyst"])
     assert run.status == AnalysisRun.Status.DONE and run.progress == 100
     employee = run.result["employee"]
-    table = analysis.aggregates.employee_table(page.wave)
+    table = pipeline.employee_table(page.wave)
     drivers = [d for d in load_bank().drivers("employee") if d in table.values.columns]
     expected = KeyDriverAnalysis().fit(table.values[drivers], table.values["engagement"])
     importance = {d["code"]: d["importance"] for d in employee["drivers"]}

@@ -106,3 +106,8 @@ def add_responses(
         )
         for _ in range(count)
     )
+
+
+def close_wave(wave):
+    """Close the wave: its results are published (the only reading of its answers)."""
+    return services.wave_close(wave=wave)

@@ -15,6 +15,7 @@ from tests.surveys.helpers import (
     PULSE_ANSWERS,
     add_responses,
     build_org,
+    close_wave,
     open_wave,
     send_links,
 )
@@ -94,8 +95,17 @@ def test_manager_reads_results_of_their_subtree(client, world, url):
     assert client.get(url.format(wave=wave.pk)).status_code == 200
 
 
+def test_results_of_an_open_wave_are_not_published(client, world):
+    org, units, wave = world
+    client.force_login(member(org, "hr_analyst"))
+    body = client.get(f"/api/orgs/acme/waves/{wave.pk}/results").json()
+    assert body["status"].startswith("open") and body["units"] == []
+    assert body["headline"]["respondents"] is None
+
+
 def test_manager_results_list_only_their_units(client, world):
     org, units, wave = world
+    close_wave(wave)
     client.force_login(member(org, "manager", units["north"]))
     body = client.get(f"/api/orgs/acme/waves/{wave.pk}/results").json()
     assert [u["unit"] for u in body["units"]] == ["North", "North A", "North B"]
@@ -129,6 +139,7 @@ def test_instrument_owner_sees_psychometrics_of_their_instrument(client, world):
     wave.instrument.owner = owner
     wave.instrument.save()
     client.force_login(owner)
+    close_wave(wave)
     body = client.get(f"/api/orgs/acme/waves/{wave.pk}/psychometrics").json()
     assert body["respondents"] == 13 and "scales" in body
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from servicechain.org.access import scope_for
-from servicechain.surveys import selectors
+from servicechain.surveys import selectors, services
 from servicechain.surveys.models import Response
 from tests.factories import OrganizationFactory, make_unit, member
 from tests.surveys.helpers import open_wave
@@ -60,6 +60,12 @@ def build(parents, people, min_n):
     return org, units, wave
 
 
+def published(wave):
+    """Close the wave (publishing its results, the only reading) and read what was published."""
+    services.wave_close(wave=wave)
+    return selectors.published_results(wave)
+
+
 def subtree(i, parents):
     out, frontier = {i}, [i]
     while frontier:
@@ -104,7 +110,7 @@ def test_unit_results_never_expose_a_small_group(case):
     parents, people, min_n = case
     org, units, wave = build(parents, people, min_n)
     scope = scope_for(member(org, "admin"), org.slug)
-    data = selectors.wave_data(wave)
+    data = published(wave)
     rows = selectors.results_by_unit(scope, wave, data).rows
     index = {u.pk: i for i, u in enumerate(units)}
     counts = [true_count(i, parents, people) for i in range(len(units))]
@@ -118,7 +124,7 @@ def test_unit_results_never_expose_a_small_group(case):
             assert cell["value"] is None or not r["suppressed"]
     # comments: shown exactly where the unit is shown
     for i, unit in enumerate(units):
-        assert selectors.comments(scope, wave, unit=unit, data=data)["shown"] == (i in shown)
+        assert selectors.comments(scope, wave, unit=unit, results=data)["shown"] == (i in shown)
     # a manager of any unit sees the same cells as HR, never more
     manager = scope_for(member(org, "manager", units[-1]), org.slug)
     theirs = selectors.results_by_unit(manager, wave, data).rows
@@ -136,7 +142,7 @@ def test_filtered_and_unfiltered_views_cannot_be_subtracted(case, dimension):
     parents, people, min_n = case
     org, units, wave = build(parents, people, min_n)
     scope = scope_for(member(org, "admin"), org.slug)
-    data = selectors.wave_data(wave)
+    data = published(wave)
     index = {u.pk: i for i, u in enumerate(units)}
     position = 0 if dimension == "tenure_band" else 1
     counts = [true_count(i, parents, people) for i in range(len(units))]
@@ -148,7 +154,7 @@ def test_filtered_and_unfiltered_views_cannot_be_subtracted(case, dimension):
     categories = BANDS if dimension == "tenure_band" else FAMILIES
     for category in categories:
         rows = selectors.filtered_results(
-            scope, wave, dimension=dimension, category=category, data=data
+            scope, wave, dimension=dimension, category=category, results=data
         )
         in_category = [
             true_count(i, parents, people, lambda p, c=category: p[position] == c)
@@ -161,7 +167,7 @@ def test_filtered_and_unfiltered_views_cannot_be_subtracted(case, dimension):
             rest = counts[i] - in_category[i]  # unfiltered minus filtered, same unit
             assert rest == 0 or rest >= min_n
     for i, unit in enumerate(units):
-        result = selectors.breakdown(scope, wave, dimension=dimension, unit=unit, data=data)
+        result = selectors.breakdown(scope, wave, dimension=dimension, unit=unit, results=data)
         shown_n = [r["respondents"] for r in result["rows"] if not r["suppressed"]]
         assert all(n >= min_n for n in shown_n)
         if not result["suppressed"]:

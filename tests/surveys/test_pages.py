@@ -11,7 +11,7 @@ from django.utils import timezone
 from servicechain.surveys import services
 from servicechain.surveys.models import Invitation, Response, Wave
 from tests.factories import OrganizationFactory, member
-from tests.surveys.helpers import add_responses, build_org, open_wave
+from tests.surveys.helpers import add_responses, build_org, close_wave, open_wave
 
 pytestmark = pytest.mark.django_db
 
@@ -97,18 +97,30 @@ def test_managers_and_employees_open_the_wave_list_and_results(client, world, ro
         assert client.get(page_url(name, options, wave)).status_code == 200
 
 
-def test_manager_results_show_their_units_and_withhold_the_small_ones(client, world):
+def test_open_wave_results_page_says_results_come_at_close(client, world):
     org, units, wave = world
     client.force_login(member(org, "manager", units["north"]))
     page = client.get(url("results", wave=wave)).content.decode()
+    assert "Results are published when the wave closes" in page
+    assert 'data-unit="North"' not in page and "North is fine" not in page
+
+
+def test_manager_results_show_their_units_and_withhold_the_small_ones(client, world):
+    org, units, wave = world
+    close_wave(wave)
+    client.force_login(member(org, "manager", units["north"]))
+    page = client.get(url("results", wave=wave)).content.decode()
     assert 'data-unit="North"' in page and 'data-unit="South A"' not in page
-    assert page.count("Withheld: fewer than 5 respondents") == 2  # North B, and North A beside it
+    assert page.count("Withheld: fewer than 5 answered") == 1  # North B
+    # North A has 6 but is withheld beside North's 9 so that North B's 3 stay hidden
+    assert page.count("Withheld: 5 or more answered, but showing this") == 1
     assert "tiny team secret" in page  # North's 9 include North B, shown at North level only
     assert 'data-testid="respondents">9<' in page
 
 
 def test_comments_of_a_withheld_unit_are_not_served(client, world):
     org, units, wave = world
+    close_wave(wave)
     client.force_login(member(org, "manager", units["north"]))
     fragment = client.get(
         url("comments", wave=wave), {"unit": units["north_b"].pk}
@@ -124,6 +136,7 @@ def test_manager_cannot_read_another_subtrees_comments(client, world):
 
 def test_breakdown_fragment_for_a_unit(client, world):
     org, units, wave = world
+    close_wave(wave)
     client.force_login(member(org, "hr_analyst"))
     fragment = client.get(
         url("breakdown", wave=wave), {"dimension": "job_family", "unit": units["root"].pk}
@@ -264,6 +277,7 @@ def test_import_page_imports_a_good_file(client, world):
 
 def test_psychometrics_page_lists_scales(client, world):
     org, units, wave = world
+    close_wave(wave)
     client.force_login(member(org, "admin"))
     page = client.get(url("psychometrics", wave=wave)).content.decode()
     assert "Engagement index" in page and "Cronbach" in page

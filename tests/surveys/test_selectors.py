@@ -7,7 +7,7 @@ from servicechain.org.access import scope_for
 from servicechain.surveys import selectors
 from servicechain.surveys.models import Invitation
 from tests.factories import member
-from tests.surveys.helpers import add_responses, build_org, open_wave, send_links
+from tests.surveys.helpers import add_responses, build_org, close_wave, open_wave, send_links
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def answered():
         comment="small team secret",
     )
     add_responses(wave, units["south_a"], 7, engagement=5, enps=10, job_family="specialist")
-    return org, units, wave
+    return org, units, close_wave(wave)
 
 
 def rows_by_unit(results):
@@ -98,7 +98,7 @@ def test_comments_carry_no_attributes(answered):
     org, units, wave = answered
     shown = selectors.comments(scope_for(member(org, "admin"), "acme"), wave, unit=units["root"])
     assert all(isinstance(c, str) for c in shown["comments"])
-    assert set(shown) == {"unit_id", "unit", "shown", "comments", "min_n"}
+    assert set(shown) == {"unit_id", "unit", "shown", "published", "comments", "min_n"}
 
 
 def test_manager_cannot_read_comments_outside_their_subtree(answered):
@@ -137,15 +137,22 @@ def test_filtered_view_hides_cells_whose_complement_is_small(answered):
     assert rows["North B"]["suppressed"]
 
 
-def test_response_rates_are_withheld_for_small_units(answered):
-    org, units, wave = answered
+def test_response_rates_withhold_small_answer_counts_but_show_who_was_invited():
+    org, units = build_org()
+    wave = open_wave(org, units["root"])
     send_links(wave)
+    add_responses(wave, units["north_a"], 6)
+    add_responses(wave, units["north_b"], 3)
+    add_responses(wave, units["south_a"], 7)
     rows = {
         r["unit"]: r
         for r in selectors.response_rates(scope_for(member(org, "admin"), "acme"), wave)
     }
     assert rows["Acme"]["invited"] == 16 and rows["Acme"]["rate"] == 100.0
-    assert rows["North B"]["suppressed"] and rows["North B"]["invited"] is None
+    # Who was invited follows from employee records; how many answered is gated.
+    assert rows["North B"]["suppressed"] and rows["North B"]["invited"] == 3
+    assert rows["North B"]["respondents"] is None and rows["North B"]["rate"] is None
+    assert "fewer than 5" in rows["North B"]["reason"]
     assert Invitation.objects.filter(wave=wave).count() == 16
 
 
@@ -167,6 +174,8 @@ def test_psychometrics_flags_an_unreliable_scale_and_withholds_small_samples():
         manager = {f"MGR{i}": int(rng.integers(1, 6)) for i in range(1, 5)}  # pure noise
         rows.append(Response(wave=wave, unit=units["north_a"], answers=engagement | manager))
     Response.objects.bulk_create(rows)
+    assert selectors.psychometrics_report(wave)["published"] is False  # open: nothing yet
+    close_wave(wave)
     report = selectors.psychometrics_report(wave)
     by_scale = {s["scale"]: s for s in report["scales"]}
     assert by_scale["engagement"]["alpha"] > 0.8 and not by_scale["engagement"]["flagged"]
@@ -203,6 +212,7 @@ def test_customer_results_report_csat_and_nps_per_unit():
             answers={"csat": csat, "nps": nps},
             submitted_at=interaction.started_at,
         )
+    close_wave(wave)
     results = selectors.results_by_unit(scope_for(member(org, "admin"), "acme"), wave)
     south = rows_by_unit(results)["South A"]["scores"]
     assert south["csat"]["value"] == pytest.approx(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 
+from servicechain.surveys.selectors import withheld_text
+
 register = template.Library()
 
 
@@ -21,14 +23,14 @@ def signed(value, digits: int = 1) -> str:
 
 @register.simple_tag
 def withheld(cell, min_n) -> str:
-    """The visible label of a withheld cell (never blank-looking)."""
+    """The visible label of a withheld cell (never blank-looking), in the same words as every
+    other page (`surveys.selectors.withheld_text`)."""
     if getattr(cell, "reason", "") == "complementary":
         return format_html(
-            '<span title="Shown, it would let someone work out a group of fewer than {} '
-            'people by subtraction">withheld to protect a small group</span>',
-            min_n,
+            '<span title="{}">withheld to protect a smaller group</span>',
+            withheld_text(cell, min_n),
         )
-    return format_html("fewer than {} responses", min_n)
+    return format_html("fewer than {} answered", min_n)
 
 
 @register.filter

@@ -1,4 +1,5 @@
-"""The stored per-wave cells: what the gate shows, the numbers it shows, and staying current."""
+"""Published results: what the gate shows, the numbers it shows, and that a published reading
+never changes (results are published once, when a wave closes)."""
 
 from __future__ import annotations
 
@@ -9,23 +10,27 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from servicechain.analytics import metrics
-from servicechain.insights import aggregates, selectors
-from servicechain.insights.aggregates import RESPONDENTS, gate_breakdown
-from servicechain.insights.models import UnitScore, WaveSnapshot
 from servicechain.org import services as org_services
 from servicechain.org.models import Unit
+from servicechain.surveys import selectors, services
 from servicechain.surveys.bank import load_bank, score_scales
-from servicechain.surveys.models import Response, Wave
+from servicechain.surveys.models import Response, UnitScore, Wave, WaveSnapshot
+from servicechain.surveys.results import RESPONDENTS, gate_breakdown
 
 pytestmark = pytest.mark.django_db
 
 
 def latest_census(organization) -> Wave:
-    return (
-        Wave.objects.filter(organization=organization, kind=Wave.Kind.CENSUS)
+    """The newest census whose results are published (closed), published if need be."""
+    wave = (
+        Wave.objects.filter(
+            organization=organization, kind=Wave.Kind.CENSUS, status=Wave.Status.CLOSED
+        )
         .order_by("-opens_at")
         .first()
     )
+    services.results_ensure(wave=wave)
+    return wave
 
 
 def raw_frame(wave: Wave) -> pd.DataFrame:
@@ -46,7 +51,7 @@ def in_subtree(frame: pd.DataFrame, unit: Unit) -> pd.Series:
 
 
 def stored(wave: Wave, dimension: str = "", category: str = "") -> pd.DataFrame:
-    snapshot = selectors.wave_results(wave).snapshot
+    snapshot = selectors.published_results(wave).snapshot
     rows = UnitScore.objects.filter(snapshot=snapshot, dimension=dimension, category=category)
     return pd.DataFrame(list(rows.values("unit_id", "scale", "n", "value", "suppressed", "reason")))
 
@@ -118,7 +123,7 @@ def test_a_filtered_view_never_leaves_a_small_complement_beside_its_unfiltered_t
     min_n = demo_world.organization.min_group_size
     total = stored(wave)
     shown_total = set(total[(total["scale"] == RESPONDENTS) & ~total["suppressed"]]["unit_id"])
-    snapshot = selectors.wave_results(wave).snapshot
+    snapshot = selectors.published_results(wave).snapshot
     units = {u.pk: u for u in Unit.objects.filter(organization=demo_world.organization)}
     checked = 0
     for dimension, categories in snapshot.categories.items():
@@ -185,56 +190,57 @@ def _nearest_shown(children, parents, hidden):
     return out
 
 
-def test_results_are_rebuilt_when_a_late_response_arrives(demo_world):
+def test_a_published_wave_refuses_further_answers_by_import(demo_world, tmp_path):
+    from servicechain.org.imports import ImportFailed
+
     wave = latest_census(demo_world.organization)
-    before = selectors.wave_results(wave).snapshot
-    unit = demo_world.employee_unit
-    Response.objects.create(wave=wave, unit=unit, answers={"ENG1": 5}, source=Response.Source.WEB)
-    after = selectors.wave_results(wave).snapshot
-    assert after.pk != before.pk
-    assert after.responses == before.responses + 1
+    before = selectors.published_results(wave).snapshot
+    upload = tmp_path / "late.csv"
+    upload.write_text(
+        f"response_id,unit_external_id,ENG1\nlate-1,{demo_world.employee_unit.external_id},5\n"
+    )
+    with pytest.raises(ImportFailed, match="published"):
+        org_services.import_file(
+            organization=demo_world.organization,
+            kind="responses",
+            path=upload,
+            options={"wave": str(wave.pk)},
+        )
+    assert selectors.published_results(wave).snapshot.pk == before.pk
 
 
-def test_raising_the_minimum_group_size_hides_more_and_never_reuses_old_cells(demo_world):
+def test_raising_the_minimum_group_size_hides_more_and_keeps_every_withheld_cell_withheld(
+    demo_world,
+):
     wave = latest_census(demo_world.organization)
-    shown_before = (~stored(wave)["suppressed"]).sum()
+    before = stored(wave)
+    withheld_before = set(
+        map(tuple, before.loc[before["suppressed"], ["unit_id", "scale"]].to_numpy().tolist())
+    )
     demo_world.organization.min_group_size = 10
     demo_world.organization.save(update_fields=["min_group_size"])
     wave.organization.refresh_from_db()
-    snapshot = selectors.wave_results(wave).snapshot
+    services.results_publish_due(organization=demo_world.organization)
+    snapshot = selectors.published_results(wave).snapshot
     assert snapshot.min_group_size == 10
     cells = stored(wave)
-    assert (~cells["suppressed"]).sum() < shown_before
+    assert (~cells["suppressed"]).sum() < (~before["suppressed"]).sum()
     assert (cells.loc[~cells["suppressed"] & (cells["scale"] == ""), "n"] >= 10).all()
+    withheld_after = set(
+        map(tuple, cells.loc[cells["suppressed"], ["unit_id", "scale"]].to_numpy().tolist())
+    )
+    assert withheld_before <= withheld_after
+    shown = cells[~cells["suppressed"]].set_index(["unit_id", "scale"])["value"]
+    old = before[~before["suppressed"]].set_index(["unit_id", "scale"])["value"]
+    assert np.allclose(shown, old.reindex(shown.index), equal_nan=True)  # same answers, values
 
 
-def test_moving_a_unit_rebuilds_the_results_of_its_old_and_new_parents(demo_world):
+def test_moving_a_unit_after_publication_changes_no_published_cell(demo_world):
     wave = latest_census(demo_world.organization)
-    before = selectors.wave_results(wave).snapshot
+    before = stored(wave).set_index(["unit_id", "scale"]).sort_index()
     root = Unit.objects.get(organization=demo_world.organization, depth=0)
     org_services.unit_move(unit=demo_world.employee_unit, new_parent=root)
-    assert not aggregates.snapshot_is_current(
-        before, wave, aggregates.tree_fingerprint(demo_world.organization)
-    )
-    assert selectors.wave_results(wave).snapshot.pk != before.pk
-
-
-def test_a_stale_mark_from_a_signal_forces_a_rebuild(demo_world):
-    from servicechain.insights import services
-
-    wave = latest_census(demo_world.organization)
-    before = selectors.wave_results(wave).snapshot
-    services.results_mark_stale(wave=wave)
-    assert selectors.wave_results(wave).snapshot.pk != before.pk
+    services.results_publish_due(organization=demo_world.organization)
+    after = stored(wave).set_index(["unit_id", "scale"]).sort_index()
+    pd.testing.assert_frame_equal(before, after)
     assert WaveSnapshot.objects.filter(wave=wave).count() == 1
-
-
-def test_the_surveys_signal_marks_the_wave_stale(demo_world):
-    from servicechain.surveys.models import Wave
-    from servicechain.surveys.signals import responses_changed
-
-    wave = latest_census(demo_world.organization)
-    before = selectors.wave_results(wave).snapshot
-    responses_changed.send(sender=Wave, wave=wave)
-    assert WaveSnapshot.objects.get(wave=wave).stale
-    assert selectors.wave_results(wave).snapshot.pk != before.pk
