@@ -1,16 +1,18 @@
 """CSV exports of the tables on the insights pages: the same gated records, audited.
 
 A withheld cell is exported empty, next to a column saying why, so a spreadsheet never
-shows a withheld value and never looks as if a value were simply missing.
+shows a withheld value and never looks as if a value were simply missing. Comments, plan
+titles and unit names are written so that no cell can run as a formula (`CsvWriter`).
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 
 from django.http import Http404, HttpResponse
 from django.utils.text import slugify
+
+from servicechain.csv_export import CsvWriter
 
 from . import services
 
@@ -23,10 +25,10 @@ def csv_response(scope, *, table: str, records: list[dict], parameters: dict) ->
     columns: list[str] = []
     for record in records:
         columns.extend(k for k in record if k not in columns)
-    writer = csv.DictWriter(response, fieldnames=columns or ["empty"])
-    writer.writeheader()
+    writer = CsvWriter(response)
+    writer.writerow(columns or ["empty"])
     for record in records:
-        writer.writerow({k: "" if v is None else v for k, v in record.items()})
+        writer.writerow(record.get(column) for column in columns)
     services.export_record(scope=scope, table=table, rows=len(records), parameters=parameters)
     return response
 
