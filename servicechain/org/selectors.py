@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from .access import Role, Scope
-from .models import Customer, Employee, Interaction, Transaction, Unit
+from .models import PATH_SEGMENT, Customer, Employee, Interaction, Transaction, Unit
 
 
 def active_employees(scope: Scope, on: dt.date | None = None) -> QuerySet[Employee]:
@@ -37,6 +37,29 @@ def headcount_by_unit(scope: Scope, on: dt.date | None = None) -> list[dict]:
         }
         for unit in scope.units().only("pk", "name", "external_id", "kind", "depth", "path")
     ]
+
+
+def subtree_headcounts(scope: Scope, on: dt.date | None = None) -> dict[int, int]:
+    """Active employees in each visible unit's whole subtree (the unit and all below it).
+
+    Each unit's own count is added to every ancestor read off its materialised path, so the
+    cost grows with units × depth, not units².
+    """
+    own = dict(
+        active_employees(scope, on).values("unit").annotate(n=Count("pk")).values_list("unit", "n")
+    )
+    units = list(scope.units().values_list("pk", "path"))
+    by_path = {path: pk for pk, path in units}
+    totals = dict.fromkeys(by_path.values(), 0)
+    for pk, path in units:
+        count = own.get(pk, 0)
+        if not count:
+            continue
+        for end in range(PATH_SEGMENT + 1, len(path) + 1, PATH_SEGMENT + 1):
+            ancestor = by_path.get(path[:end])
+            if ancestor is not None:
+                totals[ancestor] += count
+    return totals
 
 
 def visible_interactions(scope: Scope) -> QuerySet[Interaction]:

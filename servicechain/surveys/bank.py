@@ -166,6 +166,8 @@ class ItemBank:
         Scale code -> :class:`Scale`.
     instruments : dict
         Instrument name -> list of item codes, in the order they are asked.
+    instrument_names : dict
+        Instrument name -> the name people read ("engagement_census" -> "Engagement census").
     response_types : dict
         Type -> ``{"min", "max", "labels"}`` (answer labels for forms).
     version : str
@@ -177,6 +179,7 @@ class ItemBank:
     instruments: dict[str, list[str]]
     response_types: dict[str, dict[str, Any]] = field(default_factory=dict)
     version: str = ""
+    instrument_names: dict[str, str] = field(default_factory=dict)
     _by_code: dict[str, BankItem] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -250,6 +253,10 @@ def parse_bank(data: dict[str, Any]) -> ItemBank:
         instruments=instruments,
         response_types=data.get("response_types", {}),
         version=str(data.get("version", "")),
+        instrument_names={
+            name: spec.get("name") or name.replace("_", " ").capitalize()
+            for name, spec in data["instruments"].items()
+        },
     )
     problems = validate_bank(bank, raw_scale_codes=[raw["code"] for raw in data["scales"]])
     if problems:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils import timezone
+
+from servicechain.org.selectors import subtree_headcounts
 
 from .bank import load_bank
 from .models import Instrument, Item, Population, Wave
@@ -81,8 +85,9 @@ class InstrumentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        bank = load_bank()
         self.fields["template"].choices = [("", "Start empty")] + [
-            (name, name.replace("_", " ")) for name in load_bank().instruments
+            (name, bank.instrument_names[name]) for name in bank.instruments
         ]
 
 
@@ -108,15 +113,52 @@ class ItemForm(forms.Form):
         return options
 
 
+# Date-time inputs take and give ISO values (YYYY-MM-DDTHH:MM), whatever the locale.
+DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+WAVE_DAYS_OPEN = 14
+
+
+class AudienceField(forms.ModelChoiceField):
+    """Units as an indented tree, each with how many people it and its units hold."""
+
+    def __init__(self, *args, headcounts: dict[int, int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.headcounts = headcounts or {}
+
+    def label_from_instance(self, unit) -> str:
+        people = self.headcounts.get(unit.pk, 0)
+        indent = "\u00a0\u00a0\u00a0" * unit.depth
+        return f"{indent}{unit.name} — {people} {'person' if people == 1 else 'people'}"
+
+
+def default_wave_dates(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """Tomorrow 09:00 to 17:00 two weeks later, on the organisation's clock."""
+    today = timezone.localtime(now).date()
+    zone = timezone.get_current_timezone()
+    opens = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(9, 0), tzinfo=zone)
+    closes = dt.datetime.combine(
+        opens.date() + dt.timedelta(days=WAVE_DAYS_OPEN), dt.time(17, 0), tzinfo=zone
+    )
+    return opens, closes
+
+
 class WaveForm(forms.Form):
     name = forms.CharField(max_length=200)
     instrument = forms.ModelChoiceField(queryset=Instrument.objects.none())
-    kind = forms.ChoiceField(choices=Wave.Kind.choices)
-    audience_unit = forms.ModelChoiceField(queryset=None, label="Audience (unit and below)")
-    opens_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    closes_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    kind = forms.ChoiceField(choices=Wave.Kind.choices, initial=Wave.Kind.CENSUS)
+    audience_unit = AudienceField(
+        queryset=None,
+        label="Audience (unit and below)",
+        help_text="Everyone employed in the unit and the units below it; the count is today's.",
+    )
+    opens_at = forms.DateTimeField(label="Opens", widget=DATETIME_LOCAL)
+    closes_at = forms.DateTimeField(label="Closes", widget=DATETIME_LOCAL)
     sample_fraction = forms.FloatField(
-        min_value=0.01, max_value=1.0, initial=1.0, help_text="Pulses: the share invited"
+        min_value=0.01,
+        max_value=1.0,
+        initial=1.0,
+        required=False,
+        help_text="Pulses and customer waves: the share of the audience invited (0.01–1)",
     )
     cadence = forms.ChoiceField(choices=Wave.Cadence.choices)
     reminder_after_days = forms.IntegerField(min_value=1, max_value=60, initial=3)
@@ -126,7 +168,18 @@ class WaveForm(forms.Form):
         self.fields["instrument"].queryset = Instrument.objects.filter(
             organization=scope.organization
         )
-        self.fields["audience_unit"].queryset = scope.units()
+        self.fields["audience_unit"].queryset = scope.units().order_by("path")
+        self.fields["audience_unit"].headcounts = subtree_headcounts(scope)
+        opens, closes = default_wave_dates()
+        self.fields["opens_at"].initial = opens
+        self.fields["closes_at"].initial = closes
+
+    def clean_sample_fraction(self) -> float:
+        # A census invites everyone: a fraction typed before switching kind does not count.
+        if self.cleaned_data.get("kind") == Wave.Kind.CENSUS:
+            return 1.0
+        value = self.cleaned_data.get("sample_fraction")
+        return 1.0 if value is None else value
 
 
 class ImportForm(forms.Form):

@@ -15,10 +15,16 @@ urlpatterns = [
     path("waves/<int:wave_id>/psychometrics/", views.wave_psychometrics, name="psychometrics"),
     path("waves/<int:wave_id>/import/", views.wave_import, name="import"),
     path("waves/<int:wave_id>/answer", views.wave_answer, name="answer"),
+    path("waves/<int:wave_id>/preview", views.wave_preview, name="wave_preview"),
     path("waves/<int:wave_id>/<str:action>", views.wave_action, name="wave_action"),
     path("instruments/", views.instruments, name="instruments"),
     path("instruments/<int:instrument_id>/", views.instrument_detail, name="instrument"),
     path("instruments/<int:instrument_id>/items/new", views.item_create, name="item_create"),
+    path(
+        "instruments/<int:instrument_id>/preview",
+        views.instrument_preview,
+        name="instrument_preview",
+    ),
     path(
         "instruments/<int:instrument_id>/<str:action>",
         views.instrument_edit,

@@ -1,4 +1,4 @@
-"""`servicechain manage survey_reminders`: close due waves and remind non-respondents."""
+"""`servicechain manage survey_reminders`: open and close due waves, remind non-respondents."""
 
 from django.core.management.base import BaseCommand
 
@@ -7,8 +7,9 @@ from servicechain.surveys.tasks import reminders_run, send_reminders
 
 class Command(BaseCommand):
     help = (
-        "Close survey waves past their closing time and e-mail fresh links to invitees who "
-        "have not answered (each wave's reminder interval applies). Run it daily from cron."
+        "Open survey waves kept for their planned start once it has come, close waves past "
+        "their closing time and e-mail fresh links to invitees who have not answered (each "
+        "wave's reminder interval applies). Run it hourly or daily from cron."
     )
 
     def add_arguments(self, parser):
@@ -24,9 +25,11 @@ class Command(BaseCommand):
             self.stdout.write(f"Queued reminder task {result.id}.")
             return
         outcome = reminders_run(organization_slug=org, wave_id=wave)
+        for name in outcome["opened"]:
+            self.stdout.write(f"Opened {name} at its planned start.")
         for name in outcome["closed"]:
             self.stdout.write(f"Closed {name}.")
         for name, count in outcome["reminded"].items():
             self.stdout.write(f"{name}: {count} reminder(s) e-mailed.")
-        if not outcome["closed"] and not outcome["reminded"]:
+        if not outcome["opened"] and not outcome["closed"] and not outcome["reminded"]:
             self.stdout.write("No open waves.")
