@@ -199,18 +199,18 @@ def test_invalid_wave_form_shows_the_problem(client, world):
     response = client.post(
         url("wave_create"),
         {
-            "name": "Census wrongly sampled",
+            "name": "Census closing before it opens",
             "instrument": wave.instrument.pk,
             "kind": "census",
             "audience_unit": units["root"].pk,
             "opens_at": now.strftime("%Y-%m-%dT%H:%M"),
-            "closes_at": (now + dt.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M"),
-            "sample_fraction": "0.5",
+            "closes_at": (now - dt.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M"),
             "cadence": "none",
             "reminder_after_days": "3",
         },
     )
-    assert response.status_code == 200 and "census invites everyone" in response.content.decode()
+    assert response.status_code == 200
+    assert "The wave must close after it opens." in response.content.decode()
 
 
 def test_compose_an_instrument_with_htmx_swaps(client, world):
