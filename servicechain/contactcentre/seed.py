@@ -246,24 +246,40 @@ def _demo_agent(team: Team, today: dt.date, now: dt.datetime) -> Agent:
     day = tour_day(team, today, now)
     plan = dayplan.load_day_plan(selectors.published_schedule(team, day))
     now_interval = selectors.interval_now(team, day, now)
+    # A visitor who comes back later in the day goes on to tomorrow's plan: an agent who
+    # can make the same move tomorrow keeps the tour working then too.
+    tomorrow = selectors.published_schedule(team, today + dt.timedelta(days=1))
+    later = dayplan.load_day_plan(tomorrow) if day == today and tomorrow else None
     van_from, van_to = PIE_VAN_WINDOW
+    wants = {
+        agent.pk: agent.preferred_lunch_from is not None
+        and f"{agent.preferred_lunch_from:%H:%M}" >= van_from
+        and f"{agent.preferred_lunch_to:%H:%M}" <= van_to
+        for agent in Agent.objects.filter(team=team)
+    }
     choices = []
     for agent in Agent.objects.filter(team=team).order_by("pk"):
-        if not plan.has(agent) or plan.assignment(agent).lunch is None:
+        movable_to_van, elsewhere = _van_move(plan, agent, now_interval)
+        if movable_to_van is None:
             continue
-        mine = plan.assignment(agent)
-        lunch = mine.activities.index(mine.lunch)
-        options = selectors.slot_options(plan, agent, position=lunch, now_interval=now_interval)
-        van_slots = any(van_from <= option["clock"] < van_to for option in options)
-        lunch_at = plan.schedule.interval_clock(mine.lunch[0])
-        wants_van = agent.preferred_lunch_from is not None and (
-            f"{agent.preferred_lunch_from:%H:%M}" >= van_from
-            and f"{agent.preferred_lunch_to:%H:%M}" <= van_to
-        )
-        elsewhere = not van_from <= lunch_at < van_to
-        movable = mine.lunch[0] >= now_interval
-        choices.append(((movable and van_slots, elsewhere, wants_van), agent))
+        again = later is None or _van_move(later, agent, 0) == (True, True)
+        key = (movable_to_van, elsewhere, again, wants[agent.pk])
+        choices.append((key, agent))
     return max(choices, key=lambda choice: choice[0])[1]
+
+
+def _van_move(plan, agent: Agent, now_interval: int) -> tuple[bool | None, bool]:
+    """(the lunch has not started and a van time is offered, the lunch is outside the van's
+    window); (None, False) when the agent has no lunch on the plan."""
+    if not plan.has(agent) or plan.assignment(agent).lunch is None:
+        return None, False
+    van_from, van_to = PIE_VAN_WINDOW
+    mine = plan.assignment(agent)
+    lunch = mine.activities.index(mine.lunch)
+    options = selectors.slot_options(plan, agent, position=lunch, now_interval=now_interval)
+    van_slots = any(van_from <= option["clock"] < van_to for option in options)
+    elsewhere = not van_from <= plan.schedule.interval_clock(mine.lunch[0]) < van_to
+    return mine.lunch[0] >= now_interval and van_slots, elsewhere
 
 
 def _minutes(clock: str) -> int:

@@ -45,8 +45,18 @@ def seeded_centre(monkeypatch, today=DEMO_DAY) -> Unit:
     organization = OrganizationFactory(slug="demo")
     root = make_unit(organization, "Head office", kind="organisation")
     unit = make_unit(organization, "Contact centre", parent=root, kind="contact_centre")
-    EmployeeFactory(unit=unit, is_manager=True, job_family="manager")
-    EmployeeFactory.create_batch(3, unit=unit, job_family="frontline")
+    # Fixed names and ids: agents are ordered by name, so names drawn by Faker (which
+    # depend on the tests run before) would change the solver's input order and its plan.
+    people = [("Morgan", "Lead", "manager"), *((f"Ali{n}", "Agent", "frontline") for n in "ABC")]
+    for n, (first, last, family) in enumerate(people):
+        EmployeeFactory(
+            unit=unit,
+            first_name=first,
+            last_name=last,
+            external_id=f"CC{n}",
+            is_manager=family == "manager",
+            job_family=family,
+        )
     seed.seed_demo(organization=organization, today=today, progress=lambda message: None)
     return unit
 
@@ -77,6 +87,7 @@ def test_demo_centre_has_agents_history_a_forecast_todays_plan_and_logins(monkey
     assert me.team == team
     assert seed.tour_day(team, today) == today, "at 06:10 the van's window is still ahead"
     assert_demo_agent_can_move_lunch_to_the_van(me, team, today)
+    assert_demo_agent_can_move_lunch_to_the_van(me, team, today + dt.timedelta(days=1))
     lead_scope = scope_for(lead_user, "demo")
     assert lead_scope.role == "manager" and lead_scope.unit == unit
     assert {login.username for login in seed.DEMO_LOGINS} == {"agent", "lead"}
@@ -95,6 +106,23 @@ def assert_demo_agent_can_move_lunch_to_the_van(me, team, day):
         plan, me, position=lunch["position"], now_interval=view.now_interval
     )
     assert any("10:00" <= o["clock"] < "12:00" for o in options), "a van time is offered"
+
+
+@pytest.mark.parametrize("clock", [dt.time(13, 5), dt.time(23, 50)])
+def test_after_the_van_has_gone_the_tour_and_the_examples_are_on_tomorrows_plan(monkeypatch, clock):
+    with time_machine.travel(dt.datetime.combine(DEMO_DAY, clock, tzinfo=LONDON), tick=False):
+        unit = seeded_centre(monkeypatch)
+        team = Team.objects.get(centre__unit=unit)
+        me = User.objects.get(username="agent").employee.contact_centre_agent
+        tomorrow = DEMO_DAY + dt.timedelta(days=1)
+
+        assert seed.tour_day(team, DEMO_DAY) == tomorrow
+        assert_demo_agent_can_move_lunch_to_the_van(me, team, tomorrow)
+        requests = MoveRequest.objects.filter(team=team)
+        assert {(r.day, r.kind, r.status) for r in requests} == {
+            (tomorrow, "lunch", MoveRequest.Status.AUTO_APPROVED),
+            (tomorrow, "lunch", MoveRequest.Status.PENDING_LEAD),
+        }
 
 
 def test_demo_day_has_an_automatic_van_lunch_and_one_waiting_for_the_lead(monkeypatch, frozen):

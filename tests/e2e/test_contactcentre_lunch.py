@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from servicechain.contactcentre import selectors
-from servicechain.contactcentre.models import MoveRequest
+from servicechain.contactcentre import seed, selectors
+from servicechain.contactcentre.models import MoveRequest, Team
 from tests.contactcentre.helpers import (
     agent_login,
     lead_login,
@@ -26,6 +26,7 @@ from tests.contactcentre.helpers import (
     make_centre,
     publish_day,
 )
+from tests.contactcentre.test_seed import seeded_centre
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "pass-word-123"  # tests.factories.UserFactory
@@ -207,6 +208,50 @@ def test_wish_times_show_and_save_on_the_24_hour_clock_in_any_browser_locale(
     assert page.get_by_label("Preferred lunch from").evaluate(shown) == "13:30"
     assert page.get_by_label("Preferred lunch until").evaluate(shown) == "14:15"
     assert page.get_by_label("Preferred shift start").evaluate(shown) == "none"
+
+
+def test_readme_tour_the_demo_agent_moves_lunch_into_the_pie_van(
+    page, live_server, monkeypatch, fixed_clock, artifacts_dir
+):
+    """README step 6, as the demo's own agent: lunch is outside the van's 10:00-12:00, a
+    van time is offered (today's plan, or tomorrow's once the van's window is nearly over),
+    and the move is previewed, sent and shown after a reload."""
+    unit = seeded_centre(monkeypatch, today=fixed_clock.date())
+    team = Team.objects.get(centre__unit=unit)
+    day = seed.tour_day(team, selectors.local_today(team))
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("agent")
+    page.get_by_label("Password").fill("demo-agent-pass")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**/o/{team.organization.slug}/**")
+    page.goto(f"{live_server.url}/o/{team.organization.slug}/contact-centre/me/")
+    if day != selectors.local_today(team):
+        page.get_by_role("link", name=f"{day:%a %-d %b}").click()
+    page.get_by_role("heading", name="My plan").wait_for()
+
+    lunch = page.locator("#my-plan li[data-kind=lunch] .when").inner_text()
+    assert not "10:00" <= lunch[:5] < "12:00", f"lunch already at the van: {lunch}"
+    picker = page.get_by_label(f"Lunch now {lunch}: new time")
+    van = [
+        option.get_attribute("value")
+        for option in picker.locator("option").all()
+        if "10:00" <= option.inner_text()[:5] < "12:00"
+    ]
+    assert van, "the picker offers a time while the van is outside"
+    picker.select_option(van[0])
+    preview = page.locator("#move-preview")
+    preview.wait_for()
+    verdict = preview.get_attribute("data-verdict")
+    assert verdict in ("auto_approve", "needs_lead")
+    page.locator("#confirm-move").click()
+    page.get_by_text(
+        "Done: your plan is updated" if verdict == "auto_approve" else "Sent to your team lead"
+    ).wait_for()
+    page.screenshot(path=str(artifacts_dir / "contactcentre-demo-tour.png"), full_page=True)
+
+    page.reload()
+    expected = "Approved automatically" if verdict == "auto_approve" else "Waiting for team lead"
+    assert page.get_by_test_id("request-status").first.inner_text() == expected
 
 
 def label_like(page, clock: str) -> str:
