@@ -241,7 +241,7 @@ def _opens_clause(tokens: Sequence[str], i: int) -> bool:
     if i + 1 >= len(tokens) or tokens[i + 1] in _PUNCTUATION:
         return False
     token = tokens[i]
-    if token == "instead" and tokens[i + 1] == "of":
+    if token == "instead" and tokens[i + 1] == "of":  # nosec B105 # a word of a comment, not a secret
         return False
     return token in lexicon.CONTRASTS or token in lexicon.CIRCUMSTANCES or _concedes(tokens, i)
 
@@ -250,7 +250,7 @@ def _concedes(tokens: Sequence[str], i: int) -> bool:
     token = tokens[i]
     if token in ("while", "whilst"):  # concessive only where a sentence opens with it
         return i == 0 or tokens[i - 1] in _SENTENCE_END
-    if token == "even":
+    if token == "even":  # nosec B105 # a word of a comment, not a secret
         return i + 1 < len(tokens) and tokens[i + 1] in ("though", "if")
     return token in lexicon.CONCESSIONS
 
