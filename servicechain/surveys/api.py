@@ -338,9 +338,11 @@ def _staff_wave(request, org: str, wave_id: int) -> Wave:
     "/orgs/{org}/waves/{wave_id}/open",
     response={200: WaveOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
 )
-def wave_open(request, org: str, wave_id: int):
+def wave_open(request, org: str, wave_id: int, early: bool = False):
+    """Open a draft now. A wave planned to open later needs `early=true` (its planned start
+    is then replaced by now); without it the answer is 422 naming the planned start."""
     return _wave_out(
-        services.wave_open(wave=_staff_wave(request, org, wave_id), actor=request.user)
+        services.wave_open(wave=_staff_wave(request, org, wave_id), actor=request.user, early=early)
     )
 
 

@@ -248,3 +248,15 @@ def test_psychometrics_of_single_item_scales_explains_why_there_is_no_estimate(w
     html = page(client, hr, f"/o/acme/surveys/waves/{wave.pk}/psychometrics/").content.decode()
     assert "a single-item scale has no such estimate" in html
     assert '<table id="reliability">' not in html
+
+
+def test_the_api_opens_a_later_wave_only_when_asked_to_open_it_early(world, client):
+    org, units, hr = world
+    wave = planned_wave(org, units)
+    client.force_login(hr)
+
+    refused = client.post(f"/api/orgs/acme/waves/{wave.pk}/open")
+    opened = client.post(f"/api/orgs/acme/waves/{wave.pk}/open?early=true")
+
+    assert refused.status_code == 422 and "planned to open on" in refused.json()["detail"]
+    assert opened.status_code == 200 and opened.json()["status"] == "open"
