@@ -76,17 +76,47 @@ def test_change_since_the_previous_wave_is_the_welch_difference_of_the_two_waves
 
 
 def test_units_with_a_plan_are_compared_with_units_without_at_the_next_wave(demo_world):
-    page = engagement_page(audience(demo_world, "hr_analyst"), wave_id=None, unit_id=None)
-    effects = {e["driver"]: e for e in page.plan_effects}
-    assert "recognition" in effects, "the demo plan on recognition was made before the last wave"
-    effect = effects["recognition"]
-    # Independent check: the plan's unit is the only unit with a plan at its depth.
-    unit = demo_world.manager_unit
-    now = selectors.cells(page.results.snapshot, [unit.pk])[(unit.pk, "recognition")]
-    before = selectors.cells(page.previous.snapshot, [unit.pk])[(unit.pk, "recognition")]
+    # Its own plan, on a unit the gate shows in the page's wave and the one before, so the
+    # check does not hang on where the gate happens to withhold the demo plan's area.
+    from servicechain.insights.models import ActionPlan
+
+    hr = audience(demo_world, "hr_analyst")
+    page = engagement_page(hr, wave_id=None, unit_id=None)
+    ActionPlan.objects.filter(organization=demo_world.organization).delete()
+
+    def shown_in_both(depth: int) -> dict[int, float]:
+        """Unit id -> change of recognition, for units at `depth` shown in both waves."""
+        units = list(Unit.objects.filter(organization=demo_world.organization, depth=depth))
+        now = selectors.cells(page.results.snapshot, [u.pk for u in units])
+        then = selectors.cells(page.previous.snapshot, [u.pk for u in units])
+        out = {}
+        for unit in units:
+            a, b = now.get((unit.pk, "recognition")), then.get((unit.pk, "recognition"))
+            if a and b and not a.suppressed and not b.suppressed:
+                out[unit.pk] = a.value - b.value
+        return out
+
+    changes = next(c for c in map(shown_in_both, (2, 3, 1)) if len(c) >= 2)
+    planned = next(iter(changes))
+    plan = ActionPlan.objects.create(
+        organization=demo_world.organization,
+        unit_id=planned,
+        driver="recognition",
+        title="Thank people weekly",
+        owner=demo_world.users["hr_analyst"],
+        due_date=page.wave.opens_at.date(),
+    )
+    ActionPlan.objects.filter(pk=plan.pk).update(created_at=page.previous.wave.closes_at)
+
+    page = engagement_page(hr, wave_id=page.wave.pk, unit_id=None)
+
+    effect = {e["driver"]: e for e in page.plan_effects}["recognition"]
     assert effect["with_plan"].n == 1
-    assert effect["with_plan"].value == pytest.approx(now.value - before.value)
-    assert effect["without_plan"].n >= 1
+    assert effect["with_plan"].value == pytest.approx(changes.pop(planned))
+    assert effect["without_plan"].n == len(changes)
+    assert effect["without_plan"].value == pytest.approx(sum(changes.values()) / len(changes))
+    records = {r["driver"]: r for r in page.plan_effect_records()}
+    assert records["Recognition"]["units_without_plan"] == len(changes)
 
 
 def test_the_heatmap_exports_as_csv_with_withheld_cells_empty_and_the_export_audited(
