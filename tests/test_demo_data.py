@@ -105,3 +105,18 @@ def test_revenue_is_shown_in_the_organisations_currency(seeded, client):
     html = client.get(reverse("org:overview", args=[organization.slug])).content.decode()
     revenue = re.search(r"Revenue, last 30 days</div><div class=\"value\">([^<]+)<", html)
     assert revenue and re.fullmatch(r"£[\d,]+", revenue.group(1)), revenue
+
+
+def test_the_contact_centres_agents_took_part_in_past_waves_too(seeded):
+    organization, _ = seeded
+    centre = Unit.objects.get(organization=organization, kind=Unit.Kind.CONTACT_CENTRE)
+    past = Wave.objects.filter(organization=organization, status=Wave.Status.CLOSED).exclude(
+        kind=Wave.Kind.CUSTOMER
+    )
+    assert past.count() >= 3
+    for wave in past:
+        answered = wave.responses.filter(unit=centre).count()
+        invited = Invitation.objects.filter(wave=wave, unit=centre)
+        assert answered >= 2 * organization.min_group_size, wave.name
+        assert invited.filter(responded=True).count() == answered, wave.name
+        assert invited.count() >= 50, wave.name

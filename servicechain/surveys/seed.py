@@ -122,8 +122,6 @@ def _placeholder_hash() -> str:
 
 def _employee_waves(context: _Context) -> dict[str, int]:
     synthetic, organization = context.synthetic, context.organization
-    # Past waves invite the synthetic organisation's people, whose answers these are; people
-    # other seeders added (the contact centre's new agents) take part from the open census on.
     employees = pd.DataFrame(
         list(
             Employee.objects.filter(organization=organization).values(
@@ -131,7 +129,9 @@ def _employee_waves(context: _Context) -> dict[str, int]:
             )
         )
     )
-    employees = employees[employees["external_id"].isin(synthetic.employees["external_id"])]
+    # People other seeders added (the contact centre's agents) have no synthetic answers:
+    # in each past wave they answer as often as everyone did, resampled from their unit.
+    newcomers = employees[~employees["external_id"].isin(synthetic.employees["external_id"])]
     counts, previous = {}, None
     for row in synthetic.employee_waves.itertuples():
         kind = Wave.Kind.CENSUS if row.kind == "census" else Wave.Kind.PULSE
@@ -174,14 +174,58 @@ def _employee_waves(context: _Context) -> dict[str, int]:
             ),
             batch_size=BATCH,
         )
-        _past_invitations(context, wave, employees, pd.Series(unit_ids).value_counts())
+        added = _newcomer_responses(context, wave, newcomers, answers, unit_ids)
+        answered = pd.Series([*unit_ids, *added]).value_counts()
+        _past_invitations(context, wave, employees, answered)
         services.attributes_coarsen(wave=wave)  # the same rule as invitations sent live
-        counts[wave.name] = len(responses)
+        counts[wave.name] = len(responses) + len(added)
         previous = wave
     Wave.objects.filter(
         organization=organization, kind__in=[Wave.Kind.CENSUS, Wave.Kind.PULSE]
     ).update(status=Wave.Status.CLOSED)
     return counts
+
+
+def _newcomer_responses(
+    context, wave: Wave, newcomers: pd.DataFrame, answers: list[dict], unit_ids
+) -> list[int]:
+    """Responses of people employed when `wave` opened who are not in the synthetic data, at
+    the wave's own response rate, each a copy of a random answer from their unit (or anyone's).
+    Returns the unit id of each response added."""
+    opened = wave.opens_at.date()
+    present = newcomers[
+        (newcomers["hire_date"] <= opened)
+        & (newcomers["leave_date"].isna() | (newcomers["leave_date"] > opened))
+    ]
+    if present.empty or not answers:
+        return []
+    active = Employee.objects.filter(
+        organization=context.organization, hire_date__lte=opened
+    ).exclude(leave_date__lte=opened)
+    rate = min(len(answers) / max(active.count() - len(present), 1), 1.0)
+    pools: dict[int, list[dict]] = {}
+    for unit_id, answer in zip(unit_ids, answers, strict=True):
+        pools.setdefault(int(unit_id), []).append(answer)
+    added, rows = [], []
+    for person in present.itertuples():
+        if context.rng.random() >= rate:
+            continue
+        pool = pools.get(int(person.unit_id)) or answers
+        answer = dict(pool[int(context.rng.integers(len(pool)))])
+        answer.pop(context.bank.text_item(wave.instrument.template) or "", None)
+        rows.append(
+            Response(
+                wave=wave,
+                unit_id=int(person.unit_id),
+                tenure_band=services.tenure_band(person.hire_date, opened),
+                job_family=person.job_family,
+                answers=answer,
+                source=Response.Source.SEED,
+            )
+        )
+        added.append(int(person.unit_id))
+    Response.objects.bulk_create(rows, batch_size=BATCH)
+    return added
 
 
 def _past_invitations(
