@@ -156,6 +156,7 @@ def action_plan_create(
     notes: str = "",
     shared_with_team: bool = False,
     tasks: Sequence[dict] = (),
+    actions: str = "",
     wave: Wave | None = None,
     actor=None,
 ) -> ActionPlan:
@@ -163,7 +164,10 @@ def action_plan_create(
 
     `tasks` are dicts of `plan_task_add`'s arguments (`title`, optional `due_date`,
     `assignee`, `suggestion`): typically the action-library suggestions the manager kept.
+    `actions` is the short form: each non-blank line becomes a task of the plan's owner.
     """
+    lines = [line.strip() for line in (actions or "").splitlines() if line.strip()]
+    tasks = [*tasks, *({"title": line} for line in lines)]
     plan = ActionPlan(
         organization=organization,
         unit=unit,

@@ -593,3 +593,20 @@ def test_a_plan_shows_how_its_driver_moved_at_the_next_wave(demo_world, client):
     client.force_login(demo_world.users["hr_analyst"])
     html = client.get(plan_url(demo_world, plan)).content.decode()
     assert f"changed by <strong>{signed(follow_up['with_plan'].value)}</strong>" in html
+
+
+def test_a_plan_made_with_action_lines_gets_one_task_per_line(demo_world):
+    from servicechain.insights import services
+
+    plan = services.action_plan_create(
+        organization=demo_world.organization,
+        unit=demo_world.manager_unit,
+        driver="teamwork",
+        title="Buddy shifts",
+        owner=demo_world.users["manager"],
+        due_date=dt.date(2030, 1, 31),
+        actions="Pair new starters\n\n  Rotate buddies monthly  ",
+    )
+    tasks = list(plan.tasks.order_by("pk"))
+    assert [t.title for t in tasks] == ["Pair new starters", "Rotate buddies monthly"]
+    assert all(t.due_date == plan.due_date and t.assignee is None for t in tasks)
