@@ -606,6 +606,7 @@ def test_a_plan_made_with_action_lines_gets_one_task_per_line(demo_world):
         owner=demo_world.users["manager"],
         due_date=dt.date(2030, 1, 31),
         actions="Pair new starters\n\n  Rotate buddies monthly  ",
+        actor=demo_world.users["manager"],
     )
     tasks = list(plan.tasks.order_by("pk"))
     assert [t.title for t in tasks] == ["Pair new starters", "Rotate buddies monthly"]
