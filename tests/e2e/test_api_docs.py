@@ -1,5 +1,6 @@
 """/api/docs draws Swagger UI from the package's own static files: the operations are listed and
-the content-security policy blocks nothing (no CDN, no console errors)."""
+the content-security policy blocks nothing (no CDN, no console errors); pages ask for no
+missing favicon."""
 
 import pytest
 
@@ -31,3 +32,12 @@ def test_api_docs_list_the_operations_with_no_console_errors(page, live_server, 
     assert any("/imports/" in path for path in paths)
     assert not outside, f"the docs fetched from outside the site: {outside}"
     assert not errors, f"console errors on /api/docs: {errors}"
+
+
+def test_the_login_page_loads_with_no_console_errors(page, live_server):
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_role("heading", name="Log in").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert not errors, f"console errors on the login page (a missing favicon?): {errors}"
