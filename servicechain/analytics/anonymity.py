@@ -37,6 +37,8 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import maximum_flow
 
 __all__ = [
     "MIN_GROUP_SIZE_FLOOR",
@@ -46,6 +48,7 @@ __all__ = [
     "suppress_breakdown",
     "suppress_filtered",
     "suppress_tree_breakdown",
+    "breakdown_disclosures",
 ]
 
 #: No organisation may set its minimum group size below this (DESIGN.md §2, configuration).
@@ -557,16 +560,20 @@ def suppress_tree_breakdown(
 ) -> pd.DataFrame:
     """Which cells of a unit × category breakdown to withhold (``True`` = withheld).
 
-    A breakdown (e.g. engagement by tenure band in every unit) is protected two ways at once:
-    each category's column is a unit tree (:func:`suppress` with ``parent``), and each shown
-    unit's row is a breakdown of that unit's total (:func:`suppress_breakdown`). The two
-    gates are applied in turn until neither withholds another cell; suppression only ever
-    grows, so this ends, and the result satisfies both.
+    A breakdown (e.g. engagement by tenure band in every unit) is protected three ways at
+    once: each category's column is a unit tree (:func:`suppress` with ``parent``), each
+    shown unit's row is a breakdown of that unit's total (:func:`suppress_breakdown`), and
+    the shown cells taken together must not let an attacker who knows every count —
+    including which classes are empty (structural zeros, public from employee records and
+    the coarsening rule) — isolate fewer than ``min_n`` people by any combination of
+    additions and subtractions (:func:`breakdown_disclosures`). The gates are applied in turn
+    until none withholds another cell; suppression only ever grows, so this ends, and the
+    result satisfies all three.
 
     Parameters
     ----------
     cells : DataFrame
-        Subtree respondent counts, units (index, parents before children) × categories.
+        Subtree respondent counts, units (index) × categories.
     parent : Series
         Each unit's parent id (NaN/None for the root), aligned with ``cells``.
     totals : Series
@@ -614,5 +621,219 @@ def suppress_tree_breakdown(
             gated = suppress_breakdown(row, min_n=min_n, total=int(total[position]))
             hidden.iloc[position] = gated[SUPPRESSED].to_numpy()
         if (hidden.to_numpy() == before).all():
-            return hidden
+            extra = breakdown_disclosures(
+                cells,
+                parent=parent,
+                totals=totals,
+                hidden_totals=hidden_totals,
+                hidden=hidden,
+                min_n=min_n,
+            )
+            if not extra:
+                return hidden
+            for unit, category in extra:
+                hidden.at[unit, category] = True
     raise AssertionError("anonymity: breakdown suppression did not settle")  # pragma: no cover
+
+
+# ----------------------------------------------------------------------------- disclosure audit
+
+
+def _nearest_shown(parents: np.ndarray, shown: np.ndarray) -> np.ndarray:
+    """Position of each unit's nearest shown ancestor-or-self (-1 when there is none)."""
+    out = np.full(len(parents), -2, dtype=np.int64)
+    for start in range(len(parents)):
+        path = []
+        v = start
+        while v != -1 and out[v] == -2 and not shown[v]:
+            path.append(v)
+            v = parents[v]
+        found = -1 if v == -1 else (v if shown[v] else out[v])
+        for u in path:
+            out[u] = found
+        if shown[start]:
+            out[start] = start
+    return out
+
+
+def breakdown_disclosures(
+    cells: pd.DataFrame,
+    *,
+    parent: pd.Series,
+    totals: pd.Series,
+    hidden_totals: pd.Series,
+    hidden: pd.DataFrame,
+    min_n: int,
+) -> list[tuple[Hashable, Hashable]]:
+    """Cells to withhold so that no group of 1..min_n-1 people can be isolated.
+
+    The attacker of this audit reads every shown unit total and every shown unit × category
+    cell, and knows every count — the people of each unit in each category and in none,
+    zeros included. What they can compute is any linear combination of the shown cells. In
+    terms of "atoms" (the people of one unit in one category, or in none), each shown cell
+    covers the atoms of its region: the unit and its hidden descendants up to the next shown
+    unit of its column. Make each atom an edge between its total region and its category
+    region (or a common "ground" where it has none: people in no category, or under no shown
+    cell of that column). The combinations of shown cells are then exactly the potential
+    differences of this bipartite graph, so a set of atoms is isolated precisely when it is a
+    consistently oriented edge cut (every edge of it leaves the same side in the same
+    direction). Such cuts are found as minimum cuts (Ford & Fulkerson 1956) with the
+    backward direction made uncrossable; capacities are capped at ``min_n``, which leaves the
+    question "is there a cut of fewer than ``min_n`` people?" unchanged and keeps every flow
+    short. This is the audit of statistical disclosure control for linked tables
+    (Hundepool et al. 2012, *Statistical Disclosure Control*, §4.4: an interval of width 0
+    for a group is a disclosure), restricted to two-level cuts, which are the isolations a
+    tree and its breakdown admit.
+
+    Tables of more than `LOCAL_CUT_NODES` regions are searched around each shown cell (the
+    isolations found in practice span a unit, its parent and their cells); smaller tables
+    exactly.
+
+    Returns, for each isolated small group found, the shown category cell of its cut with the
+    fewest people (withholding it merges that region into the next one up and breaks the
+    cut); the caller withholds them and gates again.
+    """
+    counts = cells.to_numpy(dtype=float)
+    n, k = counts.shape
+    if n == 0 or k == 0:
+        return []
+    ids = {gid: i for i, gid in enumerate(cells.index)}
+    parents = np.array(
+        [
+            -1 if _is_missing(p) else ids.get(int(p) if isinstance(p, float) else p, -1)
+            for p in parent.reindex(cells.index).tolist()
+        ],
+        dtype=np.int64,
+    )
+    total = totals.reindex(cells.index).to_numpy(dtype=float)
+    child_cells = np.zeros_like(counts)
+    child_totals = np.zeros(n)
+    for i in np.flatnonzero(parents >= 0):
+        child_cells[parents[i]] += counts[i]
+        child_totals[parents[i]] += total[i]
+    own = counts - child_cells
+    blanks = (total - child_totals) - own.sum(axis=1)
+    shown_total = ~hidden_totals.reindex(cells.index).fillna(True).to_numpy(dtype=bool)
+    shown_cell = ~hidden.to_numpy(dtype=bool)
+    region_total = _nearest_shown(parents, shown_total)
+    region_cell = np.column_stack([_nearest_shown(parents, shown_cell[:, j]) for j in range(k)])
+
+    # Nodes: 0 = ground, then one per shown total, one per shown cell.
+    node_of_total = np.full(n, 0, dtype=np.int64)
+    node_of_cell = np.zeros((n, k), dtype=np.int64)
+    next_node = 1
+    for i in np.flatnonzero(shown_total):
+        node_of_total[i] = next_node
+        next_node += 1
+    cell_of_node: dict[int, tuple[int, int]] = {}
+    for i, j in zip(*np.nonzero(shown_cell), strict=True):
+        node_of_cell[i, j] = next_node
+        cell_of_node[next_node] = (int(i), int(j))
+        next_node += 1
+    left, right, weight = [], [], []
+    for i in range(n):
+        t = node_of_total[region_total[i]] if region_total[i] >= 0 else 0
+        for j in range(k):
+            if own[i, j] > 0:
+                c = node_of_cell[region_cell[i, j], j] if region_cell[i, j] >= 0 else 0
+                if t or c:
+                    left.append(t), right.append(c), weight.append(own[i, j])
+        if blanks[i] > 0 and t:
+            left.append(t), right.append(0), weight.append(blanks[i])
+    if not cell_of_node or not left:
+        return []
+    left, right = np.array(left), np.array(right)
+    weight = np.array(weight)
+    found = _small_cuts(left, right, weight, next_node, set(cell_of_node), min_n)
+    return sorted({(cells.index[i], cells.columns[j]) for i, j in (cell_of_node[v] for v in found)})
+
+
+# Above this many nodes the cut search is local: around each cell, a neighbourhood of this
+# many nodes, the rest merged into the far side (exact for smaller tables).
+LOCAL_CUT_NODES = 400
+
+
+def _small_cuts(left, right, weight, size, cells, min_n) -> set[int]:
+    """For each small isolating cut through a shown cell: the cell node of its near side
+    with the fewest people (see `breakdown_disclosures`)."""
+    cap = np.minimum(weight, min_n).astype(np.int64)
+    to_ground = np.bincount(left[right == 0], weights=weight[right == 0], minlength=size)
+    from_ground = np.bincount(right[left == 0], weights=weight[left == 0], minlength=size)
+    adjacency = sparse.csr_array(
+        (np.ones(2 * len(left)), (np.r_[left, right], np.r_[right, left])), shape=(size, size)
+    )
+    degree = np.bincount(np.r_[left, right], weights=np.r_[weight, weight], minlength=size)
+    found: set[int] = set()
+    for source in sorted(cells):
+        # Lower bounds (cheap): in the first direction a cut through a cell keeps every total
+        # region it touches on its side, so their people in no category always cross; in the
+        # second, the cell's own people under no shown total always cross.
+        neighbours = np.unique(left[(right == source) & (left != 0)])
+        bounds = (to_ground[neighbours].sum(), from_ground[source])
+        for direction, bound in enumerate(bounds):
+            if bound >= min_n:
+                continue
+            side = _cut_side(left, right, cap, size, adjacency, source, direction, min_n)
+            if side:
+                members = [v for v in side if v in cells]
+                found.add(min(members, key=lambda v: degree[v]))
+    return found
+
+
+def _cut_side(left, right, cap, size, adjacency, source, direction, min_n) -> list[int] | None:
+    """The near side of a cut of fewer than `min_n` people through `source`, or None.
+
+    Direction 0: atoms cross from their total region to their category region; 1: the other
+    way. The opposite arc of each atom is uncrossable (capacity `min_n`, enough under the cap).
+    """
+    nodes = _neighbourhood(adjacency, source, size)
+    index = np.full(size, 0, dtype=np.int64)  # outside the neighbourhood: the far side (0)
+    index[nodes] = np.arange(1, len(nodes) + 1)
+    a, b = index[left], index[right]
+    keep = (a != b) & ((a != 0) | (b != 0))
+    a, b, c = a[keep], b[keep], cap[keep]
+    if direction:
+        a, b = b, a
+    shape = (len(nodes) + 1, len(nodes) + 1)
+    graph = sparse.csr_array(
+        (np.r_[c, np.full(len(c), min_n)], (np.r_[a, b], np.r_[b, a])), shape=shape
+    ).astype(np.int32)
+    result = maximum_flow(graph, int(index[source]), 0)
+    if result.flow_value >= min_n:
+        return None
+    side = _residual_side(graph, result.flow, int(index[source]))
+    return [int(nodes[v - 1]) for v in side if v != 0]
+
+
+def _neighbourhood(adjacency: sparse.csr_array, source: int, size: int) -> np.ndarray:
+    """The nodes searched for a cut through `source`: all when the table is small, else the
+    first LOCAL_CUT_NODES reached breadth-first (never the ground node 0)."""
+    if size <= LOCAL_CUT_NODES:
+        return np.arange(1, size)
+    seen = [source]
+    marked = {0, source}
+    position = 0
+    while position < len(seen) and len(seen) < LOCAL_CUT_NODES:
+        v = seen[position]
+        position += 1
+        for u in adjacency.indices[adjacency.indptr[v] : adjacency.indptr[v + 1]]:
+            if int(u) not in marked:
+                marked.add(int(u))
+                seen.append(int(u))
+    return np.array(sorted(seen[:LOCAL_CUT_NODES]), dtype=np.int64)
+
+
+def _residual_side(graph: sparse.csr_array, flow: sparse.csr_array, source: int) -> list[int]:
+    """Nodes reachable from `source` in the residual graph: the source side of a min cut."""
+    residual = sparse.csr_array(graph - flow)
+    residual.data[residual.data < 0] = 0
+    residual.eliminate_zeros()
+    seen = {source}
+    frontier = [source]
+    while frontier:
+        v = frontier.pop()
+        for u in residual.indices[residual.indptr[v] : residual.indptr[v + 1]]:
+            if u not in seen:
+                seen.add(int(u))
+                frontier.append(int(u))
+    return sorted(seen)

@@ -353,3 +353,95 @@ def test_unit_by_category_breakdowns_hide_nothing_recoverable(breakdown, min_n):
         assert (shown_counts >= min_n).all()
         remainder = totals[unit] - shown_counts.sum()
         assert remainder == 0 or remainder >= min_n, (unit, remainder)
+
+
+# ----------------------------------------------------------------------------- known counts
+
+
+def _unit_by_category(parents, own):
+    """Subtree counts (units × categories) and totals from each unit's own people per
+    category ("" = in no category)."""
+    n = len(parents)
+
+    def subtree(i):
+        out, frontier = {i}, [i]
+        while frontier:
+            node = frontier.pop()
+            kids = [j for j, p in enumerate(parents) if p == node]
+            out.update(kids)
+            frontier.extend(kids)
+        return out
+
+    categories = sorted({c for row in own for c in row if c})
+    subtrees = [subtree(i) for i in range(n)]
+    cells = pd.DataFrame(
+        {c: [sum(own[j].get(c, 0) for j in subtrees[i]) for i in range(n)] for c in categories},
+        dtype=float,
+    )
+    totals = pd.Series([sum(sum(own[j].values()) for j in subtrees[i]) for i in range(n)])
+    return categories, subtrees, cells, totals.astype(float)
+
+
+def isolated_small_groups(parents, own, min_n):
+    """Brute-force attacker who knows every count (zeros included) and reads every shown
+    unit total and unit × category cell: every set of people smaller than min_n whose total
+    is a linear combination of shown cells (rank test over the atoms)."""
+    categories, subtrees, cells, totals = _unit_by_category(parents, own)
+    parent = pd.Series(parents, dtype="Int64")
+    hidden_totals = suppress(
+        pd.DataFrame({"parent": parent, "respondents": totals}), min_n=min_n, parent="parent"
+    )["suppressed"]
+    hidden = suppress_tree_breakdown(
+        cells, parent=parent, totals=totals, min_n=min_n, hidden_totals=hidden_totals
+    )
+    atoms = [(j, c) for j in range(len(parents)) for c in (*categories, "") if own[j].get(c, 0) > 0]
+    people = np.array([own[j][c] for j, c in atoms], dtype=float)
+    rows = []
+    for i in range(len(parents)):
+        if not hidden_totals.iloc[i]:
+            rows.append([float(j in subtrees[i]) for j, _ in atoms])
+        for category in categories:
+            if not hidden.at[i, category]:
+                rows.append([float(j in subtrees[i] and c == category) for j, c in atoms])
+    if not rows:
+        return []
+    shown = np.array(rows)
+    rank = np.linalg.matrix_rank(shown)
+    isolated = []
+    for size in range(1, min_n):
+        for group in combinations(range(len(atoms)), size):
+            if not 0 < people[list(group)].sum() < min_n:
+                continue
+            indicator = np.zeros(len(atoms))
+            indicator[list(group)] = 1
+            if np.linalg.matrix_rank(np.vstack([shown, indicator])) == rank:
+                isolated.append([atoms[g] for g in group])
+    return isolated
+
+
+def test_a_structural_zero_no_longer_lets_two_cells_reveal_a_small_group():
+    # The red-team case: an area whose only frontline people are 5 in one store; its other
+    # stores have none (public: employee records). The store's 9 minus the area's frontline 5
+    # gave the mean of the store's other 4.
+    parents = [None, 0, 0, 0]
+    own = [{}, {"frontline": 5, "": 4}, {"": 6}, {"": 7}]
+    assert isolated_small_groups(parents, own, 5) == []
+
+
+@st.composite
+def unit_trees_with_categories(draw):
+    n = draw(st.integers(2, 6))
+    parents = [None] + [draw(st.integers(0, i - 1)) for i in range(1, n)]
+    categories = ["a", "b", "c"][: draw(st.integers(1, 3))]
+    own = [
+        {c: draw(st.sampled_from([0, 0, 1, 2, 3, 4, 5, 6, 8])) for c in (*categories, "")}
+        for _ in range(n)
+    ]
+    return parents, own, draw(st.integers(3, 5))
+
+
+@settings(max_examples=200, deadline=None)
+@given(unit_trees_with_categories())
+def test_an_attacker_who_knows_every_count_isolates_no_small_group(case):
+    parents, own, min_n = case
+    assert isolated_small_groups(parents, own, min_n) == []
