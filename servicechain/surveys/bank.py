@@ -53,6 +53,17 @@ __all__ = [
 
 BANK_PATH = Path(__file__).with_name("item_bank.json")
 
+# Answer types as people read them (pages and forms show these, never the type codes).
+ANSWER_TYPE_NAMES = {
+    "likert5": "Agreement, 1–5",
+    "nps11": "Likelihood to recommend, 0–10",
+    "csat5": "Satisfaction, 1–5",
+    "effort7": "Effort, 1–7",
+    "yesno": "Yes or no",
+    "choice": "One choice from a list",
+    "text": "Free text",
+}
+
 #: Every response type and its answer range (None for unscored free types).
 ITEM_TYPES: dict[str, tuple[int | None, int | None]] = {
     "likert5": (1, 5),

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from servicechain.org.selectors import subtree_headcounts
 
-from .bank import load_bank
+from .bank import ANSWER_TYPE_NAMES, load_bank
 from .models import Instrument, Item, Population, Wave
 from .questions import Question
 
@@ -95,7 +95,13 @@ class ItemForm(forms.Form):
     code = forms.CharField(max_length=40, help_text="e.g. SAFE1")
     scale = forms.CharField(max_length=40, help_text="A bank scale code or a new one")
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
-    type = forms.ChoiceField(choices=Item._meta.get_field("type").choices)
+    type = forms.ChoiceField(
+        label="Answer",
+        choices=[
+            (code, ANSWER_TYPE_NAMES.get(code, code))
+            for code, _ in Item._meta.get_field("type").choices
+        ],
+    )
     reverse = forms.BooleanField(required=False)
     options = forms.CharField(
         required=False,

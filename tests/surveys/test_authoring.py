@@ -260,3 +260,12 @@ def test_the_api_opens_a_later_wave_only_when_asked_to_open_it_early(world, clie
 
     assert refused.status_code == 422 and "planned to open on" in refused.json()["detail"]
     assert opened.status_code == 200 and opened.json()["status"] == "open"
+
+
+def test_the_instrument_page_names_scales_and_answer_types_in_words(world, client):
+    org, _, hr = world
+    instrument = pulse_instrument(org, name="Worded")
+    html = page(client, hr, f"/o/acme/surveys/instruments/{instrument.pk}/").content.decode()
+    assert "<td>Agreement, 1–5</td>" in html and "<td>Likelihood to recommend, 0–10</td>" in html
+    assert "<td>likert5</td>" not in html and "<td>engagement</td>" not in html
+    assert '<option value="likert5">Agreement, 1–5</option>' in html
