@@ -181,12 +181,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     from servicechain.simulate import simulate_organisation
 
-    if args.size:
-        organisation = simulate_organisation(size=args.size, seed=args.seed)
-    else:
-        organisation = simulate_organisation(
-            units=args.units, months=args.months, employees=args.employees, seed=args.seed
-        )
+    try:
+        if args.size:
+            organisation = simulate_organisation(size=args.size, seed=args.seed)
+        else:
+            organisation = simulate_organisation(
+                units=args.units, months=args.months, employees=args.employees, seed=args.seed
+            )
+    except ValueError as problem:  # sizes that cannot make an organisation
+        raise CommandLineError(str(problem)) from None
     out = Path(args.out)
     organisation.write(out)
     print(f"Wrote the synthetic organisation to {out}/ (ground truth in ground_truth.json)")
@@ -338,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except CommandLineError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    except OSError as problem:  # a folder or file that cannot be read or written
         print(f"error: {problem}", file=sys.stderr)
         return 2
     except Exception as problem:

@@ -131,3 +131,24 @@ def test_the_demo_links_e_mails_to_the_port_it_serves_on(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "http://127.0.0.1:8765/s/abc/"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("simulate", "--units", "20", "--months", "2", "--out", "/proc/no-such-folder"), "/proc"),
+        (("simulate", "--units", "3", "--months", "2", "--out", "org"), "at least 5 units"),
+        (("demo", "--no-serve", "--db", "/proc/no-such-folder/demo.sqlite3"), "/proc"),
+        (("import", "units", "missing.csv", "--org", "acme"), "missing.csv"),
+    ],
+    ids=["simulate-unwritable", "simulate-too-small", "demo-unwritable", "import-missing-file"],
+)
+def test_a_bad_path_or_size_is_one_line(tmp_path, args, message):
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    if args[0] == "import":  # an organisation to import into
+        servicechain("manage", "migrate", "-v", "0", cwd=tmp_path, DATABASE_URL=url, **debug())
+        servicechain(
+            "manage", "create_organisation", "acme", "A", cwd=tmp_path, DATABASE_URL=url, **debug()
+        )
+    result = servicechain(*args, cwd=tmp_path, DATABASE_URL=url, **debug())
+    assert message in one_line_error(result)
