@@ -104,7 +104,8 @@ def test_the_contact_centre_pages_of_an_agent_and_a_lead(page, live_server):
     lead_login(team, "lee")
 
     login(page, live_server, "alex")
-    page.get_by_role("link", name="Contact centre").click()
+    assert_accessible(page, "the agent's home")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My day").click()
     page.get_by_role("link", name=day.strftime("%a %-d %b")).click()
     page.get_by_role("heading", name="My plan").wait_for()
     assert_accessible(page, "the agent's day")

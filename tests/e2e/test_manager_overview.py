@@ -33,6 +33,8 @@ def test_demo_manager_sees_only_the_managers_units(page, live_server, artifacts_
     login(page, live_server, manager.username, manager.password)
 
     page.wait_for_url(f"**/o/{organization.slug}/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Overview").click()
+    page.wait_for_url(f"**/o/{organization.slug}/overview/")
     page.locator("#headcount-chart[data-chart-ready]").wait_for(timeout=20_000)
     page.get_by_text("Headcount as a table").click()
     shown = set(page.locator("#headcount-table tbody td:first-child").all_inner_texts())
