@@ -1,8 +1,8 @@
 """Models of the insights app: analysis runs, comment themes, plans.
 
 Nothing here holds a respondent's identity. Survey results are read from the surveys app's
-published, gated cells (`surveys.models.UnitScore`); comment annotations are keyed by a
-one-way hash of the comment's text, not by the response that carried it.
+published, gated cells (`surveys.models.UnitScore`); comments are read (themes, sentiment)
+when shown and never stored here.
 """
 
 from __future__ import annotations
@@ -69,48 +69,6 @@ class AnalysisRun(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
-
-
-class CommentThemes(models.Model):
-    """Themes found in an organisation's comments (TF-IDF + NMF), fitted offline."""
-
-    class Population(models.TextChoices):
-        EMPLOYEE = "employee", "Employees"
-        CUSTOMER = "customer", "Customers"
-
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    population = models.CharField(max_length=10, choices=Population.choices)
-    themes = models.JSONField(default=list, help_text='[{"id", "label", "terms"}, …]')
-    comments = models.PositiveIntegerField(default=0, help_text="Distinct comments fitted on.")
-    fingerprint = models.CharField(max_length=64)
-    fitted_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "population"], name="comment_themes_once_per_population"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_population_display()} comment themes of {self.organization}"
-
-
-class CommentAnnotation(models.Model):
-    """Theme and sentiment of one distinct comment text, keyed by the text's SHA-256."""
-
-    themes = models.ForeignKey(CommentThemes, on_delete=models.CASCADE, related_name="annotations")
-    text_hash = models.CharField(max_length=64)
-    theme = models.SmallIntegerField(null=True, help_text="Index into the themes; None = no theme.")
-    sentiment = models.FloatField(help_text="VADER compound score, -1 (negative) to 1.")
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["themes", "text_hash"], name="annotation_once_per_text")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.text_hash[:8]}: theme {self.theme}, {self.sentiment:+.2f}"
 
 
 class ActionPlan(models.Model):

@@ -30,6 +30,22 @@ def login(page, live_server, role: str) -> None:
     page.wait_for_url(f"{live_server.url}/o/**")
 
 
+def wave_withholding_a_manager_unit(organization):
+    from servicechain.insights import selectors
+    from servicechain.insights.access import Audience
+    from servicechain.insights.pages import engagement_page
+    from servicechain.org.access import scope_for
+    from servicechain.org.models import Membership
+
+    manager = Membership.objects.get(organization=organization, role="manager").user
+    audience = Audience(scope_for(manager, organization.slug))
+    for wave in selectors.employee_waves(organization):
+        page = engagement_page(audience, wave_id=wave.pk, unit_id=None)
+        if any(c.suppressed for row in page.heatmap.rows for c in row.cells):
+            return wave
+    raise AssertionError("the demo keeps one of the manager's units below the minimum")
+
+
 def chart_ready(page, chart_id: str) -> None:
     page.locator(f"#{chart_id}[data-chart-ready]").wait_for(timeout=20_000)
     assert page.locator(f"#{chart_id} svg.marks").count() == 1
@@ -41,7 +57,13 @@ def test_manager_sees_a_withheld_cell_opens_driver_impact_and_makes_a_plan(
     login(page, live_server, "manager")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Engagement").click()
     page.get_by_role("heading", name="Heatmap: units × drivers").wait_for()
-    withheld = page.locator("#heatmap td.suppressed", has_text="fewer than 5 responses")
+    # A published wave where the gate withholds one of the manager's units, chosen from the
+    # survey menu as a person would.
+    wave = wave_withholding_a_manager_unit(organization)
+    page.get_by_label("Survey").select_option(value=str(wave.pk))
+    page.get_by_role("button", name="Show").click()
+    page.get_by_role("heading", name="Heatmap: units × drivers").wait_for()
+    withheld = page.locator("#heatmap td.suppressed")
     assert withheld.count() > 0, "one of the manager's units is below the minimum group size"
     assert not any(ch.isdigit() for ch in withheld.first.inner_text().replace("5", ""))
     page.get_by_text("Heatmap as a chart").click()

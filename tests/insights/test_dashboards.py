@@ -29,16 +29,31 @@ def test_the_manager_heatmap_shows_their_unit_and_its_children_only(demo_world):
     assert all(u.is_within(demo_world.manager_unit) for u in units)
 
 
+def manager_page_with_a_withheld_cell(world):
+    """The manager's engagement page on a published wave where the gate withholds one of
+    their units (the demo keeps small units in the manager's area)."""
+    manager = audience(world, "manager")
+    for wave in selectors.employee_waves(world.organization):
+        page = engagement_page(manager, wave_id=wave.pk, unit_id=None)
+        if any(c.suppressed for row in page.heatmap.rows for c in row.cells):
+            return page
+    raise AssertionError("the demo keeps one of the manager's units below the minimum group size")
+
+
 def test_the_demo_manager_sees_a_withheld_cell_with_no_value_in_it(demo_world):
-    page = engagement_page(audience(demo_world, "manager"), wave_id=None, unit_id=None)
+    page = manager_page_with_a_withheld_cell(demo_world)
     withheld = [c for row in page.heatmap.rows for c in row.cells if c.suppressed]
-    assert withheld, "the demo keeps one of the manager's units below the minimum group size"
-    assert all(c.value is None for c in withheld)
+    assert all(c.value is None and c.n is None for c in withheld)
     records = page.heatmap.as_records()
-    assert any(
-        r[f"{code}_withheld"] == "fewer than 5 responses" and r[code] is None
+    reasons = {
+        r[f"{code}_withheld"]
         for r in records
         for code, _ in page.heatmap.columns
+        if r[code] is None and r[f"{code}_withheld"]
+    }
+    assert reasons and all(
+        reason == "fewer than 5 answered" or reason.startswith("5 or more answered, but")
+        for reason in reasons
     )
 
 
@@ -122,8 +137,11 @@ def test_units_with_a_plan_are_compared_with_units_without_at_the_next_wave(demo
 def test_the_heatmap_exports_as_csv_with_withheld_cells_empty_and_the_export_audited(
     demo_world, client
 ):
+    wave = manager_page_with_a_withheld_cell(demo_world).wave
     client.force_login(demo_world.users["manager"])
-    response = client.get(f"/o/{demo_world.slug}/insights/?format=csv&table=heatmap")
+    response = client.get(
+        f"/o/{demo_world.slug}/insights/?wave={wave.pk}&format=csv&table=heatmap"
+    )
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
