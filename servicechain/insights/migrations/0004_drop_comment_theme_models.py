@@ -10,10 +10,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveField(
-            model_name='commentthemes',
-            name='organization',
-        ),
         migrations.DeleteModel(
             name='CommentAnnotation',
         ),
