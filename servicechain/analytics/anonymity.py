@@ -38,7 +38,7 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.sparse.csgraph import maximum_flow
+from scipy.sparse.csgraph import connected_components, maximum_flow
 
 __all__ = [
     "MIN_GROUP_SIZE_FLOOR",
@@ -744,7 +744,8 @@ def breakdown_disclosures(
         return []
     left, right = np.array(left), np.array(right)
     weight = np.array(weight)
-    found = _small_cuts(left, right, weight, next_node, set(cell_of_node), min_n)
+    people = {v: counts[i, j] for v, (i, j) in cell_of_node.items()}
+    found = _small_cuts(left, right, weight, next_node, people, min_n)
     return sorted({(cells.index[i], cells.columns[j]) for i, j in (cell_of_node[v] for v in found)})
 
 
@@ -753,16 +754,24 @@ def breakdown_disclosures(
 LOCAL_CUT_NODES = 400
 
 
-def _small_cuts(left, right, weight, size, cells, min_n) -> set[int]:
+def _small_cuts(left, right, weight, size, cells: dict[int, float], min_n) -> set[int]:
     """For each small isolating cut through a shown cell: the cell node of its near side
-    with the fewest people (see `breakdown_disclosures`)."""
+    with the fewest people in its cell (`cells`: node -> people; see
+    `breakdown_disclosures`)."""
     cap = np.minimum(weight, min_n).astype(np.int64)
     to_ground = np.bincount(left[right == 0], weights=weight[right == 0], minlength=size)
     from_ground = np.bincount(right[left == 0], weights=weight[left == 0], minlength=size)
     adjacency = sparse.csr_array(
         (np.ones(2 * len(left)), (np.r_[left, right], np.r_[right, left])), shape=(size, size)
     )
-    degree = np.bincount(np.r_[left, right], weights=np.r_[weight, weight], minlength=size)
+    # The far side of a cut is the ground; a part of the graph that never reaches the ground
+    # (everyone in it is covered by shown totals and shown cells, e.g. months of a customer
+    # wave) takes one of its total regions as its far side instead.
+    _, component = connected_components(adjacency, directed=False)
+    far: dict[int, int | None] = {component[0]: None}
+    for node in range(1, size):
+        if node not in cells:
+            far.setdefault(component[node], node)
     found: set[int] = set()
     for source in sorted(cells):
         # Lower bounds (cheap): in the first direction a cut through a cell keeps every total
@@ -773,21 +782,27 @@ def _small_cuts(left, right, weight, size, cells, min_n) -> set[int]:
         for direction, bound in enumerate(bounds):
             if bound >= min_n:
                 continue
-            side = _cut_side(left, right, cap, size, adjacency, source, direction, min_n)
+            sink = far.get(component[source])
+            side = _cut_side(left, right, cap, size, adjacency, source, direction, min_n, sink)
             if side:
                 members = [v for v in side if v in cells]
-                found.add(min(members, key=lambda v: degree[v]))
+                found.add(min(members, key=lambda v: (cells[v], v)))
     return found
 
 
-def _cut_side(left, right, cap, size, adjacency, source, direction, min_n) -> list[int] | None:
-    """The near side of a cut of fewer than `min_n` people through `source`, or None.
+def _cut_side(
+    left, right, cap, size, adjacency, source, direction, min_n, sink=None
+) -> list[int] | None:
+    """The near side of a cut of fewer than `min_n` people between `source` and the far
+    side (the ground, or `sink`, with everything outside the neighbourhood), or None.
 
     Direction 0: atoms cross from their total region to their category region; 1: the other
     way. The opposite arc of each atom is uncrossable (capacity `min_n`, enough under the cap).
     """
     nodes = _neighbourhood(adjacency, source, size)
-    index = np.full(size, 0, dtype=np.int64)  # outside the neighbourhood: the far side (0)
+    if sink is not None:
+        nodes = nodes[nodes != sink]
+    index = np.full(size, 0, dtype=np.int64)  # the far side (0): ground, sink and the rest
     index[nodes] = np.arange(1, len(nodes) + 1)
     a, b = index[left], index[right]
     keep = (a != b) & ((a != 0) | (b != 0))
@@ -799,8 +814,8 @@ def _cut_side(left, right, cap, size, adjacency, source, direction, min_n) -> li
         (np.r_[c, np.full(len(c), min_n)], (np.r_[a, b], np.r_[b, a])), shape=shape
     ).astype(np.int32)
     result = maximum_flow(graph, int(index[source]), 0)
-    if result.flow_value >= min_n:
-        return None
+    if not 0 < result.flow_value < min_n:
+        return None  # 0: nothing crosses (a region with no people of its own), none isolated
     side = _residual_side(graph, result.flow, int(index[source]))
     return [int(nodes[v - 1]) for v in side if v != 0]
 
