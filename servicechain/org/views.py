@@ -3,13 +3,14 @@ from __future__ import annotations
 import pandas as pd
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
 
 from servicechain.charts import bar_chart
 
 from . import selectors
 from .access import memberships_of, org_view
 from .context import persona_of
-from .home import cards_for
+from .home import cards_for, deferred_card
 
 
 @login_required
@@ -30,6 +31,14 @@ def home(request, scope):
         "org/home.html",
         {"scope": scope, "persona": persona, "cards": cards_for(persona)},
     )
+
+
+@require_GET
+@org_view()
+def home_card(request, scope, key: str):
+    """One home card that is computed after the page (HTMX): see `home.register_card`."""
+    card = deferred_card(persona_of(request), key)
+    return render(request, "org/home_card.html", {"scope": scope, "card": card})
 
 
 @org_view()

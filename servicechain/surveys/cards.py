@@ -43,10 +43,13 @@ def waves_in_progress(persona: Persona) -> dict | None:
     return {"rows": rows, "min_n": scope.organization.min_group_size}
 
 
-def psychometric_flags(persona: Persona) -> dict | None:
-    """Scales below the reliability threshold in each instrument's latest wave with answers."""
-    if not persona.is_a(*STAFF):
-        return None
+def is_staff(persona: Persona) -> bool:
+    return persona.is_a(*STAFF)
+
+
+def psychometric_flags(persona: Persona) -> dict:
+    """Scales below the reliability threshold in each instrument's latest wave with answers
+    (each a reliability analysis of a whole wave: the card is filled in after the page)."""
     used = (
         Wave.objects.filter(organization=persona.scope.organization)
         .exclude(status=Wave.Status.DRAFT)
@@ -74,4 +77,6 @@ register_card(
     template="surveys/cards/psychometric_flags.html",
     build=psychometric_flags,
     order=30,
+    defer=is_staff,
+    title="Scale reliability",
 )

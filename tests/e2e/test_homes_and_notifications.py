@@ -217,7 +217,15 @@ def test_the_hr_home_shows_each_open_waves_response_rate(page, site, artifacts_d
             assert f"({overall['respondents']} of {overall['invited']})" in text
             rates_shown += 1
     assert rates_shown, "the open census shows its response rate"
-    assert card(page, "psychometric_flags").is_visible()
+    checked = [
+        instrument.name
+        for instrument in survey_selectors.instruments_for(scope)
+        if survey_selectors.reliability_flags(instrument) is not None
+    ]
+    reliability = page.locator("[data-card='psychometric_flags']:not([aria-busy])")
+    reliability.wait_for()  # filled in after the page
+    for name in checked:
+        assert name in reliability.inner_text()
     assert card(page, "finished_analyses").is_visible()
     labels = nav_labels(page)
     assert {"Instruments", "Linkage", "Contact centre"} <= set(labels)

@@ -129,6 +129,7 @@ def test_hr_sees_the_waves_in_progress_with_their_response_rate(acme, client):
     assert "Spring census" in waves
     assert "Response rate withheld" in waves, "nobody has answered: fewer than 5"
     assert {"waves_in_progress", "psychometric_flags", "finished_analyses"} <= set(card_keys(page))
+    assert 'hx-get="/o/acme/home/cards/psychometric_flags/"' in page, "filled in after the page"
     labels = nav_labels(page)
     assert {"Instruments", "Linkage", "Contact centre"} - set(labels) == {"Contact centre"}
     assert 'data-testid="role-label">HR analyst<' in page
@@ -166,3 +167,18 @@ def test_someone_without_a_role_here_gets_404_and_anonymous_logs_in(acme, client
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
     client.force_login(UserFactory())
     assert client.get("/o/acme/").status_code == 404
+
+
+def test_a_deferred_card_is_built_for_those_it_concerns_and_404_for_others(acme, client):
+    org, units = acme
+    open_wave(org, units["root"], name="Spring census")
+    client.force_login(member(org, "hr_analyst"))
+    card = client.get("/o/acme/home/cards/psychometric_flags/")
+    assert card.status_code == 200
+    assert "Scale reliability" in card.content.decode()
+    assert "No wave has answers to check yet." in card.content.decode()
+    assert client.get("/o/acme/home/cards/no_such_card/").status_code == 404
+
+    client.force_login(member(org, "employee", units["north_a"]))
+    assert client.get("/o/acme/home/cards/psychometric_flags/").status_code == 404
+    assert "psychometric_flags" not in card_keys(client.get("/o/acme/").content.decode())
