@@ -543,6 +543,55 @@ def plan_candidates(audience: Audience, results: Results, focus: Unit) -> list[s
     return [c for c in codes if c in scores and (c in below or c in focus_here)]
 
 
+HOME_FOCUS_DRIVERS = 3
+
+
+def home_focus(audience: Audience) -> list[dict] | None:
+    """Where a manager (or HR, for the organisation) should focus: up to three drivers of
+    their unit, from the newest published wave that shows it, for which a plan makes sense
+    (`plan_candidates`: shown, and below the organisation or in driver impact's "Focus
+    here"), furthest below the organisation first. None before any wave shows the unit."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    focus = audience.default_focus
+    wave = latest_shown_wave(employee_waves(audience.scope.organization), focus)
+    if focus is None or wave is None:
+        return None
+    results = wave_results(wave)
+    if not respondents_of(results, focus):
+        return None
+    candidates = plan_candidates(audience, results, focus)
+    root = audience.organisation_unit
+    ids = [focus.pk] + ([root.pk] if root and root.pk != focus.pk else [])
+    table = cells(results.snapshot, ids)
+    names = dict(scale_columns(results.snapshot))
+    slug = audience.scope.organization.slug
+
+    def gap(code: str) -> float:
+        mine, theirs = table.get((focus.pk, code)), table.get((ids[-1], code))
+        return (mine.value - theirs.value) if mine and theirs and theirs.value is not None else 0
+
+    out = []
+    for code in sorted(candidates, key=gap)[:HOME_FOCUS_DRIVERS]:
+        mine, theirs = table[(focus.pk, code)], table.get((ids[-1], code))
+        compared = (
+            f", organisation {theirs.value:.0f}"
+            if len(ids) > 1 and theirs is not None and theirs.value is not None
+            else ""
+        )
+        query = urlencode({"unit": focus.pk, "wave": wave.pk, "driver": code})
+        out.append(
+            {
+                "name": names.get(code, code),
+                "unit": focus.name,
+                "detail": f"{mine.value:.0f} of 100 in {wave.name}{compared}",
+                "url": reverse("insights:plan-create", args=[slug]) + f"?{query}",
+            }
+        )
+    return out
+
+
 # ----------------------------------------------------------------------------- customers
 
 CUSTOMER_HEADLINE = (
