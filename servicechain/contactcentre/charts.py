@@ -115,7 +115,7 @@ def _describe_day(frame: pd.DataFrame, target: float) -> str:
 def forecast_chart(days: pd.DataFrame, *, id: str = "forecast-chart") -> Chart:
     """Forecast calls and required agents per interval over the forecast's days."""
     frame = days.assign(
-        when=lambda f: f["interval_start"].dt.strftime("%a %d %H:%M"),
+        when=lambda f: f["interval_start"].dt.strftime("%a %-d %b %H:%M"),
     )
     x = alt.X("when:O", title="Interval", sort=None, axis=alt.Axis(labels=False, ticks=False))
     calls = (

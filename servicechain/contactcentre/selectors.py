@@ -127,7 +127,15 @@ def interval_profile(team: Team, *, days: int = 28) -> pd.DataFrame:
         return pd.DataFrame(columns=["clock", "calls"])
     last_day = last.astimezone(team.centre.zone).date()
     frame = volume_history(team, before=last_day + dt.timedelta(days=1), days=days)
-    frame["clock"] = frame["interval_start"].dt.strftime("%H:%M")
+    return _opening_hours_profile(team, frame, last_day)
+
+
+def _opening_hours_profile(team: Team, frame: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """Mean calls per clock time over the intervals the centre is open (closed hours, stored
+    as zeros by some exports, would flatten the average and stretch the chart)."""
+    clocks = [f"{start:%H:%M}" for start in open_interval_starts(team, day)]
+    frame = frame.assign(clock=frame["interval_start"].dt.strftime("%H:%M"))
+    frame = frame[frame["clock"].isin(clocks)]
     profile = frame.groupby("clock", as_index=False)["calls"].mean()
     return profile.sort_values("clock").reset_index(drop=True)
 
@@ -207,11 +215,7 @@ def forecast_profile(forecast: Forecast) -> pd.DataFrame:
     frame = forecast_frame(forecast)
     if frame.empty:
         return pd.DataFrame(columns=["clock", "calls"])
-    frame["clock"] = frame["interval_start"].dt.strftime("%H:%M")
-    days = frame["interval_start"].dt.date.nunique()
-    profile = frame.groupby("clock", as_index=False)["calls"].sum()
-    profile["calls"] = profile["calls"] / days
-    return profile.sort_values("clock").reset_index(drop=True)
+    return _opening_hours_profile(forecast.team, frame, forecast.first_day)
 
 
 def forecast_days(forecast: Forecast) -> list[dict]:

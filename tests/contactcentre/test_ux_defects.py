@@ -283,6 +283,11 @@ def test_volumes_page_charts_calls_per_day_and_per_interval_with_the_forecast():
     assert '"title": "Calls per day"' in spec and '"Forecast"' in spec
     profile = re.search(r'id="profile-chart-caption">(.*?)</figcaption>', page, re.S).group(1)
     assert "Over the last 28 days" in profile
+    clocks = re.findall(
+        r'"clock": "(\d\d:\d\d)"',
+        re.search(r'<script id="profile-chart-spec"[^>]*>(.*?)</script>', page, re.S).group(1),
+    )
+    assert min(clocks) == "09:00" and max(clocks) == "14:45", "the centre's opening hours only"
 
 
 def test_intraday_page_charts_calls_so_far_and_the_service_level_now_expected():
