@@ -15,7 +15,7 @@ def servicechain(*args: str, cwd, **env) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("SERVICECHAIN_", "DJANGO_")) and k not in ("DATABASE_URL",)
+        if not k.startswith(("SERVICECHAIN_", "DJANGO_", "EMAIL_")) and k != "DATABASE_URL"
     }
     clean.update(env)
     return subprocess.run(
@@ -125,7 +125,11 @@ def test_the_demo_links_e_mails_to_the_port_it_serves_on(tmp_path):
         "cli._setup_django(); "
         "from servicechain.surveys.services import respond_url; print(respond_url('abc'))"
     )
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SERVICECHAIN_", "DJANGO_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SERVICECHAIN_", "DJANGO_", "EMAIL_")) and k != "DATABASE_URL"
+    }
     result = subprocess.run(
         [sys.executable, "-c", code], env=clean, capture_output=True, text=True, timeout=120
     )
