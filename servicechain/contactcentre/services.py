@@ -703,6 +703,8 @@ def lunch_move_request(
     )
     if status == MoveRequest.Status.PENDING_LEAD:
         _tell_leads(request, actor)
+    elif status == MoveRequest.Status.PENDING_COLLEAGUE:
+        _tell_colleague(request, actor)
     return request
 
 
@@ -935,20 +937,54 @@ DECISION_WORDS = {
 }
 
 
+def _my_day_url(request: MoveRequest) -> str:
+    day_url = reverse("contactcentre:my_day", args=[request.team.organization.slug])
+    return f"{day_url}?day={request.day:%Y-%m-%d}"
+
+
+def _tell_colleague(request: MoveRequest, actor) -> None:
+    """A swap waits for the colleague's yes or no."""
+    day = request.day
+    notify(
+        recipients=[request.colleague.employee.user_id],
+        event=notification_events.SWAP_ASKED.key,
+        title=f"{request.agent} asks to swap lunches with you on {day:%a} {day.day} {day:%b}",
+        body=f"You would take {request.agent}'s lunch at {request.from_clock} and give yours "
+        f"at {request.to_clock}.",
+        url=_my_day_url(request),
+        organization=request.team.organization,
+        actor=actor,
+        key=f"move:{request.pk}:asked",
+    )
+
+
 def _tell_agent(request: MoveRequest, actor) -> None:
-    """The agent's request was decided (approved, declined, or cancelled by a plan change)."""
+    """The agent's request was decided (approved, declined, or cancelled by a plan change);
+    in a swap the colleague, whose lunch moves too, is told as well."""
     org = request.team.organization
-    day_url = reverse("contactcentre:my_day", args=[org.slug])
+    outcome = DECISION_WORDS.get(request.status, "was decided")
     notify(
         recipients=[request.agent.employee.user_id],
         event=notification_events.MOVE_DECIDED.key,
-        title=f"Your {_move_words(request)} {DECISION_WORDS.get(request.status, 'was decided')}",
+        title=f"Your {_move_words(request)} {outcome}",
         body=request.decision_note,
-        url=f"{day_url}?day={request.day:%Y-%m-%d}",
+        url=_my_day_url(request),
         organization=org,
         actor=actor,
         key=f"move:{request.pk}:{request.status}",
     )
+    if request.colleague_id is not None:
+        day = request.day
+        notify(
+            recipients=[request.colleague.employee.user_id],
+            event=notification_events.MOVE_DECIDED.key,
+            title=f"The lunch swap with {request.agent} on {day:%a} {day.day} {day:%b} {outcome}",
+            body=request.decision_note,
+            url=_my_day_url(request),
+            organization=org,
+            actor=actor,
+            key=f"move:{request.pk}:{request.status}:colleague",
+        )
 
 
 # --------------------------------------------------------------------------- intraday

@@ -53,6 +53,12 @@ MOVE_DECIDED = register_event(
     email=True,
     description="The team lead approved or declined it, or it was cancelled because the plan changed.",
 )
+SWAP_ASKED = register_event(
+    "contactcentre.swap_asked",
+    "A colleague asks to swap lunches with me",
+    email=True,
+    description="Agree or say no on your day's page; the swap happens only if you agree.",
+)
 SURVEY_OPENED = register_event(
     "surveys.survey_opened",
     "A survey is open for me",

@@ -234,3 +234,42 @@ def test_the_notifications_due_command_reports_what_it_did(acme, capsys):
     out = capsys.readouterr().out
     assert "Action plans due or overdue: 1 notification(s) sent." in out
     assert inbox(owner).get().title == "Action plan overdue: Long overdue"
+
+
+@pytest.fixture
+def swap_day():
+    team = make_centre()
+    agent_user, me = agent_login(team, "alex")
+    lead_login(team, "lee")
+    others = [make_agent(team) for _ in range(3)]
+    sam_user, sam = agent_login(team, "sam")
+    publish_day(team, [me, *others, sam, make_agent(team)])  # my lunch 12:00, sam's 13:00
+    return agent_user, me, sam_user, sam
+
+
+def test_a_swap_asks_the_colleague_and_their_no_reaches_the_agent(swap_day):
+    agent_user, me, sam_user, sam = swap_day
+
+    request = cc.lunch_move_request(agent=me, day=DAY, position=0, colleague=sam, actor=agent_user)
+
+    (asked,) = inbox(sam_user)
+    assert asked.event == events.SWAP_ASKED.key
+    assert asked.title == f"{me} asks to swap lunches with you on Tue 8 Jan"
+    assert asked.body == f"You would take {me}'s lunch at 12:00 and give yours at 13:00."
+    cc.lunch_move_consent(request=request, agent=sam, accept=False, actor=sam_user)
+    (decided,) = inbox(agent_user)
+    assert decided.title == "Your lunch swap 12:00 → 13:00 on Tue 8 Jan was declined"
+    assert inbox(sam_user).count() == 1, "sam said no: nothing more to tell sam"
+
+
+def test_a_swap_both_agreed_to_is_done_and_the_agent_is_told(swap_day):
+    agent_user, me, sam_user, sam = swap_day
+    request = cc.lunch_move_request(agent=me, day=DAY, position=0, colleague=sam, actor=agent_user)
+
+    request = cc.lunch_move_consent(request=request, agent=sam, accept=True, actor=sam_user)
+
+    assert request.status == "auto_approved", "a swap leaves every interval's staffing as it was"
+    (decided,) = inbox(agent_user, events.MOVE_DECIDED.key)
+    assert decided.title == "Your lunch swap 12:00 → 13:00 on Tue 8 Jan is done"
+    assert not inbox(sam_user, events.MOVE_DECIDED.key).exists(), "sam agreed: sam knows"
+    assert not Notification.objects.filter(event=events.MOVE_WAITING.key).exists()
