@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
@@ -335,3 +336,21 @@ def test_a_lunch_request_reaches_the_lead_and_the_decision_reaches_the_agent(
     page.get_by_role("button", name="Mark all as read").click()
     assert page.get_by_test_id("bell-count").count() == 0
     assert "All read" in page.get_by_test_id("inbox-summary").inner_text()
+    assert_accessible(page, "the inbox")
+
+    page.get_by_role("link", name="E-mail settings").click()
+    choice = page.get_by_label("My lunch or break request was decided")
+    assert choice.is_checked(), "on by default"
+    choice.uncheck()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Your e-mail choices are saved.").wait_for()
+    page.reload()
+    assert not page.get_by_label("My lunch or break request was decided").is_checked()
+    assert_accessible(page, "the e-mail settings")
+
+
+def assert_accessible(page, what: str) -> None:
+    """axe-core (bundled, offline) finds no WCAG A/AA violation on the page."""
+    violations = Axe().run(page).response["violations"]
+    report = [f"{v['id']}: {v['help']} — {n['html'][:160]}" for v in violations for n in v["nodes"]]
+    assert not report, f"{what}:\n" + "\n".join(report)
