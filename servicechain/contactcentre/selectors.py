@@ -103,11 +103,16 @@ def volume_summary(team: Team) -> dict:
     )
 
 
-def daily_volumes(team: Team) -> pd.DataFrame:
-    """Calls per local day over the stored history: ``day``, ``calls``, ``intervals``."""
+def daily_volumes(team: Team, *, unfinished: dt.date | None = None) -> pd.DataFrame:
+    """Calls per local day over the stored history: ``day``, ``calls``, ``intervals``. The
+    ``unfinished`` day (today) is left out, so that a day half over does not read as a
+    collapse."""
+    volumes = IntervalVolume.objects.filter(team=team)
+    if unfinished is not None:
+        start, end = day_bounds(team, unfinished)
+        volumes = volumes.exclude(interval_start__gte=start, interval_start__lt=end)
     rows = (
-        IntervalVolume.objects.filter(team=team)
-        .annotate(day=TruncDate("interval_start", tzinfo=team.centre.zone))
+        volumes.annotate(day=TruncDate("interval_start", tzinfo=team.centre.zone))
         .values("day")
         .annotate(calls=Sum("calls"), intervals=Count("pk"))
         .order_by("day")

@@ -415,7 +415,7 @@ def _volume_charts(team) -> dict:
     if not summary["intervals"]:
         return {"summary": summary}
     latest = selectors.latest_forecast(team)
-    history = selectors.daily_volumes(team)
+    history = selectors.daily_volumes(team, unfinished=selectors.local_today(team))
     profile = selectors.interval_profile(team)
     return {
         "summary": summary,

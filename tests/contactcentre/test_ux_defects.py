@@ -290,6 +290,18 @@ def test_volumes_page_charts_calls_per_day_and_per_interval_with_the_forecast():
     assert min(clocks) == "09:00" and max(clocks) == "14:45", "the centre's opening hours only"
 
 
+def test_volumes_chart_leaves_out_the_unfinished_day():
+    team, _ = planning_team(agents=1)  # actuals up to Sun 3 Feb 2030
+
+    with time_machine.travel(dt.datetime(2030, 2, 3, 12, 0, tzinfo=team.centre.zone), tick=False):
+        lead = logged_in(lead_login(team))
+        page = lead.get(f"/o/{team.organization.slug}/contact-centre/teams/inbound/volumes/")
+    page = page.content.decode()
+
+    daily = re.search(r'id="volume-chart-caption">(.*?)</figcaption>', page, re.S).group(1)
+    assert "to Sat 2 Feb 2030" in daily, daily
+
+
 def test_intraday_page_charts_calls_so_far_and_the_service_level_now_expected():
     team, agents = pie_van_day()
     today = dt.date(2030, 1, 9)
