@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
+from servicechain.health import RETRY_AFTER_S, UNAVAILABLE_DETAIL
 from servicechain.org.imports import ImportFailed
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,16 @@ def import_failed(request, exc):
 @api.exception_handler(HttpError)
 def http_error(request, exc):
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_unavailable(request, exc):
+    """The database is down, restarting or cut off: 503, try again, not an internal error."""
+    logger.warning("Database unavailable: %s", str(exc).strip().split("\n")[0])
+    response = api.create_response(request, {"detail": UNAVAILABLE_DETAIL}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 @api.exception_handler(Exception)

@@ -6,6 +6,9 @@ from . import accounts, charts, health
 from .api import api
 from .org import views as org_views
 
+# Pages answer 503 (not 500) while the database cannot be reached.
+handler500 = "servicechain.health.server_error"
+
 urlpatterns = [
     path("", org_views.start, name="home"),
     path("healthz", health.healthz, name="healthz"),

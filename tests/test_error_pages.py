@@ -2,10 +2,12 @@
 back home. 500 renders without a request or a database (it may be the database that failed)."""
 
 import pytest
+from django.db import OperationalError
 from django.template.loader import get_template
 from django.test import Client, override_settings
 from django.urls import path
 
+from servicechain.urls import handler500  # noqa: F401 - the site's own, for this URLconf too
 from servicechain.urls import urlpatterns as site_urlpatterns
 from tests.factories import OrganizationFactory, make_unit, member
 
@@ -14,7 +16,15 @@ def fail(request):
     raise RuntimeError("a fault for the error page to cover")
 
 
-urlpatterns = [*site_urlpatterns, path("test-fault/", fail)]
+def database_away(request):
+    raise OperationalError("connection to server at 127.0.0.1, port 5432 failed")
+
+
+urlpatterns = [
+    *site_urlpatterns,
+    path("test-fault/", fail),
+    path("test-database-away/", database_away),
+]
 
 
 def assert_styled_with_a_way_home(response, heading: str) -> str:
@@ -62,6 +72,16 @@ def test_a_server_fault_gets_the_styled_error_page():
     assert response.status_code == 500
     html = assert_styled_with_a_way_home(response, "Something went wrong")
     assert "RuntimeError" not in html and "Traceback" not in html
+
+
+@pytest.mark.django_db
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_page_while_the_database_is_away_gets_503_saying_to_try_again():
+    client = Client(raise_request_exception=False)
+    response = client.get("/test-database-away/")
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    html = assert_styled_with_a_way_home(response, "Briefly unavailable")
+    assert "database cannot be reached" in html and "OperationalError" not in html
 
 
 def test_the_server_error_page_renders_without_context_or_database():
