@@ -13,7 +13,9 @@ Driver impact
 
 Linkage
     The unit × month panel of docs/insights.md ("The linkage panel") fitted with the
-    service-profit chain model.
+    service-profit chain model, corrected for the sampling error of engagement, customer
+    satisfaction and repeat rates (their standard errors ride along in the panel), with a
+    power statement for every link the data cannot yet tell from no link.
 """
 
 from __future__ import annotations
@@ -22,18 +24,38 @@ import math
 
 import numpy as np
 import pandas as pd
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import TruncMonth
 
 from servicechain.analytics.drivers import KeyDriverAnalysis
-from servicechain.analytics.linkage import INDIRECT, PATHS, ServiceProfitChain
-from servicechain.org.models import Customer, Transaction, Unit
+from servicechain.analytics.linkage import (
+    INDIRECT,
+    PATHS,
+    ServiceProfitChain,
+    business_panel,
+    survey_mean_se,
+)
+from servicechain.analytics.psychometrics import cronbach_alpha
+from servicechain.org.models import Customer, Employee, Transaction, Unit
 from servicechain.surveys import results as pipeline
-from servicechain.surveys.bank import load_bank
+from servicechain.surveys.bank import load_bank, reverse_key_items
 from servicechain.surveys.models import UnitScore, Wave
 from servicechain.surveys.results import CSAT_INDEX, ENGAGEMENT, MONTH, RESPONDENTS
 
 MIN_DRIVER_RESPONSES = 20  # and at least two responses per model parameter (see below)
+#: The panel columns the chain is fitted on: each survey or sample measure with its
+#: standard error, so the fit corrects the attenuation their sampling error causes.
+CHAIN_COLUMNS = [
+    "unit",
+    "period",
+    "ex",
+    "ex_se",
+    "cx",
+    "cx_se",
+    "repeat_rate",
+    "repeat_rate_se",
+    "revenue_growth",
+]
 SENSITIVITY_POINTS = 5  # "a 5-point rise in engagement" (the Sears chain's unit of change)
 PATH_LABELS = {
     PATHS[0][0]: "Engagement → customer satisfaction the month after",
@@ -201,8 +223,38 @@ def month_label(index: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+def _engagement_reliability(wave: Wave) -> float | None:
+    """Cronbach's alpha of the engagement scale over the wave's answers (None when it cannot
+    be estimated: a one-item scale, too few complete answers, an item nobody varied on)."""
+    data = pipeline.wave_data(wave)
+    items = [q.item for q in data.numeric_items() if q.item.scale == ENGAGEMENT]
+    if len(items) < 2:
+        return None
+    complete = reverse_key_items(data.frame[[i.code for i in items]], items).dropna()
+    try:
+        alpha = cronbach_alpha(complete)
+    except ValueError:
+        return None
+    return alpha if 0 <= alpha <= 1 else None
+
+
+def _headcounts(wave: Wave, tree: pd.DataFrame) -> pd.Series:
+    """People employed in each unit's subtree on the day the wave opened."""
+    day = wave.opens_at.date()
+    units = Employee.objects.filter(
+        Q(leave_date__isnull=True) | Q(leave_date__gte=day),
+        organization_id=wave.organization_id,
+        hire_date__lte=day,
+    ).values_list("unit_id", flat=True)
+    return pipeline.subtree_counts(pd.Series(list(units), dtype="int64"), tree)
+
+
 def _ex_by_unit_month(organization) -> pd.DataFrame:
-    """Engagement index of every unit the gate shows, in the month each wave opened."""
+    """Engagement index of every unit the gate shows, in the month each wave opened, with
+    ``ex_se``: the cell's standard error as a measure of the unit's staff's true engagement
+    (`linkage.survey_mean_se`: the unit's headcount when the wave opened and the engagement
+    scale's alpha in the wave; without a headcount the cell is taken as a census, which
+    corrects least)."""
     from .selectors import wave_results
 
     frames = []
@@ -214,14 +266,26 @@ def _ex_by_unit_month(organization) -> pd.DataFrame:
         snapshot = results.snapshot
         rows = UnitScore.objects.filter(
             snapshot=snapshot, dimension="", scale=ENGAGEMENT, suppressed=False
-        ).values_list("unit_id", "value")
-        frame = pd.DataFrame(list(rows), columns=["unit", "ex"])
+        ).values_list("unit_id", "value", "se", "n")
+        frame = pd.DataFrame(list(rows), columns=["unit", "ex", "ex_se_published", "ex_n"])
+        heads = _headcounts(wave, _frozen_tree(results))
+        frame["headcount"] = frame["unit"].map(heads).astype("float64")
+        population = frame["headcount"].where(frame["headcount"] > 0, frame["ex_n"])
+        frame["ex_se"] = survey_mean_se(
+            frame["ex_se_published"].astype("float64"),
+            frame["ex_n"],
+            population,
+            _engagement_reliability(wave),
+        )
         frame["period"] = month_index(wave.opens_at.strftime("%Y-%m"))
         frames.append(frame)
+    columns = ["unit", "period", "ex", "ex_se", "ex_n", "ex_se_published", "headcount"]
     if not frames:
-        return pd.DataFrame(columns=["unit", "period", "ex"])
-    # A later wave in the same month replaces an earlier one.
-    return pd.concat(frames).drop_duplicates(["unit", "period"], keep="last")
+        return pd.DataFrame(columns=columns)
+    # A later wave in the same month replaces an earlier one; a cell of one answer has no
+    # standard error and cannot be corrected, so it is left out.
+    frame = pd.concat(frames).dropna(subset=["ex", "ex_se"])
+    return frame.drop_duplicates(["unit", "period"], keep="last")[columns]
 
 
 def _cx_by_unit_month(organization) -> pd.DataFrame:
@@ -237,19 +301,20 @@ def _cx_by_unit_month(organization) -> pd.DataFrame:
         snapshot = results.snapshot
         rows = UnitScore.objects.filter(
             snapshot=snapshot, dimension=MONTH, scale=CSAT_INDEX, suppressed=False
-        ).values_list("unit_id", "category", "value", "n")
-        frames.append(pd.DataFrame(list(rows), columns=["unit", "month", "cx", "cx_n"]))
+        ).values_list("unit_id", "category", "value", "se", "n")
+        frames.append(pd.DataFrame(list(rows), columns=["unit", "month", "cx", "cx_se", "cx_n"]))
     if not frames:
-        return pd.DataFrame(columns=["unit", "period", "cx", "cx_n"])
-    frame = pd.concat(frames)
+        return pd.DataFrame(columns=["unit", "period", "cx", "cx_se", "cx_n"])
+    frame = pd.concat(frames).dropna(subset=["cx", "cx_se"])
     frame["period"] = frame["month"].map(month_index)
     # A month split across two customer waves keeps the part with more responses.
     frame = frame.sort_values("cx_n").drop_duplicates(["unit", "period"], keep="last")
-    return frame[["unit", "period", "cx", "cx_n"]]
+    return frame[["unit", "period", "cx", "cx_se", "cx_n"]]
 
 
 def _business_by_unit_month(organization) -> pd.DataFrame:
-    """Repeat rate and annualised revenue growth per unit-month (docs/insights.md).
+    """Repeat rate (with its binomial standard error) and annualised revenue growth per
+    unit-month (docs/insights.md; `linkage.business_panel`).
 
     A customer belongs to the unit of the employee who owns the account. ``revenue`` is the
     sum of that unit's customers' transactions in the month; ``repeat_rate`` the share of
@@ -269,37 +334,10 @@ def _business_by_unit_month(organization) -> pd.DataFrame:
         .order_by()
     )
     frame = pd.DataFrame(list(rows), columns=["customer", "month", "amount"])
-    if frame.empty:
-        return pd.DataFrame(columns=["unit", "period", "repeat_rate", "revenue_growth", "revenue"])
     frame["unit"] = frame["customer"].map(owners)
     frame["period"] = [m.year * 12 + m.month - 1 for m in frame["month"]]
     frame["amount"] = frame["amount"].astype(float)
-
-    revenue = frame.groupby(["unit", "period"])["amount"].sum().rename("revenue").reset_index()
-    previous = revenue.assign(period=revenue["period"] + 1).rename(
-        columns={"revenue": "previous_revenue"}
-    )
-    revenue = revenue.merge(previous, on=["unit", "period"], how="left")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = revenue["revenue"] / revenue["previous_revenue"]
-        revenue["revenue_growth"] = np.where(ratio > 0, 100 * (ratio**12 - 1), np.nan)
-
-    buyers = frame[["customer", "unit", "period"]].drop_duplicates()
-    again = buyers.merge(
-        buyers.assign(period=buyers["period"] + 1)[["customer", "unit", "period"]],
-        on=["customer", "unit", "period"],
-        how="inner",
-    )
-    bought_before = buyers.groupby(["unit", "period"]).size().rename("buyers")
-    repeat = again.groupby(["unit", "period"]).size().rename("repeaters").reset_index()
-    base = bought_before.reset_index().assign(period=lambda f: f["period"] + 1)
-    repeat = base.merge(repeat, on=["unit", "period"], how="left").fillna({"repeaters": 0})
-    repeat["repeat_rate"] = repeat["repeaters"] / repeat["buyers"]
-    # The first month has no previous month: its growth and repeat rate stay missing.
-    out = revenue.merge(
-        repeat[["unit", "period", "repeat_rate"]], on=["unit", "period"], how="left"
-    )
-    return out[["unit", "period", "repeat_rate", "revenue_growth", "revenue"]]
+    return business_panel(frame[["customer", "unit", "period", "amount"]])
 
 
 def linkage_panel(organization) -> pd.DataFrame:
@@ -320,9 +358,13 @@ def linkage_panel(organization) -> pd.DataFrame:
             "period",
             "month",
             "ex",
+            "ex_se",
+            "ex_n",
             "cx",
+            "cx_se",
             "cx_n",
             "repeat_rate",
+            "repeat_rate_se",
             "revenue_growth",
             "revenue",
         ]
@@ -372,11 +414,67 @@ def _reading(effects: pd.DataFrame) -> list[str]:
             "link from no link yet."
         )
     lines.append(
+        "Engagement, customer satisfaction and repeat rates are measured on samples (survey "
+        "answers, the customers who bought), so their month-to-month changes are partly "
+        "chance; the estimates are corrected for that chance part, which would otherwise "
+        "shrink every link towards zero."
+    )
+    lines.append(
         "These are associations within units over time (unit and month fixed effects): stable "
         "differences between units and whatever every unit shared in a month (season, "
         "promotions) are removed, but they are not proof that one causes the next."
     )
     return lines
+
+
+#: How an effect of each path reads in a power statement: (scale, unit of change, digits).
+POWER_WORDING = {
+    PATHS[0][0]: (
+        SENSITIVITY_POINTS,
+        f"points of customer satisfaction per {SENSITIVITY_POINTS} points of engagement",
+        1,
+    ),
+    PATHS[1][0]: (100, "percentage points of repeat rate per point of satisfaction", 2),
+    PATHS[2][0]: (0.01, "points of revenue growth per percentage point of repeat rate", 2),
+}
+
+
+def _power(chain: ServiceProfitChain) -> list[dict]:
+    """For each path whose interval includes zero: the unit-months needed to detect the
+    largest effect the interval still allows (80 % power, two-sided 5 %)."""
+    out = []
+    for row in chain.effects_.itertuples():
+        if row.path not in POWER_WORDING or row.lower > 0 or row.upper < 0:
+            continue
+        effect = row.upper if abs(row.upper) >= abs(row.lower) else row.lower
+        needed = chain.unit_periods_needed(row.path, effect=effect, power=0.8)
+        now = int(chain.n_obs_[row.path])
+        scale, unit, digits = POWER_WORDING[row.path]
+        size = f"{scale * effect:+.{digits}f} {unit}"
+        if needed > now:
+            verdict = (
+                f"Detecting an effect that size 8 times in 10 would take about {needed:,} linked "
+                f"unit-months; the report has {now:,}."
+            )
+        else:
+            verdict = (
+                f"About {needed:,} linked unit-months detect an effect that size 8 times in 10 "
+                f"and the report has {now:,}, so the link is more likely smaller, or absent."
+            )
+        out.append(
+            {
+                "path": row.path,
+                "effect": float(effect),
+                "needed": int(needed),
+                "now": now,
+                "text": (
+                    f"{PATH_LABELS[row.path]}: an effect as large as {size} is still "
+                    f"compatible with the data. {verdict} This is a planning figure, not a "
+                    "promise: it assumes more unit-months like the present ones."
+                ),
+            }
+        )
+    return out
 
 
 def linkage(*, organization, replicates: int, progress) -> dict:
@@ -398,7 +496,7 @@ def linkage(*, organization, replicates: int, progress) -> dict:
     progress(40, f"Fitting the service-profit chain ({replicates} bootstrap samples)")
     try:
         chain = ServiceProfitChain(lags=1, n_bootstrap=replicates, random_state=0).fit(
-            panel[["unit", "period", "ex", "cx", "repeat_rate", "revenue_growth"]]
+            panel[CHAIN_COLUMNS]
         )
     except ValueError as exc:
         result["withheld"] = f"Not enough linked data yet: {exc}"
@@ -408,7 +506,10 @@ def linkage(*, organization, replicates: int, progress) -> dict:
         {"label": PATH_LABELS.get(row["path"], row["path"]), **row} for row in _records(effects)
     ]
     result["n_obs"] = {k: int(v) for k, v in chain.n_obs_.items()}
+    result["reliability"] = {k: float(v) for k, v in chain.reliability_.items()}
+    result["replicates"] = replicates
     result["reading"] = _reading(effects)
+    result["power"] = _power(chain)
     slope = float(effects.set_index("path").loc[PATHS[0][0], "estimate"])
     if len(pairs):
         result["fit"] = {

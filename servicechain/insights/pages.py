@@ -314,8 +314,9 @@ def linkage_page(scope) -> LinkagePage:
             "snapshots": sorted(s for s in snapshots if s),
             "purchases": [rows, purchases["ids"], purchases["latest"]],
             "replicates": services.bootstrap_replicates(),
-            # The model itself: a run fitted before period effects were added is stale.
-            "model": "unit and period fixed effects",
+            # The model itself: a run fitted before a change of model is stale.
+            "model": "unit and period fixed effects; measurement error corrected; "
+            "expanded percentile bootstrap",
         }
     )
     page = LinkagePage(

@@ -211,7 +211,13 @@ def _season(params: ChainParameters) -> ChainParameters:
 
 
 def simulate_chain_panel(
-    n_units: int = 200, n_periods: int = 24, seed: int | None = 0, **effect_overrides: float
+    n_units: int = 200,
+    n_periods: int = 24,
+    seed: int | None = 0,
+    *,
+    respondents: int | None = None,
+    person_sd: float = 20.0,
+    **effect_overrides: float,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Simulate the unit x month service-profit-chain panel with known effects.
 
@@ -221,6 +227,14 @@ def simulate_chain_panel(
         Panel size.
     seed : int
         Seed of ``numpy.random.default_rng``; the same seed gives the same panel.
+    respondents : int, optional
+        Measure EX by a survey: each unit-month's ``ex`` becomes the mean of
+        ``respondents`` answers ``N(ex_true, person_sd²)`` and ``ex_se`` their standard
+        error ``s/√n``; the true EX, which drives the chain, is kept as ``ex_true``. The
+        answers come from a child random stream, so every other column is the same as
+        without a survey for the same seed.
+    person_sd : float, default 20
+        SD of one person's answer around the unit's true EX (0-100 points).
     **effect_overrides : float
         Any :class:`ChainParameters` field, e.g. ``b_ex_cx=0.0``, ``sd_cx=5`` or
         ``season_sd=3`` (a common month shock on EX and CX).
@@ -230,8 +244,10 @@ def simulate_chain_panel(
     panel : DataFrame
         Columns ``unit`` (int 0..n_units-1), ``period`` (int 0..n_periods-1), ``ex``,
         ``cx``, ``repeat_rate``, ``revenue_growth``, sorted by unit then period.
+        With ``respondents``: also ``ex_se`` and ``ex_true``.
     truth : dict
-        Every parameter plus ``indirect_ex_revenue``, ``n_units``, ``n_periods``, ``seed``.
+        Every parameter plus ``indirect_ex_revenue``, ``n_units``, ``n_periods``, ``seed``
+        (and ``respondents``, ``person_sd`` when surveyed).
 
     Examples
     --------
@@ -241,6 +257,10 @@ def simulate_chain_panel(
     """
     if n_units < 1 or n_periods < 1:
         raise ValueError(f"need n_units >= 1 and n_periods >= 1, got {n_units} and {n_periods}")
+    if respondents is not None and respondents < 2:
+        raise ValueError(
+            f"respondents must be at least 2 (for a standard error); got {respondents}"
+        )
     params = ChainParameters.with_overrides(**effect_overrides)
     rng = np.random.default_rng(seed)
     mu = rng.normal(params.mu_mean, params.mu_sd, n_units)
@@ -263,4 +283,17 @@ def simulate_chain_panel(
     )
     truth: dict[str, Any] = params.truth()
     truth.update(n_units=int(n_units), n_periods=int(n_periods), seed=seed)
+    if respondents is not None:
+        _survey_ex(panel, respondents, person_sd, np.random.default_rng([seed or 0, 1]))
+        truth.update(respondents=int(respondents), person_sd=float(person_sd))
     return panel, truth
+
+
+def _survey_ex(panel: pd.DataFrame, respondents: int, person_sd: float, rng) -> None:
+    """Replace ``ex`` by the mean of ``respondents`` noisy answers; add ``ex_se``, ``ex_true``."""
+    answers = panel["ex"].to_numpy()[:, None] + rng.normal(
+        0.0, person_sd, size=(len(panel), respondents)
+    )
+    panel["ex_true"] = panel["ex"]
+    panel["ex"] = answers.mean(axis=1)
+    panel["ex_se"] = answers.std(axis=1, ddof=1) / np.sqrt(respondents)

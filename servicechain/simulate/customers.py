@@ -11,14 +11,16 @@ Volumes follow the chain of each store/team ``u`` in month ``t``:
 
 A surveyed interaction's latent satisfaction (0-100 points) is the unit's CX that month plus
 the effects of the service drivers and of the serving employee's engagement relative to the
-unit (so the unit-month mean stays ``cx[u,t]``)::
+unit-month's serving staff (so the expected unit-month mean stays ``cx[u,t]`` however the
+staff change)::
 
     F_k = a_k e_j + b_k D_jk(individual) + noise         friendliness, competence, speed, fcr
     fcr = 1[F_fcr above its (1 - fcr_rate) quantile]
     S   = cx[u,t] + 4 F_friendliness + 5 F_competence + 3 F_speed + 15 (fcr - fcr_rate)
           + 2 e_j + N(0, 7)
 
-``e_j`` is the server's engagement minus their unit's expected level, in SDs (20 points).
+``e_j`` is the server's individual engagement minus the mean of the unit-month's serving
+staff, in SDs (20 points); the individual driver deviations ``D_jk`` are centred the same way.
 """
 
 from __future__ import annotations
@@ -128,7 +130,8 @@ def simulate_customer_side(
         customer_ids, customer_unit, units, workforce, calendar, repeat_rate,
         pool_group, pool_position, org, rng,
     )  # fmt: skip
-    responses, labels = _customer_responses(interactions, served, workforce, cx, org, rng)
+    centre = _pool_means(workforce, pool_group, pool_position, n_units * months)
+    responses, labels = _customer_responses(interactions, served, workforce, cx, centre, org, rng)
     incidents = _incidents(interactions, served, org, rng)
     return CustomerSide(
         customers=customers,
@@ -341,16 +344,46 @@ def _interactions(
     return frame, served
 
 
-def _customer_responses(interactions, served, workforce: Workforce, cx, org: OrgParameters, rng):
+def _pool_means(workforce: Workforce, pool_group, pool_position, n_groups: int) -> np.ndarray:
+    """Per unit-month, the mean over its serving staff of [engagement deviation, drivers].
+
+    The serving employee's own engagement and drivers move a customer's satisfaction
+    around the unit's CX; centring them on the unit-month's serving staff keeps the
+    expected unit-month mean at ``cx[u,t]`` when staff come and go (otherwise a change of
+    staff would move CX in the same month, outside the chain's lagged EX -> CX path).
+    """
+    holder = workforce.holder[pool_position, pool_group % workforce.holder.shape[1]]
+    traits = np.column_stack(
+        [
+            workforce.z_individual[holder] / workforce.latent.z_sd,
+            workforce.drivers_individual[holder],
+        ]
+    )
+    counts = np.bincount(pool_group, minlength=n_groups)
+    sums = np.stack(
+        [
+            np.bincount(pool_group, weights=traits[:, k], minlength=n_groups)
+            for k in range(traits.shape[1])
+        ],
+        axis=1,
+    )
+    return sums / np.maximum(counts, 1)[:, None]
+
+
+def _customer_responses(
+    interactions, served, workforce: Workforce, cx, centre, org: OrgParameters, rng
+):
     n_all = len(interactions)
     chosen = np.flatnonzero(rng.random(n_all) < org.customer_response_rate)
     n = chosen.size
     employee = served["employee"][chosen]
     unit = served["unit"][chosen]
     month = served["month"][chosen]
-    # the server's engagement relative to their unit, in SDs of individual engagement
-    engagement_dev = workforce.z_individual[employee] / workforce.latent.z_sd
-    individual = workforce.drivers_individual[employee]
+    # the server's engagement and drivers relative to the unit-month's serving staff, the
+    # engagement in SDs of individual engagement
+    group = unit * cx.shape[1] + month
+    engagement_dev = workforce.z_individual[employee] / workforce.latent.z_sd - centre[group, 0]
+    individual = workforce.drivers_individual[employee] - centre[group, 1:]
     latent = {}
     for name, spec in org.service_driver_model.items():
         value = spec.get("engagement", 0.0) * engagement_dev + rng.normal(0, spec["noise_sd"], n)

@@ -188,3 +188,77 @@ def test_the_customer_dashboard_ranks_service_drivers_once_driver_impact_has_run
     page = customers_page(audience, wave_id=customer_wave.pk, unit_id=None)
     ranked = {code: d["rank"] for code, d in page["importance"].items()}
     assert ranked == {d["code"]: d["rank"] for d in run.result["customer"]["drivers"]}
+
+
+def test_the_panel_carries_the_standard_error_of_every_sampled_measure(demo_world, panel):
+    from servicechain.analytics.linkage import survey_mean_se
+    from servicechain.org.models import Employee
+    from servicechain.surveys.models import UnitScore
+    from servicechain.surveys.selectors import psychometrics_report
+
+    # CX: the month cell's standard error as published
+    row = panel.dropna(subset=["cx"]).iloc[len(panel) // 4]
+    cells = UnitScore.objects.filter(
+        unit_id=row["unit"], dimension="month", category=row["month"], scale="csat_index"
+    )
+    assert row["cx_se"] == pytest.approx(cells.order_by("-n").first().se)
+    # repeat rate: binomial, over last month's buyers
+    row = panel.dropna(subset=["repeat_rate"]).iloc[len(panel) // 3]
+    year, month = divmod(int(row["period"]) - 1, 12)
+    before = (
+        Transaction.objects.filter(
+            customer__owner__unit_id=row["unit"],
+            occurred_at__year=year,
+            occurred_at__month=month + 1,
+        )
+        .values("customer_id")
+        .distinct()
+        .count()
+    )
+    rate = row["repeat_rate"]
+    assert row["repeat_rate_se"] == pytest.approx(np.sqrt(rate * (1 - rate) / (before - 1)))
+    # EX: the cell's standard error with the unit's headcount and the scale's alpha
+    row = panel.dropna(subset=["ex"]).iloc[0]
+    wave = next(
+        w
+        for w in selectors.employee_waves(demo_world.organization)
+        if analysis.month_index(w.opens_at.strftime("%Y-%m")) == row["period"]
+    )
+    cell = selectors.cells(selectors.wave_results(wave).snapshot, [row["unit"]])[
+        (row["unit"], "engagement")
+    ]
+    day = wave.opens_at.date()
+    unit = Unit.objects.get(pk=row["unit"])
+    headcount = sum(
+        1
+        for e in Employee.objects.filter(unit__path__startswith=unit.path)
+        if e.hire_date <= day and (e.leave_date is None or e.leave_date >= day)
+    )
+    alpha = next(
+        s["alpha"] for s in psychometrics_report(wave)["scales"] if s["scale"] == "engagement"
+    )
+    expected = survey_mean_se(cell.se, cell.n, headcount, alpha)
+    assert row["ex_se"] == pytest.approx(float(expected), rel=1e-2)  # the report rounds alpha
+    assert 0 < row["ex_se"] < cell.se
+
+
+def test_the_linkage_page_says_how_much_data_would_tell_a_link_from_no_link(demo_world, client):
+    page = linkage_page(scope_for(demo_world.users["hr_analyst"], demo_world.slug))
+    run = page.start(actor=demo_world.users["hr_analyst"])
+    open_links = [
+        e["path"]
+        for e in run.result["effects"]
+        if e["lower"] <= 0 <= e["upper"] and e["path"] != analysis.INDIRECT
+    ]
+    assert open_links, "the small demo cannot pin every link down"
+    statements = {s["path"]: s for s in run.result["power"]}
+    assert set(statements) == set(open_links)
+    client.force_login(demo_world.users["hr_analyst"])
+    html = client.get(f"/o/{demo_world.slug}/insights/linkage/").content.decode()
+    assert 'id="power"' in html
+    for path in open_links:
+        statement = statements[path]
+        assert statement["now"] == run.result["n_obs"][path]
+        assert f"{statement['needed']:,} linked unit-months" in statement["text"]
+        assert "a planning figure, not a promise" in statement["text"]
+        assert statement["text"] in html.replace("&#x27;", "'")
