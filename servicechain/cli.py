@@ -9,6 +9,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 # `serve` runs gunicorn's sync worker unless told otherwise (see `--threads`).
@@ -96,28 +97,53 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _serve(host="127.0.0.1", port=args.port, workers=1, threads=8)
 
 
+# The background-task worker `serve` and `demo` run beside the web server (servicechain.worker).
+TASK_WORKER = ["manage", "task_worker", "--queue-name", "*", "--no-startup-delay", "--no-reload"]
+# Seconds before a task worker that ended (killed, out of memory) is replaced.
+TASK_WORKER_RESTART_S = 2.0
+
+
 def _start_task_worker() -> None:
-    """Run the background-task worker (django-tasks `db_worker`) beside the web server.
+    """Run the background-task worker beside the web server, and replace it if it ends.
 
     Long analyses (driver impact, linkage, schedules) are queued as tasks; without a worker
-    they would wait forever. The worker is a child process that ends with the server.
+    they would wait forever. The worker is a child process that ends with the server; a
+    thread of this process starts another one whenever it ends on its own (gunicorn reaps
+    the dead child, so `poll()` sees it end either way).
     """
+    lock, stopping = threading.Lock(), threading.Event()
+    current = [_task_worker_process()]
+
+    def supervise() -> None:
+        while not stopping.wait(1.0):
+            if current[0].poll() is None:
+                continue
+            print(
+                f"servicechain: the task worker (pid {current[0].pid}) ended; "
+                f"starting another in {TASK_WORKER_RESTART_S:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+            if stopping.wait(TASK_WORKER_RESTART_S):
+                return
+            with lock:
+                if not stopping.is_set():
+                    current[0] = _task_worker_process()
+
+    def stop() -> None:
+        with lock:
+            stopping.set()
+        _stop(current[0])
+
+    threading.Thread(target=supervise, name="task-worker-supervisor", daemon=True).start()
+    atexit.register(stop)
+
+
+def _task_worker_process() -> subprocess.Popen:
     # A fixed argv (this interpreter and literal arguments) and no shell: nothing from outside.
-    worker = subprocess.Popen(  # nosec B603
-        [
-            sys.executable,
-            "-m",
-            "servicechain.cli",
-            "manage",
-            "db_worker",
-            "--queue-name",
-            "*",
-            "--no-startup-delay",
-            "--no-reload",
-        ],
-        env=os.environ.copy(),
+    return subprocess.Popen(  # nosec B603
+        [sys.executable, "-m", "servicechain.cli", *TASK_WORKER], env=os.environ.copy()
     )
-    atexit.register(_stop, worker)
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -303,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-task-worker",
         action="store_true",
-        help="do not start a background-task worker (run `servicechain manage db_worker` elsewhere)",
+        help="do not start a background-task worker (run `servicechain manage task_worker` elsewhere)",
     )
     serve.set_defaults(func=cmd_serve)
 

@@ -302,6 +302,13 @@ def planning_job_run(*, job_id: int) -> PlanningJob:
     return job
 
 
+def planning_job_fail(*, job_id: int, message: str) -> None:
+    """Fail a job its task left queued or running; a finished job keeps its outcome."""
+    PlanningJob.objects.filter(
+        pk=job_id, status__in=[PlanningJob.Status.QUEUED, PlanningJob.Status.RUNNING]
+    ).update(status=PlanningJob.Status.FAILED, message=message[:300], finished_at=timezone.now())
+
+
 def _generate_days(job: PlanningJob, progress: Progress) -> list[int]:
     first = dt.date.fromisoformat(job.parameters["first_day"])
     days = int(job.parameters.get("days", 1))

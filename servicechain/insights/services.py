@@ -113,6 +113,15 @@ def analysis_progress(*, run: AnalysisRun, progress: int, message: str) -> None:
     AnalysisRun.objects.filter(pk=run.pk).update(progress=progress, message=message[:200])
 
 
+def analysis_fail(*, run_id: int, error: str) -> None:
+    """Fail a run its task left queued or running; a finished run keeps its outcome."""
+    AnalysisRun.objects.filter(
+        pk=run_id, status__in=[AnalysisRun.Status.QUEUED, AnalysisRun.Status.RUNNING]
+    ).update(
+        status=AnalysisRun.Status.FAILED, error=error, message="Failed", finished_at=timezone.now()
+    )
+
+
 # ----------------------------------------------------------------------------- action plans
 
 PLAN_FIELDS = {"title", "owner", "due_date", "goal", "status", "notes", "shared_with_team"}

@@ -8,18 +8,37 @@ from __future__ import annotations
 
 import logging
 
+from django.dispatch import receiver
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks.signals import task_finished
 
 from .models import AnalysisRun
 
 logger = logging.getLogger(__name__)
+
+RUN_LOST = (
+    "The background worker ended while this analysis ran; nothing of it was kept. Run it again."
+)
 
 
 @task()
 def run_analysis(run_id: int) -> str:
     """Run a queued analysis (driver impact or linkage)."""
     return execute(run_id)
+
+
+@receiver(task_finished)
+def run_fail_if_left_unfinished(sender, task_result, **kwargs) -> None:
+    """An analysis whose task failed before it could say so (its worker was killed mid-run,
+    servicechain.worker) fails with a reason: its page never says "running" for ever."""
+    if task_result.status != TaskResultStatus.FAILED:
+        return
+    if task_result.task.module_path != run_analysis.module_path:
+        return
+    from .services import analysis_fail
+
+    analysis_fail(run_id=task_result.args[0], error=RUN_LOST)
 
 
 def execute(run_id: int) -> str:

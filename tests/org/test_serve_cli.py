@@ -66,7 +66,7 @@ def test_serve_answers_healthz_and_stops_cleanly(tmp_path):
 
 
 def wait_for_task_worker(session: int, seconds: float = 30) -> bool:
-    """Whether a `db_worker` process runs in the server's session (its child)."""
+    """Whether a `task_worker` process runs in the server's session (its child)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -75,7 +75,7 @@ def wait_for_task_worker(session: int, seconds: float = 30) -> bool:
                 stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if b"db_worker" in cmdline and int(stat[3]) == session:
+            if b"task_worker" in cmdline and int(stat[3]) == session:
                 return True
         time.sleep(0.3)
     return False
