@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -310,21 +311,20 @@ def planning_job_fail(*, job_id: int, message: str) -> None:
 
 
 def _generate_days(job: PlanningJob, progress: Progress) -> list[int]:
+    """Solve every day, then store them all in one transaction: a job stopped half-way
+    (its worker killed, servicechain.worker) leaves no plans of some of its days behind."""
     first = dt.date.fromisoformat(job.parameters["first_day"])
     days = int(job.parameters.get("days", 1))
-    ids = []
+    solved = []
     for offset in range(days):
         day = first + dt.timedelta(days=offset)
         when = date_format(day, "SHORT_DATE_FORMAT")
         progress(5 + 90 * offset // days, f"Planning {when} ({offset + 1} of {days})")
-        schedule = schedule_generate(
-            team=job.team,
-            day=day,
-            actor=job.created_by,
-            time_limit_s=job.parameters.get("time_limit_s"),
+        solved.append(
+            _schedule_solve(team=job.team, day=day, time_limit_s=job.parameters.get("time_limit_s"))
         )
-        ids.append(schedule.pk)
-    return ids
+    with transaction.atomic():
+        return [_schedule_store(day, actor=job.created_by).pk for day in solved]
 
 
 # --------------------------------------------------------------------------- forecasts
@@ -450,6 +450,38 @@ def schedule_generate(
     Wishes carry the memory of recent disappointments: every published day in the last
     two weeks on which an agent's lunch wish went unmet adds weight to it.
     """
+    solved = _schedule_solve(
+        team=team,
+        day=day,
+        time_limit_s=time_limit_s,
+        num_workers=num_workers,
+        work_limit=work_limit,
+    )
+    with transaction.atomic():
+        return _schedule_store(solved, actor=actor)
+
+
+@dataclass(frozen=True)
+class _SolvedDay:
+    """A day solved by CP-SAT, not yet stored."""
+
+    team: Team
+    day: dt.date
+    forecast: Forecast
+    agents: dict  # agent code -> (Agent, staffing agent)
+    problem: staffing.Problem
+    result: staffing.Schedule
+
+
+def _schedule_solve(
+    *,
+    team: Team,
+    day: dt.date,
+    time_limit_s: float | None = None,
+    num_workers: int | None = None,
+    work_limit: float | None = None,
+) -> _SolvedDay:
+    """Solve one day (reads only; nothing is written)."""
     forecast = selectors.latest_forecast(team, covering=day)
     if forecast is None:
         raise ValidationError(f"No forecast covers {day}; run a forecast first.")
@@ -474,32 +506,37 @@ def schedule_generate(
         work_limit=work_limit,
     )
     result = staffing.solve_schedule(problem)
-    with transaction.atomic():
-        schedule = Schedule.objects.create(
-            team=team,
-            day=day,
-            forecast=forecast,
-            day_start=team.centre.opens_at,
-            interval_minutes=team.interval_minutes,
-            target_service_level=team.target_service_level,
-            answer_within_s=team.answer_within_s,
-            requirement=[int(v) for v in problem.requirement],
-            calls=_json_list(problem.calls),
-            aht_s=_json_list(problem.aht_s),
-            time_limit_s=problem.time_limit_s,
-            created_by=actor,
-            **_solver_stats(result),
-        )
-        _save_assignments(schedule, result.assignments, {k: a for k, (a, _) in agents.items()})
-        _audit(
-            "schedule.generate",
-            team,
-            actor,
-            schedule,
-            day=str(day),
-            status=result.status,
-            gap=_finite(result.gap),
-        )
+    return _SolvedDay(team, day, forecast, agents, problem, result)
+
+
+def _schedule_store(solved: _SolvedDay, *, actor=None) -> Schedule:
+    """Store a solved day as a draft (call inside a transaction)."""
+    team, problem, result = solved.team, solved.problem, solved.result
+    schedule = Schedule.objects.create(
+        team=team,
+        day=solved.day,
+        forecast=solved.forecast,
+        day_start=team.centre.opens_at,
+        interval_minutes=team.interval_minutes,
+        target_service_level=team.target_service_level,
+        answer_within_s=team.answer_within_s,
+        requirement=[int(v) for v in problem.requirement],
+        calls=_json_list(problem.calls),
+        aht_s=_json_list(problem.aht_s),
+        time_limit_s=problem.time_limit_s,
+        created_by=actor,
+        **_solver_stats(result),
+    )
+    _save_assignments(schedule, result.assignments, {k: a for k, (a, _) in solved.agents.items()})
+    _audit(
+        "schedule.generate",
+        team,
+        actor,
+        schedule,
+        day=str(solved.day),
+        status=result.status,
+        gap=_finite(result.gap),
+    )
     return schedule
 
 
