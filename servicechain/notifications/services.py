@@ -268,22 +268,27 @@ def preferences_update(*, user, email: dict[str, bool]) -> None:
 
 
 def notify_results_ready(*, wave) -> list[Notification]:
-    """Tell HR, admins and each manager whose units show results that a wave's results are ready.
+    """Tell HR, admins and each manager whose units show results that a wave's results are
+    published.
 
-    "Shows results" is decided by the survey app's own gated response rates (one reading of
-    the anonymity gate over the whole organisation): a manager is told when at least one
-    unit of their subtree is shown, so nobody is sent to a page where everything is withheld.
+    "Shows results" is read from the published, gated cells themselves (the same cells every
+    results page reads): a manager is told when at least one unit of their subtree is shown,
+    so nobody is sent to a page where everything is withheld. Nothing is sent before the
+    results are published (a large wave is told when its background publication is done).
     """
-    from servicechain.org.access import Role, Scope
-    from servicechain.surveys.selectors import response_rates
+    from servicechain.org.access import Role
+    from servicechain.surveys.models import UnitScore
+    from servicechain.surveys.selectors import published_results
 
     organization = wave.organization
-    everyone = Scope(
-        organization=organization,
-        membership=Membership(organization=organization, role=Role.HR_ANALYST),
-        unit=None,
+    results = published_results(wave)
+    if not results.ready:
+        return []
+    shown = list(
+        UnitScore.objects.filter(
+            snapshot=results.snapshot, dimension="", category="", scale="", suppressed=False
+        ).values_list("unit_id", flat=True)
     )
-    shown = [row["unit_id"] for row in response_rates(everyone, wave) if not row["suppressed"]]
     if not shown:
         return []
     paths = list(Unit.objects.filter(pk__in=shown).values_list("path", flat=True))

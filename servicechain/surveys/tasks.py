@@ -42,4 +42,6 @@ def send_reminders(organization_slug: str | None = None, wave_id: int | None = N
 def publish_results(wave_id: int) -> int:
     """Gate a large closed wave's results in the background; returns the cells' snapshot id."""
     wave = Wave.objects.select_related("organization").get(pk=wave_id)
-    return services.results_publish(wave=wave).pk
+    snapshot = services.results_publish(wave=wave)
+    services.notify_results_ready(wave=wave)  # notify() keys on the wave: told once
+    return snapshot.pk
