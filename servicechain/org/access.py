@@ -98,6 +98,11 @@ def scope_for(user, organization_slug: str) -> Scope:
     )
     if membership is None:
         raise Http404("No such organisation.")
+    return scope_of(membership)
+
+
+def scope_of(membership: Membership) -> Scope:
+    """The scope a membership gives (what its holder sees), e.g. to ask who sees a unit."""
     unit = None if membership.role in WHOLE_ORGANISATION_ROLES else membership.unit
     return Scope(organization=membership.organization, membership=membership, unit=unit)
 

@@ -1,4 +1,4 @@
-"""Home card of the organisation app: what an employee's manager can see of their answers."""
+"""Home card of the organisation app: what others (a manager first) can see about you."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from .home import register_card
 
 
 def what_my_manager_sees(persona: Persona) -> dict | None:
-    if not persona.is_a(Role.EMPLOYEE):
-        return None
-    return {"min_n": persona.scope.organization.min_group_size}
+    """Everyone has the card: the page describes whoever is signed in, in any role."""
+    return {
+        "min_n": persona.scope.organization.min_group_size,
+        "employee": persona.is_a(Role.EMPLOYEE),
+    }
 
 
 register_card(

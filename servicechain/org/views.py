@@ -6,11 +6,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from servicechain.charts import bar_chart
+from servicechain.surveys import services as survey_services
 
 from . import selectors
 from .access import memberships_of, org_view
 from .context import persona_of
 from .home import cards_for, deferred_card
+from .visibility import privacy_overview
 
 
 @login_required
@@ -43,7 +45,10 @@ def home_card(request, scope, key: str):
 
 @org_view()
 def privacy(request, scope):
-    return render(request, "org/privacy.html", {"scope": scope})
+    """What others can see about the signed-in person: only ever their own page."""
+    survey_services.results_publish_due(organization=scope.organization)
+    overview = privacy_overview(scope)
+    return render(request, "org/privacy.html", {"scope": scope, "overview": overview})
 
 
 @org_view()
