@@ -1,5 +1,13 @@
-from django.contrib import admin
+import json
 
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+
+from . import services
 from .models import (
     AuditEvent,
     Customer,
@@ -7,9 +15,19 @@ from .models import (
     Interaction,
     Membership,
     Organization,
+    RetentionPolicy,
     Transaction,
     Unit,
 )
+
+
+class RetentionPolicyInline(admin.StackedInline):
+    model = RetentionPolicy
+    can_delete = False
+    extra = 1
+    max_num = 1
+    verbose_name = "retention policy"
+    verbose_name_plural = "retention policy (applied by `servicechain manage privacy_retention`)"
 
 
 @admin.register(Organization)
@@ -17,6 +35,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "min_group_size", "created_at")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
+    inlines = [RetentionPolicyInline]
 
 
 @admin.register(Unit)
@@ -34,6 +53,47 @@ class EmployeeAdmin(admin.ModelAdmin):
     list_filter = ("organization", "job_family", "is_manager")
     search_fields = ("first_name", "last_name", "external_id", "email")
     raw_id_fields = ("unit", "user")
+    actions = ["export_personal_data", "erase_personal_data"]
+
+    @admin.action(description="Export personal data (JSON)", permissions=["change"])
+    def export_personal_data(self, request, queryset):
+        """Download each selected person's data (docs/privacy.md); each export is audited."""
+        people = queryset.select_related("organization", "unit", "user")
+        data = [services.employee_export(employee=e, actor=request.user) for e in people]
+        name = f"personal-data-{people[0].external_id}" if len(data) == 1 else "personal-data"
+        response = HttpResponse(
+            json.dumps(data[0] if len(data) == 1 else data, cls=DjangoJSONEncoder, indent=2),
+            content_type="application/json",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+        return response
+
+    @admin.action(description="Erase personal data…", permissions=["delete"])
+    def erase_personal_data(self, request, queryset):
+        """Erase the selected people after a confirmation page (it cannot be undone)."""
+        people = list(queryset.select_related("organization", "unit"))
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Erase personal data",
+                "opts": self.model._meta,
+                "people": people,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/org/employee/erase_confirmation.html", context)
+        for person in people:
+            label = person.external_id
+            try:
+                report = services.employee_erase(employee=person, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{label}: {' '.join(exc.messages)}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                f"Erased {label}: now erased-{report.reference}; login {report.login}.",
+                messages.SUCCESS,
+            )
+        return None
 
 
 @admin.register(Customer)

@@ -10,4 +10,8 @@ class OrgConfig(AppConfig):
         from . import (
             cards,  # noqa: F401 - registers the home cards
             importers,  # noqa: F401 - registers the import kinds
+            privacy,
         )
+
+        # Every app's `privacy` module registers its part of a person's data.
+        privacy.autodiscover()

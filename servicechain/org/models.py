@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
 PATH_SEGMENT = 8  # base-36 digits per tree level: 36**8 ≈ 2.8e12 units
@@ -339,3 +339,46 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class RetentionPolicy(models.Model):
+    """How long an organisation keeps what ages out of use (see docs/privacy.md).
+
+    Each period is in months; empty keeps that kind of data for good. `servicechain manage
+    privacy_retention` (or the `retention_apply` task) applies every organisation's policy
+    through the rules the apps register in their `privacy.py` module: survey comments
+    (surveys), audit events (org), incidents (the care app, when it is installed: the field
+    is here so a policy can be set before it is).
+    """
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="retention_policy"
+    )
+    comment_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Blank the free-text answers of survey waves (employee and customer) that "
+        "closed more than this many months ago, a whole wave at a time. Empty: keep.",
+    )
+    incident_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Delete customer-conduct incidents closed more than this many months ago "
+        "(applied by the care app once it is installed). Empty: keep.",
+    )
+    audit_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Delete audit events older than this many months (erasure tombstones are "
+        "kept: they hold no personal data and prove the erasure). Empty: keep.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "retention policies"
+
+    def __str__(self) -> str:
+        return f"Retention policy of {self.organization}"

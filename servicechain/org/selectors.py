@@ -7,8 +7,18 @@ import datetime as dt
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from . import privacy
 from .access import Role, Scope
-from .models import PATH_SEGMENT, Customer, Employee, Interaction, Transaction, Unit
+from .models import (
+    PATH_SEGMENT,
+    Customer,
+    Employee,
+    Interaction,
+    Membership,
+    Transaction,
+    Unit,
+)
+from .privacy import when
 
 
 def active_employees(scope: Scope, on: dt.date | None = None) -> QuerySet[Employee]:
@@ -107,3 +117,65 @@ def organisation_summary(scope: Scope, days: int = 30) -> dict:
 
 def unit_subtree(unit: Unit) -> QuerySet[Unit]:
     return Unit.objects.subtree(unit)
+
+
+# --------------------------------------------------------------------------- personal data
+
+
+def employee_of(organization_slug: str, external_id: str) -> Employee:
+    """An employee by organisation slug and external id, or `Employee.DoesNotExist`."""
+    return Employee.objects.select_related("organization", "unit", "user").get(
+        organization__slug=organization_slug, external_id=external_id
+    )
+
+
+def personal_data(employee: Employee) -> dict:
+    """Everything stored about a person in their organisation, as JSON-ready data: the
+    employee record, the login, roles, and each app's registered part (`privacy.parts`).
+
+    Survey answers are not in it and cannot be: a confidential response has no link to the
+    person who gave it (docs/surveys.md)."""
+    user = employee.user
+    data = {
+        "format": "servicechain personal data export, version 1",
+        "exported_at": when(timezone.now()),
+        "organization": {"slug": employee.organization.slug, "name": employee.organization.name},
+        "employee": {
+            "external_id": employee.external_id,
+            "first_name": employee.first_name,
+            "last_name": employee.last_name,
+            "email": employee.email,
+            "job_title": employee.job_title,
+            "job_family": employee.job_family,
+            "is_manager": employee.is_manager,
+            "unit": {"name": employee.unit.name, "external_id": employee.unit.external_id},
+            "hire_date": when(employee.hire_date),
+            "leave_date": when(employee.leave_date),
+        },
+        "login": None,
+        "roles": [],
+    }
+    if user is not None:
+        data["login"] = {
+            "username": user.get_username(),
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "active": user.is_active,
+            "joined": when(user.date_joined),
+            "last_login": when(user.last_login),
+        }
+        data["roles"] = [
+            {"role": m.role, "unit": m.unit.name if m.unit else None}
+            for m in Membership.objects.filter(
+                user=user, organization=employee.organization
+            ).select_related("unit")
+        ]
+    for part in privacy.parts():
+        data[part.key] = part.export(employee, user)
+    data["not_included"] = [
+        "Survey answers: a confidential response has no link to the person who gave it, so "
+        "nobody can find yours, and this export cannot either (docs/surveys.md).",
+        "Your password: only a one-way hash of it is stored.",
+    ]
+    return data

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
+import secrets
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 
+from . import privacy
 from .imports import ImportFailed, ImportReport, RowError, run_import
-from .models import AuditEvent, Employee, Membership, Organization, Unit, encode_segment
+from .models import (
+    AuditEvent,
+    Employee,
+    Membership,
+    Organization,
+    RetentionPolicy,
+    Unit,
+    encode_segment,
+)
 
 MB = 1024 * 1024
 
@@ -213,3 +229,190 @@ def import_upload(
             options=options,
             target=target,
         )
+
+
+# --------------------------------------------------------------------------- privacy rights
+
+
+@transaction.atomic
+def employee_export(*, employee: Employee, actor=None) -> dict:
+    """A person's personal data as JSON-ready data (`selectors.personal_data`), audited.
+
+    The audit entry names the employee by id only, so it holds nothing an erasure would
+    have to take back."""
+    from .selectors import personal_data  # selectors import no services; the reverse is fine
+
+    data = personal_data(employee)
+    audit_record(
+        action="privacy.export",
+        organization=employee.organization,
+        actor=actor,
+        target=employee,
+        detail={"sections": [key for key in data if key not in ("format", "exported_at")]},
+    )
+    return data
+
+
+@dataclass
+class ErasureReport:
+    reference: str
+    login: str  # "anonymised", "kept: it belongs to other organisations too", "none"
+    changes: dict[str, int]
+
+
+@transaction.atomic
+def employee_erase(*, employee: Employee, actor=None) -> ErasureReport:
+    """Erase a person from an organisation (docs/privacy.md, "Erasure").
+
+    The employee row stays, pseudonymised (`erased-<reference>`, no name, e-mail, job title
+    or login), so foreign keys and aggregates keep working: headcounts, tenure and
+    attrition still count the row, work they served keeps its unit. Each app removes or
+    unlinks its part (`privacy.parts`). The login is anonymised and disabled (plans they
+    owned keep pointing at it), unless it also belongs to another organisation, which then
+    keeps it without this organisation's role. Confidential survey responses need nothing:
+    they never had a link. The audit log keeps a tombstone naming only the random reference.
+    """
+    # Lock the row only (`of`): the login is a nullable join, which PostgreSQL cannot lock.
+    employee = (
+        Employee.objects.select_for_update(of=("self",))
+        .select_related("organization", "unit", "user")
+        .get(pk=employee.pk)
+    )
+    if employee.external_id.startswith(privacy.ERASED_PREFIX) and not employee.full_name:
+        raise ValidationError(f"{employee.external_id} has already been erased.")
+    user = employee.user
+    if user is not None and getattr(actor, "pk", None) == user.pk:
+        raise ValidationError("You cannot erase yourself: ask another administrator.")
+    others = user is not None and (
+        Membership.objects.filter(user=user).exclude(organization=employee.organization).exists()
+    )
+    erasure = privacy.Erasure(
+        employee=employee,
+        user=user,
+        reference=secrets.token_hex(8),
+        whole_account=user is not None and not others,
+    )
+    changes: dict[str, int] = {}
+    for part in privacy.parts():
+        if part.erase is not None:
+            changes |= part.erase(erasure)
+    login = _login_erase(erasure)
+    Employee.objects.filter(pk=employee.pk).update(
+        external_id=erasure.pseudonym,
+        first_name="",
+        last_name="",
+        email="",
+        job_title="",
+        user=None,
+    )
+    audit_record(
+        action=privacy.ERASURE_ACTION,
+        organization=employee.organization,
+        actor=actor,
+        target=employee,
+        detail={"reference": erasure.reference, "login": login, "changes": changes},
+    )
+    return ErasureReport(reference=erasure.reference, login=login, changes=changes)
+
+
+def _login_erase(erasure: privacy.Erasure) -> str:
+    user = erasure.user
+    if user is None:
+        return "none"
+    Membership.objects.filter(user=user, organization=erasure.organization).delete()
+    if not erasure.whole_account:
+        return "kept: it belongs to other organisations too"
+    old_username = user.get_username()
+    user.username = erasure.pseudonym
+    user.first_name = user.last_name = user.email = ""
+    user.is_active = user.is_staff = user.is_superuser = False
+    # A new (unusable) password also ends every session: Django checks its hash on each request.
+    user.set_unusable_password()
+    user.save()
+    user.groups.clear()
+    user.user_permissions.clear()
+    AccessAttempt.objects.filter(username=old_username).delete()
+    AccessLog.objects.filter(username=old_username).delete()
+    AccessFailureLog.objects.filter(username=old_username).delete()
+    return "anonymised"
+
+
+@dataclass
+class RetentionOutcome:
+    organization: str
+    what: str
+    months: int
+    before: dt.datetime | None
+    count: int | None  # None: no installed app keeps this kind of data yet
+    verb: str = "removed"
+    dry_run: bool = False
+
+    def line(self) -> str:
+        if self.count is None:
+            return (
+                f"{self.organization} · {self.what}: {self.months} months set; no installed app "
+                "keeps them yet, so nothing to do"
+            )
+        did = f"would be {self.verb}" if self.dry_run else self.verb
+        return (
+            f"{self.organization} · {self.what} older than {self.months} months "
+            f"(before {self.before:%Y-%m-%d}): {self.count} {did}"
+        )
+
+
+def months_before(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same day and time `months` calendar months earlier (31 March − 1 month = 28/29
+    February)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+RETENTION_FIELDS = {
+    "comment_months": "survey comments",
+    "incident_months": "incidents",
+    "audit_months": "audit events",
+}
+
+
+def retention_apply(
+    *,
+    dry_run: bool = False,
+    organization: Organization | None = None,
+    now: dt.datetime | None = None,
+    actor=None,
+) -> list[RetentionOutcome]:
+    """Apply every organisation's `RetentionPolicy` through the registered rules (one
+    transaction per organisation, audited); a dry run only counts what would go."""
+    now = now or timezone.now()
+    policies = RetentionPolicy.objects.select_related("organization").order_by("organization__slug")
+    if organization is not None:
+        policies = policies.filter(organization=organization)
+    rules = {rule.policy_field: rule for rule in privacy.RETENTION_RULES}
+    outcomes = []
+    for policy in policies:
+        with transaction.atomic():
+            done = []
+            for field, what in RETENTION_FIELDS.items():
+                months = getattr(policy, field)
+                if months is None:
+                    continue
+                rule = rules.get(field)
+                outcome = RetentionOutcome(policy.organization.slug, what, months, None, None)
+                if rule is not None:
+                    outcome.before = months_before(now, months)
+                    outcome.verb, outcome.dry_run = rule.verb, dry_run
+                    outcome.count = rule.apply(
+                        organization=policy.organization, before=outcome.before, dry_run=dry_run
+                    )
+                done.append(outcome)
+            if done and not dry_run:
+                audit_record(
+                    action="privacy.retention",
+                    organization=policy.organization,
+                    actor=actor,
+                    detail={o.what: o.count for o in done},
+                )
+            outcomes += done
+    return outcomes
