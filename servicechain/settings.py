@@ -101,11 +101,14 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    "djmoney",
+    "simple_history",
     "servicechain.org",
     "servicechain.surveys",
     "servicechain.insights",
     "servicechain.contactcentre",
     "servicechain.notifications",
+    "servicechain.loyalty",
 ]
 
 MIDDLEWARE = [

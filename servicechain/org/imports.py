@@ -675,11 +675,22 @@ class SeenIds:
 
 
 IMPORTERS: dict[str, type[Importer]] = {}
+# Other apps' reactions to imported rows (the loyalty ledger earns on imported purchases),
+# called inside the import's transaction so a failure there rolls the whole file back.
+LISTENERS: dict[str, list[Callable[..., None]]] = {}
 
 
 def register(importer: type[Importer]) -> type[Importer]:
     IMPORTERS[importer.kind] = importer
     return importer
+
+
+def register_listener(kind: str, listener: Callable[..., None]) -> None:
+    """Call `listener(organization=..., external_ids=[...])` after each written batch of an
+    import of `kind`, in the import's transaction (a dry run rolls its work back too)."""
+    listeners = LISTENERS.setdefault(kind, [])
+    if listener not in listeners:
+        listeners.append(listener)
 
 
 def _batches(iterator: Iterator, size: int) -> Iterator[list]:
@@ -739,6 +750,10 @@ def run_import(
                     number, "external_id", f"duplicate id; it already appears on row {first}"
                 )
             written += importer.write(parsed, errors, write=not errors)
+            if not errors:
+                batch_ids = [v["external_id"] for _, v in parsed if v.get("external_id")]
+                for listener in LISTENERS.get(kind, ()):
+                    listener(organization=organization, external_ids=batch_ids)
         if report.rows == 0 and not errors:
             errors.add(None, None, "the file has a header row but no data rows")
         importer.finish(errors, write=not errors)

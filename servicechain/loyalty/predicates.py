@@ -1,0 +1,77 @@
+"""Who may do what in loyalty: named `rules` predicates over a member's `Scope`.
+
+A customer belongs to the unit of the employee who owns the account (or to the owning unit
+when no employee does). An employee sees the customers they own or have served; a manager
+the customers owned in their subtree; an administrator everyone. HR analysts read the
+programme's aggregates, never a single customer's card.
+"""
+
+from __future__ import annotations
+
+import rules
+
+from servicechain.org.access import Role
+from servicechain.org.models import Interaction, Transaction
+
+
+@rules.predicate
+def is_admin(scope) -> bool:
+    return scope.role == Role.ADMIN
+
+
+@rules.predicate
+def is_manager(scope) -> bool:
+    return scope.role == Role.MANAGER
+
+
+@rules.predicate
+def is_hr_analyst(scope) -> bool:
+    return scope.role == Role.HR_ANALYST
+
+
+@rules.predicate
+def is_employee(scope) -> bool:
+    return scope.role == Role.EMPLOYEE
+
+
+def _employee_of(scope):
+    return getattr(scope.user, "employee", None)
+
+
+def owning_unit(customer):
+    """The unit a customer belongs to: their owner's, else the account's owning unit."""
+    if customer.owner_id is not None:
+        return customer.owner.unit
+    account = getattr(customer, "loyalty_account", None)
+    return account.owner_unit if account is not None else None
+
+
+@rules.predicate
+def owns_customer(scope, customer) -> bool:
+    employee = _employee_of(scope)
+    return employee is not None and customer.owner_id == employee.pk
+
+
+@rules.predicate
+def served_customer(scope, customer) -> bool:
+    employee = _employee_of(scope)
+    if employee is None:
+        return False
+    return (
+        Transaction.objects.filter(customer=customer, employee=employee).exists()
+        or Interaction.objects.filter(customer=customer, employee=employee).exists()
+    )
+
+
+@rules.predicate
+def manages_customer(scope, customer) -> bool:
+    unit = owning_unit(customer)
+    return unit is not None and scope.can_see_unit(unit)
+
+
+can_see_customer = is_admin | (is_manager & manages_customer) | owns_customer | served_customer
+can_read_programme = is_admin | is_hr_analyst | is_manager
+can_edit_programme = is_admin
+can_close_liability = is_admin
+can_confirm_handovers = is_admin | is_manager
+can_post_ledger = is_admin | is_manager | is_employee
