@@ -24,8 +24,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from django.db.models import Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Q
 
 from servicechain.analytics.drivers import KeyDriverAnalysis
 from servicechain.analytics.linkage import (
@@ -36,7 +35,8 @@ from servicechain.analytics.linkage import (
     survey_mean_se,
 )
 from servicechain.analytics.psychometrics import cronbach_alpha
-from servicechain.org.models import Customer, Employee, Transaction, Unit
+from servicechain.loyalty.selectors import customer_month_spend
+from servicechain.org.models import Employee, Unit
 from servicechain.surveys import results as pipeline
 from servicechain.surveys.bank import load_bank, reverse_key_items
 from servicechain.surveys.models import UnitScore, Wave
@@ -321,23 +321,8 @@ def _business_by_unit_month(organization) -> pd.DataFrame:
     the customers who bought in the previous month who bought again this month;
     ``revenue_growth`` the month-on-month change annualised, ``100·((R_t/R_{t−1})¹² − 1)``.
     """
-    owners = dict(
-        Customer.objects.filter(organization=organization, owner__isnull=False).values_list(
-            "pk", "owner__unit_id"
-        )
-    )
-    rows = (
-        Transaction.objects.filter(organization=organization, customer__owner__isnull=False)
-        .annotate(month=TruncMonth("occurred_at"))
-        .values_list("customer_id", "month")
-        .annotate(amount=Sum("amount"))
-        .order_by()
-    )
-    frame = pd.DataFrame(list(rows), columns=["customer", "month", "amount"])
-    frame["unit"] = frame["customer"].map(owners)
-    frame["period"] = [m.year * 12 + m.month - 1 for m in frame["month"]]
-    frame["amount"] = frame["amount"].astype(float)
-    return business_panel(frame[["customer", "unit", "period", "amount"]])
+    # The purchases frame comes from loyalty, the one home of repeat business.
+    return business_panel(customer_month_spend(organization))
 
 
 def linkage_panel(organization) -> pd.DataFrame:
