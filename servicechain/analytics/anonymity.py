@@ -38,7 +38,7 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.sparse.csgraph import connected_components, maximum_flow
+from scipy.sparse.csgraph import connected_components
 
 __all__ = [
     "MIN_GROUP_SIZE_FLOOR",
@@ -758,9 +758,9 @@ def _small_cuts(left, right, weight, size, cells: dict[int, float], min_n) -> se
     """For each small isolating cut through a shown cell: the cell node of its near side
     with the fewest people in its cell (`cells`: node -> people; see
     `breakdown_disclosures`)."""
-    cap = np.minimum(weight, min_n).astype(np.int64)
     to_ground = np.bincount(left[right == 0], weights=weight[right == 0], minlength=size)
     from_ground = np.bincount(right[left == 0], weights=weight[left == 0], minlength=size)
+    graph = _CutGraph(left.tolist(), right.tolist(), np.minimum(weight, min_n), size, min_n)
     adjacency = sparse.csr_array(
         (np.ones(2 * len(left)), (np.r_[left, right], np.r_[right, left])), shape=(size, size)
     )
@@ -768,7 +768,7 @@ def _small_cuts(left, right, weight, size, cells: dict[int, float], min_n) -> se
     # (everyone in it is covered by shown totals and shown cells, e.g. months of a customer
     # wave) takes one of its total regions as its far side instead.
     _, component = connected_components(adjacency, directed=False)
-    far: dict[int, int | None] = {component[0]: None}
+    far: dict[int, int] = {component[0]: 0}
     for node in range(1, size):
         if node not in cells:
             far.setdefault(component[node], node)
@@ -782,73 +782,95 @@ def _small_cuts(left, right, weight, size, cells: dict[int, float], min_n) -> se
         for direction, bound in enumerate(bounds):
             if bound >= min_n:
                 continue
-            sink = far.get(component[source])
-            side = _cut_side(left, right, cap, size, adjacency, source, direction, min_n, sink)
+            side = graph.small_cut(source, far.get(component[source], 0), direction)
             if side:
                 members = [v for v in side if v in cells]
                 found.add(min(members, key=lambda v: (cells[v], v)))
     return found
 
 
-def _cut_side(
-    left, right, cap, size, adjacency, source, direction, min_n, sink=None
-) -> list[int] | None:
-    """The near side of a cut of fewer than `min_n` people between `source` and the far
-    side (the ground, or `sink`, with everything outside the neighbourhood), or None.
+class _CutGraph:
+    """Minimum cuts of fewer than `min_n` people between a cell and the far side.
 
-    Direction 0: atoms cross from their total region to their category region; 1: the other
-    way. The opposite arc of each atom is uncrossable (capacity `min_n`, enough under the cap).
+    Augmenting paths (Edmonds & Karp 1972) written by hand rather than scipy's maximum_flow:
+    each search is small (a neighbourhood) and stops as soon as `min_n` people flow, and
+    building a sparse matrix per search cost ten times the search itself.
     """
-    nodes = _neighbourhood(adjacency, source, size)
-    if sink is not None:
-        nodes = nodes[nodes != sink]
-    index = np.full(size, 0, dtype=np.int64)  # the far side (0): ground, sink and the rest
-    index[nodes] = np.arange(1, len(nodes) + 1)
-    a, b = index[left], index[right]
-    keep = (a != b) & ((a != 0) | (b != 0))
-    a, b, c = a[keep], b[keep], cap[keep]
-    if direction:
-        a, b = b, a
-    shape = (len(nodes) + 1, len(nodes) + 1)
-    graph = sparse.csr_array(
-        (np.r_[c, np.full(len(c), min_n)], (np.r_[a, b], np.r_[b, a])), shape=shape
-    ).astype(np.int32)
-    result = maximum_flow(graph, int(index[source]), 0)
-    if not 0 < result.flow_value < min_n:
-        return None  # 0: nothing crosses (a region with no people of its own), none isolated
-    side = _residual_side(graph, result.flow, int(index[source]))
-    return [int(nodes[v - 1]) for v in side if v != 0]
 
+    def __init__(self, left: list[int], right: list[int], cap, size: int, min_n: int):
+        self.left, self.right = left, right
+        self.cap = [int(c) for c in cap]
+        self.size, self.min_n = size, min_n
+        self.edges_of: list[list[int]] = [[] for _ in range(size)]
+        for e, (a, b) in enumerate(zip(left, right, strict=True)):
+            self.edges_of[a].append(e)
+            if b != a:
+                self.edges_of[b].append(e)
 
-def _neighbourhood(adjacency: sparse.csr_array, source: int, size: int) -> np.ndarray:
-    """The nodes searched for a cut through `source`: all when the table is small, else the
-    first LOCAL_CUT_NODES reached breadth-first (never the ground node 0)."""
-    if size <= LOCAL_CUT_NODES:
-        return np.arange(1, size)
-    seen = [source]
-    marked = {0, source}
-    position = 0
-    while position < len(seen) and len(seen) < LOCAL_CUT_NODES:
-        v = seen[position]
-        position += 1
-        for u in adjacency.indices[adjacency.indptr[v] : adjacency.indptr[v + 1]]:
-            if int(u) not in marked:
-                marked.add(int(u))
-                seen.append(int(u))
-    return np.array(sorted(seen[:LOCAL_CUT_NODES]), dtype=np.int64)
+    def neighbourhood(self, source: int) -> set[int]:
+        """All nodes when the table is small, else the first LOCAL_CUT_NODES reached
+        breadth-first from `source` (the ground node 0 is never expanded)."""
+        if self.size <= LOCAL_CUT_NODES:
+            return set(range(1, self.size))
+        seen, marked, position = [source], {0, source}, 0
+        while position < len(seen) and len(seen) < LOCAL_CUT_NODES:
+            v = seen[position]
+            position += 1
+            for e in self.edges_of[v]:
+                for u in (self.left[e], self.right[e]):
+                    if u not in marked:
+                        marked.add(u)
+                        seen.append(u)
+        return set(seen[:LOCAL_CUT_NODES])
 
+    def small_cut(self, source: int, sink: int, direction: int) -> list[int] | None:
+        """Nodes on the source side of a cut of 1..min_n-1 people, or None.
 
-def _residual_side(graph: sparse.csr_array, flow: sparse.csr_array, source: int) -> list[int]:
-    """Nodes reachable from `source` in the residual graph: the source side of a min cut."""
-    residual = sparse.csr_array(graph - flow)
-    residual.data[residual.data < 0] = 0
-    residual.eliminate_zeros()
-    seen = {source}
-    frontier = [source]
-    while frontier:
-        v = frontier.pop()
-        for u in residual.indices[residual.indptr[v] : residual.indptr[v + 1]]:
-            if u not in seen:
-                seen.add(int(u))
-                frontier.append(int(u))
-    return sorted(seen)
+        Direction 0: an atom crosses from its total region to its category region; 1: the
+        other way; its opposite arc is uncrossable (capacity min_n: enough under the cap).
+        """
+        inside = self.neighbourhood(source) - {0, sink}
+        far = -1  # the ground, the sink and everything outside the neighbourhood
+        residual: dict[int, dict[int, int]] = {}
+        counted: set[int] = set()
+        for v in inside:
+            for e in self.edges_of[v]:
+                if e in counted:
+                    continue
+                counted.add(e)
+                a = self.left[e] if self.left[e] in inside else far
+                b = self.right[e] if self.right[e] in inside else far
+                if a == b:
+                    continue
+                if direction:
+                    a, b = b, a
+                forward = residual.setdefault(a, {})
+                backward = residual.setdefault(b, {})
+                forward[b] = forward.get(b, 0) + self.cap[e]
+                backward[a] = backward.get(a, 0) + self.min_n
+        flow = 0
+        while flow < self.min_n:
+            parents: dict[int, int | None] = {source: None}
+            queue = [source]
+            while queue and far not in parents:
+                following = []
+                for u in queue:
+                    for w, capacity in residual.get(u, {}).items():
+                        if capacity > 0 and w not in parents:
+                            parents[w] = u
+                            following.append(w)
+                queue = following
+            if far not in parents:
+                break
+            path, w = [], far
+            while parents[w] is not None:
+                path.append((parents[w], w))
+                w = parents[w]
+            push = min(residual[u][w] for u, w in path)
+            for u, w in path:
+                residual[u][w] -= push
+                residual[w][u] = residual[w].get(u, 0) + push
+            flow += push
+        if not 0 < flow < self.min_n:
+            return None  # 0: nothing crosses (a region with no people of its own)
+        return sorted(v for v in parents if v != far)
