@@ -478,8 +478,10 @@ def wave_close(*, wave: Wave, actor=None, now: dt.datetime | None = None) -> Wav
 
 # --------------------------------------------------------------------------- publishing results
 
-# Results are gated inline up to this many responses; bigger waves go to the task queue.
+# Results are gated inline up to this many responses and units; bigger waves go to the task
+# queue (a 3,000-unit wave takes minutes: every breakdown table is audited, see anonymity).
 INLINE_PUBLISH_RESPONSES = 20_000
+INLINE_PUBLISH_UNITS = 400
 
 
 def results_ensure(*, wave: Wave):
@@ -498,7 +500,8 @@ def results_ensure(*, wave: Wave):
     current = snapshot is not None and snapshot.min_group_size == wave.organization.min_group_size
     if snapshot is not None and (current or not snapshot.ready):
         return published_results(wave)
-    if pipeline.responses_of(wave) <= INLINE_PUBLISH_RESPONSES:
+    units = Unit.objects.filter(organization_id=wave.organization_id).count()
+    if pipeline.responses_of(wave) <= INLINE_PUBLISH_RESPONSES and units <= INLINE_PUBLISH_UNITS:
         results_publish(wave=wave)
     else:
         _publish_later(wave)
