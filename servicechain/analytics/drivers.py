@@ -32,6 +32,7 @@ from math import comb
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.exceptions import NotFittedError
 
 __all__ = ["MAX_EXACT_DRIVERS", "KeyDriverAnalysis", "NotFittedError", "relative_importance"]
@@ -45,6 +46,9 @@ MISSING = ("listwise", "pairwise")
 # A pivot (residual variance of a driver given a subset) below this share of its own
 # variance means the driver is a linear combination of the subset: it adds nothing.
 _COLLINEAR = 1e-10
+#: A driver whose variance the other drivers explain to within this share (1 − R² below it)
+#: is a near-duplicate: its share of R² would be an artefact of rounding, so fit refuses it.
+NEAR_DUPLICATE_TOLERANCE = 1e-8
 # Bootstrap replicates per batch, so batch x 2^p subset values stay near 32 MB.
 _BATCH_VALUES = 2**22
 
@@ -268,14 +272,32 @@ class KeyDriverAnalysis:
         where both variables are observed.
     random_state : int or numpy Generator, optional
         Seed for the bootstrap, for reproducible intervals.
+    cluster : Series or array, optional
+        Group labels aligned with ``X`` (by index for a Series, else by position), e.g. the
+        unit of each respondent: the bootstrap then resamples whole groups with
+        replacement (the cluster bootstrap; Davison & Hinkley 1997, *Bootstrap Methods and
+        their Application*, §3.8), because people of one unit share their manager and
+        climate and are not independent draws.
 
     Attributes
     ----------
     importance_ : Series
         Importance of each driver; for ``"lmg"``/``"dominance"`` the shares of R²
-        (summing to ``r2_``); relative weights also sum to ``r2_``.
+        (summing to ``r2_``); relative weights also sum to ``r2_``. A share of explained
+        variance — how much of the outcome's differences a driver goes with — not the
+        effect that changing the driver would have.
     r2_ : float
         R² of the outcome on all drivers.
+    adjusted_r2_ : float
+        ``1 − (1 − R²)(n − 1)/(n − p − 1)`` (Wherry 1931): R² less what ``p`` drivers of
+        pure noise would explain on average; with ``sample_weight``, ``n`` is Kish's
+        effective n.
+    r2_pvalue_ : float
+        p-value of the overall F test of R² = 0, ``F = (R²/p) / ((1 − R²)/(n − p − 1))``
+        on ``(p, n − p − 1)`` degrees of freedom (e.g. Draper & Smith 1998, *Applied
+        Regression Analysis*, 3rd ed., §6.1; statsmodels' ``f_pvalue``). Below 0.05 the
+        drivers together go with more of the outcome than chance would; above it the
+        importances cannot be told from noise.
     rank_ : Series
         1 = most important.
     ci_ : DataFrame or None
@@ -312,12 +334,14 @@ class KeyDriverAnalysis:
         ci: float = 0.95,
         missing: str = "listwise",
         random_state=None,
+        cluster=None,
     ):
         self.method = method
         self.n_bootstrap = n_bootstrap
         self.ci = ci
         self.missing = missing
         self.random_state = random_state
+        self.cluster = cluster
 
     # -- fitting ---------------------------------------------------------------------------
 
@@ -331,7 +355,28 @@ class KeyDriverAnalysis:
         if int(self.n_bootstrap) < 0:
             raise ValueError(f"n_bootstrap must be >= 0; got {self.n_bootstrap!r}.")
 
-    def _prepare(self, X, y, sample_weight) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    def _clusters(self, frame: pd.DataFrame) -> np.ndarray | None:
+        """Integer group codes aligned with the rows of X (None without ``cluster``)."""
+        if self.cluster is None:
+            return None
+        if isinstance(self.cluster, pd.Series):
+            if not self.cluster.index.equals(frame.index):
+                if not frame.index.isin(self.cluster.index).all():
+                    raise ValueError("cluster must have a label for every row of X (by index).")
+                labels = self.cluster.reindex(frame.index)
+            else:
+                labels = self.cluster
+        else:
+            labels = pd.Series(np.asarray(self.cluster).ravel())
+            if len(labels) != len(frame):
+                raise ValueError(
+                    f"X has {len(frame)} rows but cluster has {len(labels)}; they must align."
+                )
+        if labels.isna().any():
+            raise ValueError("cluster has a missing label; every row needs its group.")
+        return pd.factorize(labels.to_numpy())[0]
+
+    def _prepare(self, X, y, sample_weight):
         frame = _as_frame(X)
         names = [str(c) for c in frame.columns]
         outcome = np.asarray(y, dtype="float64").ravel()
@@ -341,12 +386,24 @@ class KeyDriverAnalysis:
             if not pd.api.types.is_numeric_dtype(frame[column]):
                 raise ValueError(f"Driver {column!r} is not numeric (dtype {frame[column].dtype}).")
         data = np.column_stack([frame.to_numpy(dtype="float64"), outcome])
+        infinite = np.isinf(data)
+        if infinite.any():
+            row, column = (int(v[0]) for v in np.nonzero(infinite))
+            name = ([*names, "the outcome y"])[column]
+            raise ValueError(
+                f"{'Driver ' + repr(name) if column < len(names) else name.capitalize()} has an "
+                f"infinite value (row {row}); use a missing value for an unanswered item."
+            )
         weights = np.ones(len(data)) if sample_weight is None else np.asarray(sample_weight, float)
         if weights.shape != (len(data),) or np.isnan(weights).any() or (weights < 0).any():
             raise ValueError("sample_weight must be one non-negative number per row of X.")
+        if not (weights > 0).any():
+            raise ValueError("Every sample_weight is zero: no row has any weight to analyse.")
+        groups = self._clusters(frame)
         keep = weights > 0
         keep &= ~np.isnan(data).any(axis=1) if self.missing == "listwise" else ~np.isnan(outcome)
         data, weights = data[keep], weights[keep]
+        groups = None if groups is None else pd.factorize(groups[keep])[0]
         p = data.shape[1] - 1
         if p < 1:
             raise ValueError("X needs at least one driver column.")
@@ -363,7 +420,9 @@ class KeyDriverAnalysis:
         if (spread == 0).any():
             constant = ([*names, "y"])[int(np.flatnonzero(spread == 0)[0])]
             raise ValueError(f"Variable {constant!r} is constant; it cannot drive or be driven.")
-        return data, weights, names
+        if groups is not None and groups.max() < 1:
+            raise ValueError("cluster has a single group; resampling groups needs at least two.")
+        return data, weights, names, groups
 
     def _importance(self, corr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Importances and R² for a batch of correlation matrices."""
@@ -391,7 +450,7 @@ class KeyDriverAnalysis:
         self
         """
         self._validate_params()
-        data, weights, names = self._prepare(X, y, sample_weight)
+        data, weights, names, groups = self._prepare(X, y, sample_weight)
         pairwise = self.missing == "pairwise"
         p = data.shape[1] - 1
         corr = _correlations(data, weights[None, :], pairwise)[0]
@@ -401,12 +460,15 @@ class KeyDriverAnalysis:
                 "not form a valid (positive semi-definite) correlation matrix, so R² is undefined. "
                 "Use missing='listwise', or impute the missing values."
             )
+        _refuse_near_duplicates(corr, names)
         importance, r2 = self._importance(corr)
 
         self.feature_names_in_ = np.array(names, dtype=object)
         self.n_features_in_ = p
         self.n_obs_ = len(data)
         self.r2_ = float(r2)
+        n_eff = float(weights.sum() ** 2 / (weights**2).sum())
+        self.adjusted_r2_, self.r2_pvalue_ = _overall_test(self.r2_, n_eff, p)
         self.importance_ = pd.Series(importance, index=names, name="importance")
         self.rank_ = self.importance_.rank(ascending=False, method="min").astype(int).rename("rank")
         if self.method == "dominance":
@@ -420,12 +482,13 @@ class KeyDriverAnalysis:
                 columns=pd.RangeIndex(p, name="subset_size"),
             )
             self.general_ = self.conditional_.mean(axis=1).rename("general")
-        self.bootstrap_importance_ = self._bootstrap(data, weights, pairwise, names)
+        self.bootstrap_importance_ = self._bootstrap(data, weights, pairwise, names, groups)
         self.ci_ = None if self.bootstrap_importance_ is None else self.conf_int()
         return self
 
-    def _bootstrap(self, data, weights, pairwise, names) -> pd.DataFrame | None:
-        """Row-resampling bootstrap, replicates batched through the correlation pipeline."""
+    def _bootstrap(self, data, weights, pairwise, names, groups) -> pd.DataFrame | None:
+        """Row- (or group-) resampling bootstrap, replicates batched through the correlation
+        pipeline."""
         n_rep = int(self.n_bootstrap)
         if n_rep == 0:
             return None
@@ -436,11 +499,15 @@ class KeyDriverAnalysis:
         per_rep = 2**p if exact else q * q
         batch = max(1, min(n_rep, _BATCH_VALUES // max(per_rep, n)))
         out = np.empty((n_rep, p))
-        probabilities = np.full(n, 1.0 / n)
+        units = n if groups is None else int(groups.max()) + 1
+        probabilities = np.full(units, 1.0 / units)
         for start in range(0, n_rep, batch):
             size = min(batch, n_rep - start)
-            # Multinomial counts = how often each row is drawn: resampling as reweighting.
-            counts = rng.multinomial(n, probabilities, size=size).astype("float64")
+            # Multinomial counts = how often each row (or group) is drawn: resampling as
+            # reweighting; a drawn group brings all its rows.
+            counts = rng.multinomial(units, probabilities, size=size).astype("float64")
+            if groups is not None:
+                counts = counts[:, groups]
             with np.errstate(divide="ignore", invalid="ignore"):
                 corr = _correlations(data, counts * weights[None, :], pairwise)
                 out[start : start + size], _ = self._importance(corr)
@@ -498,13 +565,60 @@ class KeyDriverAnalysis:
     def _repr_html_(self) -> str:
         if not hasattr(self, "importance_"):
             return f"<p>KeyDriverAnalysis(method={self.method!r}) — not fitted</p>"
-        head = f"<p>Key drivers ({self.method}), R² = {self.r2_:.3f}, n = {self.n_obs_}</p>"
+        head = (
+            f"<p>Key drivers ({self.method}), R² = {self.r2_:.3f} (adjusted "
+            f"{self.adjusted_r2_:.3f}, p = {self.r2_pvalue_:.3g}), n = {self.n_obs_}</p>"
+        )
         return head + self.summary().to_html(float_format="{:.4f}".format)
 
     def __repr__(self) -> str:
+        cluster = "None" if self.cluster is None else "<labels>"
         return (
             f"KeyDriverAnalysis(method={self.method!r}, n_bootstrap={self.n_bootstrap}, "
-            f"ci={self.ci}, missing={self.missing!r}, random_state={self.random_state!r})"
+            f"ci={self.ci}, missing={self.missing!r}, random_state={self.random_state!r}, "
+            f"cluster={cluster})"
+        )
+
+
+def _overall_test(r2: float, n: float, p: int) -> tuple[float, float]:
+    """Adjusted R² and the F-test p-value of R² = 0 (see the class docstring)."""
+    residual_df = n - p - 1
+    if residual_df <= 0:
+        return float("nan"), float("nan")
+    adjusted = 1 - (1 - r2) * (n - 1) / residual_df
+    if r2 >= 1:
+        return adjusted, 0.0
+    f = (r2 / p) / ((1 - r2) / residual_df)
+    return float(adjusted), float(stats.f.sf(f, p, residual_df))
+
+
+def _refuse_near_duplicates(corr: np.ndarray, names: list[str]) -> None:
+    """A clear error for a driver the others explain to within NEAR_DUPLICATE_TOLERANCE.
+
+    ``1 − R²_j`` of driver j on the others comes from the drivers' correlation matrix
+    (``R²_j = r_jᵀ R₋ⱼ⁺ r_j``, a pseudo-inverse so that exact duplicates are caught too);
+    the R² cost is what the outcome's R² loses when the driver is left out.
+    """
+    p = len(names)
+    if p < 2:
+        return
+    rxx, rxy = corr[:p, :p], corr[:p, p]
+    full = float(rxy @ np.linalg.pinv(rxx) @ rxy)
+    for j in range(p):
+        others = [k for k in range(p) if k != j]
+        inverse = np.linalg.pinv(rxx[np.ix_(others, others)])
+        unexplained = 1 - float(rxx[j, others] @ inverse @ rxx[others, j])
+        if unexplained >= NEAR_DUPLICATE_TOLERANCE:
+            continue
+        without = float(rxy[others] @ inverse @ rxy[others])
+        closest = names[others[int(np.argmax(np.abs(rxx[j, others])))]]
+        raise ValueError(
+            f"Driver {names[j]!r} is a near-duplicate of the other drivers (closest: "
+            f"{closest!r}): they explain all but {max(unexplained, 0):.1e} of its variance, "
+            f"below the tolerance of {NEAR_DUPLICATE_TOLERANCE:.0e} (1 − R² of the driver on "
+            f"the others), so its share of R² would be an artefact of rounding. Leaving it out "
+            f"costs {full - without:.2g} of R² ({full:.4f} → {without:.4f}); drop it or "
+            f"combine it with {closest!r}."
         )
 
 

@@ -4,12 +4,14 @@ Statistics come from `servicechain.analytics` (`drivers.KeyDriverAnalysis`,
 `linkage.ServiceProfitChain`); this module only gathers gated inputs and shapes results.
 
 Driver impact
-    Key-driver analysis (LMG shares of R², bootstrap intervals) of the engagement index on
-    the employee drivers, over the respondents of a unit's subtree in one wave; and of the
-    customer satisfaction index on the service drivers, over the customer responses of the
-    same unit in the customer wave of the same period. Run only for a unit the anonymity
-    gate shows, and with at least `MIN_DRIVER_RESPONSES` responses (fewer gives intervals
-    too wide to act on).
+    Key-driver analysis (LMG shares of R², bootstrap intervals resampling units when the
+    responses come from several) of the engagement index on the employee drivers, over the
+    respondents of a unit's subtree in one wave; and of the customer satisfaction index on
+    the service drivers, over the customer responses of the same unit in the customer wave
+    of the same period. Run only for a unit the anonymity gate shows, and with at least
+    `MIN_DRIVER_RESPONSES` responses; importances are shown only when the drivers can be
+    told apart (`RESPONSES_PER_DRIVER` responses per driver and an R² the F test tells from
+    noise).
 
 Linkage
     The unit × month panel of docs/insights.md ("The linkage panel") fitted with the
@@ -43,6 +45,13 @@ from servicechain.surveys.models import UnitScore, Wave
 from servicechain.surveys.results import CSAT_INDEX, ENGAGEMENT, MONTH, RESPONDENTS
 
 MIN_DRIVER_RESPONSES = 20  # and at least two responses per model parameter (see below)
+#: Importances and quadrants are shown only with this many complete responses per driver
+#: and an R² the F test tells from noise (p < 0.05); otherwise the page says plainly that
+#: the drivers cannot be told apart yet.
+RESPONSES_PER_DRIVER = 10
+#: The bootstrap resamples units (the cluster bootstrap) when the responses come from at
+#: least this many units; with fewer, resampling so few groups says little, so people.
+MIN_UNITS_TO_RESAMPLE = 10
 #: The panel columns the chain is fitted on: each survey or sample measure with its
 #: standard error, so the fit corrects the attenuation their sampling error causes.
 CHAIN_COLUMNS = [
@@ -115,6 +124,27 @@ def _gate_message(wave: Wave, unit: Unit, drivers: int) -> str | None:
     return None
 
 
+def _silence(kda: KeyDriverAnalysis, outcome_name: str, drivers: int) -> str | None:
+    """Why the drivers cannot be told apart yet (None when they can): fewer than
+    `RESPONSES_PER_DRIVER` responses per driver, or an R² that pure noise would reach as
+    often as 1 time in 20 (its F test)."""
+    needed = RESPONSES_PER_DRIVER * drivers
+    if kda.n_obs_ < needed:
+        return (
+            f"There are not yet enough responses to tell drivers apart: {kda.n_obs_} complete "
+            f"responses for {drivers} drivers, and that takes at least {needed} "
+            f"({RESPONSES_PER_DRIVER} per driver)."
+        )
+    if not kda.r2_pvalue_ < 0.05:
+        return (
+            f"There are not yet enough responses to tell drivers apart: with {kda.n_obs_} "
+            f"responses the drivers together go with no more of the differences in "
+            f"{outcome_name.lower()} than chance would (adjusted R² {kda.adjusted_r2_:.0%}, "
+            f"p = {kda.r2_pvalue_:.2f})."
+        )
+    return None
+
+
 def _kda(
     table: pipeline.ResponseTable,
     unit: Unit,
@@ -125,11 +155,22 @@ def _kda(
 ) -> dict:
     rows = _subtree_rows(table, unit)
     frame = table.values.loc[rows, [outcome, *drivers]]
+    # Respondents of one unit share a manager and a climate: resample units, not people,
+    # when there are enough units to resample.
+    units = table.unit_ids[rows]
+    complete = frame.notna().all(axis=1)
+    clustered = units[complete].nunique() >= MIN_UNITS_TO_RESAMPLE
     # Scores, not raw answers: CSAT's estimator reads raw answers, the index its 0-100 score.
-    kda = KeyDriverAnalysis(method="lmg", n_bootstrap=replicates, random_state=0)
+    kda = KeyDriverAnalysis(
+        method="lmg",
+        n_bootstrap=replicates,
+        random_state=0,
+        cluster=units if clustered else None,
+    )
     kda.fit(frame[drivers], frame[outcome])
-    summary = kda.summary()
     names = table.scale_names
+    silence = _silence(kda, names.get(outcome, outcome), len(drivers))
+    summary = kda.summary()
     out = []
     for code, row in summary.iterrows():
         cell = scores.get(code)
@@ -149,8 +190,13 @@ def _kda(
         "outcome": outcome,
         "outcome_name": names.get(outcome, outcome),
         "r2": float(kda.r2_),
+        "adjusted_r2": float(kda.adjusted_r2_),
+        "r2_pvalue": float(kda.r2_pvalue_),
         "n": int(kda.n_obs_),
         "replicates": replicates,
+        "resampled": "units" if clustered else "people",
+        "distinguishable": silence is None,
+        "silence": silence,
         "drivers": out,
         "withheld": None,
     }

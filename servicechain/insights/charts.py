@@ -145,7 +145,8 @@ def quadrant_chart(section: dict, *, id: str, title: str) -> Chart:
     mean_x, mean_y = quadrant_split(scored)
     frame["quadrant"] = frame["code"].map(quadrants_of(scored))
     x = alt.X(
-        "importance:Q", title=f"Importance (% of variance in {section['outcome_name']} explained)"
+        "importance:Q",
+        title=f"Importance (% of the variance in {section['outcome_name']} it goes with)",
     )
     y = alt.Y("score:Q", title="Score (0-100)", scale=alt.Scale(zero=False))
     color = alt.Color(
@@ -189,8 +190,9 @@ def quadrant_chart(section: dict, *, id: str, title: str) -> Chart:
         id=id,
         title=title,
         description=(
-            f"{len(frame)} drivers by importance for {section['outcome_name']} (x, with 95% "
-            f"bootstrap intervals) and score (y). Focus here (important, below-average score): "
+            f"{len(frame)} drivers by importance for {section['outcome_name']} (x: the share "
+            f"of its variance each goes with, with 95% bootstrap intervals) and score (y). "
+            f"Focus here (important, below-average score): "
             f"{', '.join(focus['name']) or 'none'}. Strengths: {', '.join(strengths['name']) or 'none'}."
         ),
     )

@@ -169,13 +169,15 @@ class DriverImpactPage:
     def base_query(self) -> str:
         return urlencode({"wave": self.wave.pk})
 
+    def _shown(self, name: str) -> list[dict]:
+        """A part's drivers, when they can be told apart (empty otherwise)."""
+        part = self.result.get(name) or {}
+        return part.get("drivers", []) if part.get("distinguishable") else []
+
     @property
     def quadrants(self) -> dict[str, dict[str, str]]:
-        """Per part, driver code -> quadrant label."""
-        return {
-            name: charts.quadrants_of((self.result.get(name) or {}).get("drivers", []))
-            for name in ("employee", "customer")
-        }
+        """Per part, driver code -> quadrant label (none where drivers cannot be told apart)."""
+        return {name: charts.quadrants_of(self._shown(name)) for name in ("employee", "customer")}
 
     @cached_property
     def plan_drivers(self) -> list[str]:
@@ -219,7 +221,7 @@ class DriverImpactPage:
                     "score": round(d["score"], 1) if d["score"] is not None else None,
                     "rank": d["rank"],
                 }
-                for d in part.get("drivers", [])
+                for d in self._shown(name)
             ]
 
         return {"employee_drivers": section("employee"), "customer_drivers": section("customer")}
@@ -257,12 +259,12 @@ def driver_impact_page(audience: Audience, *, wave_id, unit_id) -> DriverImpactP
         ),
     )
     for name, title in (("employee", "engagement"), ("customer", "customer satisfaction")):
-        section = page.result.get(name) or {}
-        if section.get("drivers") and any(d["score"] is not None for d in section["drivers"]):
+        shown = page._shown(name)
+        if shown and any(d["score"] is not None for d in shown):
             page.charts[name] = charts.quadrant_chart(
-                section,
+                page.result[name],
                 id=f"quadrant-{name}",
-                title=f"What drives {title} in {focus.name}",
+                title=f"What goes with {title} in {focus.name}",
             )
     return page
 

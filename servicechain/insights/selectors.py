@@ -669,7 +669,8 @@ def customer_trends(units: list[Unit], waves: list[Wave]) -> dict[str, list[dict
 
 def service_driver_importance(focus: Unit, wave: Wave) -> dict[str, dict]:
     """Service-driver importance for this unit and customer wave, from the latest finished
-    driver-impact run that analysed them (empty when none has yet)."""
+    driver-impact run that analysed them (empty when none has yet, or when that run could
+    not tell the drivers apart)."""
     runs = AnalysisRun.objects.filter(
         organization_id=wave.organization_id,
         kind=AnalysisRun.Kind.DRIVER_IMPACT,
@@ -678,8 +679,10 @@ def service_driver_importance(focus: Unit, wave: Wave) -> dict[str, dict]:
     ).order_by("-finished_at")
     for run in runs[:10]:
         if run.result.get("customer_wave") == wave.name:
-            drivers = (run.result.get("customer") or {}).get("drivers", [])
-            return {d["code"]: d for d in drivers}
+            part = run.result.get("customer") or {}
+            if not part.get("distinguishable", True):
+                return {}
+            return {d["code"]: d for d in part.get("drivers", [])}
     return {}
 
 

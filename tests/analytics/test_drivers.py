@@ -11,6 +11,7 @@ import pytest
 import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from servicechain.analytics.drivers import KeyDriverAnalysis, relative_importance
 
@@ -314,3 +315,115 @@ def test_ranks_the_true_top_three_engagement_drivers_of_the_medium_organisation_
     kda = KeyDriverAnalysis(method=method).fit(scores[drivers], scores["engagement"])
     assert set(kda.summary().index[:3]) == set(truth["engagement_top_drivers"])
     assert kda.n_obs_ > 10_000  # census responses: every driver asked
+
+
+# ----------------------------------------------------------------------------- knowing when it knows nothing
+
+
+def test_adjusted_r2_and_the_f_test_match_statsmodels_ols():
+    X, y = correlated_drivers(n=60, p=5, seed=4, noise=6.0)
+    kda = KeyDriverAnalysis().fit(X, y)
+    ols = sm.OLS(y, sm.add_constant(X)).fit()
+    assert kda.adjusted_r2_ == pytest.approx(ols.rsquared_adj, abs=1e-10)
+    assert kda.r2_pvalue_ == pytest.approx(ols.f_pvalue, rel=1e-8)
+
+
+def test_weighted_fit_tests_r2_on_kishs_effective_n():
+    X, y = correlated_drivers(n=80, p=3, seed=5, noise=4.0)
+    weights = np.random.default_rng(1).uniform(0.2, 3.0, len(y))
+    kda = KeyDriverAnalysis().fit(X, y, sample_weight=weights)
+    n_eff = weights.sum() ** 2 / (weights**2).sum()
+    f = (kda.r2_ / 3) / ((1 - kda.r2_) / (n_eff - 4))
+    assert kda.r2_pvalue_ == pytest.approx(1 - stats.f.cdf(f, 3, n_eff - 4), rel=1e-8)
+    assert kda.adjusted_r2_ == pytest.approx(1 - (1 - kda.r2_) * (n_eff - 1) / (n_eff - 4))
+
+
+def test_pure_noise_at_the_pages_minimum_is_declared_noise_in_about_5_percent_of_draws():
+    # 24 responses and 11 drivers, as the driver-impact page allows: R² averages about
+    # p/(n − 1) = 0.48 on pure noise, so R² alone says nothing; the F test says so.
+    rng = np.random.default_rng(0)
+    r2, adjusted, significant = [], [], []
+    for _ in range(400):
+        X = pd.DataFrame(rng.normal(size=(24, 11)), columns=[f"d{i}" for i in range(11)])
+        kda = KeyDriverAnalysis().fit(X, rng.normal(size=24))
+        r2.append(kda.r2_)
+        adjusted.append(kda.adjusted_r2_)
+        significant.append(kda.r2_pvalue_ < 0.05)
+    assert np.mean(r2) == pytest.approx(11 / 23, abs=0.03)
+    assert np.mean(adjusted) == pytest.approx(0.0, abs=0.04)
+    assert np.mean(significant) <= 0.08
+
+
+def test_cluster_bootstrap_equals_refitting_on_resampled_groups():
+    X, y = correlated_drivers(n=90, p=3, seed=2)
+    units = pd.Series(np.repeat([f"unit-{k}" for k in range(9)], 10), index=X.index)
+    kda = KeyDriverAnalysis(n_bootstrap=6, random_state=4, cluster=units).fit(X, y)
+    codes = pd.factorize(units)[0]
+    counts = np.random.default_rng(4).multinomial(9, np.full(9, 1 / 9), size=6)
+    for replicate, draw in enumerate(counts):
+        rows = np.concatenate(
+            [np.flatnonzero(codes == g) for g in range(9) for _ in range(draw[g])]
+        )
+        refit = KeyDriverAnalysis().fit(X.iloc[rows], y.iloc[rows])
+        assert np.allclose(kda.bootstrap_importance_.iloc[replicate], refit.importance_)
+
+
+def test_cluster_labels_align_by_index_and_follow_listwise_deletion():
+    X, y = correlated_drivers(n=120, p=3, seed=3)
+    X = X.copy()
+    X.iloc[::9, 0] = np.nan
+    units = pd.Series(np.arange(120) // 12, index=X.index)
+    shuffled = units.sample(frac=1, random_state=0)  # same labels, another order
+    a = KeyDriverAnalysis(n_bootstrap=20, random_state=1, cluster=units).fit(X, y)
+    b = KeyDriverAnalysis(n_bootstrap=20, random_state=1, cluster=shuffled).fit(X, y)
+    pd.testing.assert_frame_equal(a.bootstrap_importance_, b.bootstrap_importance_)
+    with pytest.raises(ValueError, match="single group"):
+        KeyDriverAnalysis(n_bootstrap=5, cluster=np.zeros(120)).fit(X, y)
+
+
+def test_resampling_units_widens_or_keeps_the_intervals_of_the_medium_organisation(
+    medium_organisation,
+):
+    from servicechain.surveys.bank import score_scales
+
+    answers = medium_organisation.employee_responses
+    census = (answers["wave_id"] == "W01").to_numpy()
+    scores = score_scales(answers[census])
+    drivers = list(medium_organisation.ground_truth["engagement_driver_weights"])
+    units = answers.loc[census, "unit_external_id"]
+    people = KeyDriverAnalysis(n_bootstrap=300, random_state=0)
+    grouped = KeyDriverAnalysis(n_bootstrap=300, random_state=0, cluster=units)
+    widths = [
+        (kda.fit(scores[drivers], scores["engagement"]).ci_.diff(axis=1)["upper"])
+        for kda in (people, grouped)
+    ]
+    ratio = widths[1] / widths[0]
+    assert ratio.min() > 0.8 and ratio.max() < 1.6, ratio  # measured 0.91-1.34
+
+
+def test_a_near_duplicate_driver_is_refused_with_the_tolerance_and_the_r2_cost():
+    X, y = correlated_drivers(n=200, p=3, seed=6)
+    X["driver_0_again"] = X["driver_0"] + 1e-7 * np.random.default_rng(0).normal(size=200)
+    with pytest.raises(ValueError) as error:
+        KeyDriverAnalysis().fit(X, y)
+    message = str(error.value)
+    assert "'driver_0_again' is a near-duplicate" in message or (
+        "'driver_0' is a near-duplicate" in message
+    )
+    assert "tolerance of 1e-08" in message
+    # the R² the remaining drivers keep, as an OLS fit without the duplicate gives it
+    kept = sm.OLS(y, sm.add_constant(X.iloc[:, :3])).fit().rsquared
+    assert f"→ {kept:.4f})" in message
+
+
+def test_an_infinite_value_is_refused_naming_its_driver():
+    X, y = correlated_drivers(n=50, p=3, seed=1)
+    X.iloc[7, 2] = np.inf
+    with pytest.raises(ValueError, match=r"Driver 'driver_2' has an infinite value \(row 7\)"):
+        KeyDriverAnalysis().fit(X, y)
+
+
+def test_all_zero_weights_are_one_clear_error():
+    X, y = correlated_drivers(n=50, p=3, seed=1)
+    with pytest.raises(ValueError, match="Every sample_weight is zero"):
+        KeyDriverAnalysis().fit(X, y, sample_weight=np.zeros(50))

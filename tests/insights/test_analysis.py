@@ -35,6 +35,9 @@ def test_driver_impact_of_the_organisation_is_the_libraries_lmg_on_the_waves_sco
     for code in drivers:
         assert importance[code] == pytest.approx(100 * expected.importance_[code])
     assert employee["r2"] == pytest.approx(expected.r2_)
+    assert employee["adjusted_r2"] == pytest.approx(expected.adjusted_r2_)
+    assert employee["r2_pvalue"] == pytest.approx(expected.r2_pvalue_)
+    assert employee["resampled"] == "units"  # respondents nested in many units
     assert all(d["lower"] <= d["importance"] <= d["upper"] for d in employee["drivers"])
     assert run.result["customer"]["drivers"], "the customer half runs on the customer wave"
 
@@ -262,3 +265,46 @@ def test_the_linkage_page_says_how_much_data_would_tell_a_link_from_no_link(demo
         assert f"{statement['needed']:,} linked unit-months" in statement["text"]
         assert "a planning figure, not a promise" in statement["text"]
         assert statement["text"] in html.replace("&#x27;", "'")
+
+
+def test_driver_impact_says_plainly_when_drivers_cannot_be_told_apart(demo_world, client):
+    audience = hr(demo_world)
+    page = driver_impact_page(audience, wave_id=None, unit_id=None)
+    results = selectors.wave_results(page.wave)
+    drivers = len(results.snapshot.scales) - 2  # every scale but engagement and eNPS
+    unit = next(
+        u
+        for u in Unit.objects.filter(organization=demo_world.organization).order_by("depth")
+        if analysis.needed_responses(drivers)
+        <= selectors.respondents_of(results, u)
+        < analysis.RESPONSES_PER_DRIVER * drivers
+    )
+    run = driver_impact_page(audience, wave_id=page.wave.pk, unit_id=unit.pk).start(actor=None)
+    employee = run.result["employee"]
+    assert employee["distinguishable"] is False
+    assert employee["silence"].startswith(
+        "There are not yet enough responses to tell drivers apart"
+    )
+    client.force_login(demo_world.users["hr_analyst"])
+    url = f"/o/{demo_world.slug}/insights/drivers/?wave={page.wave.pk}&unit={unit.pk}"
+    html = client.get(url).content.decode()
+    employee_part = html.split("What goes with customer satisfaction")[0]
+    assert "not yet enough responses to tell drivers apart" in employee_part
+    assert 'id="quadrant-employee"' not in html
+    assert "Importance (% of variance)" not in employee_part
+    assert 'id="employee_drivers-table"' in employee_part  # the scores, without importances
+    assert "What goes with engagement" in html and "What drives" not in html
+    response = client.get(url + "&format=csv&table=employee_drivers")
+    assert response.status_code == 200
+    assert "importance" not in response.content.decode()  # nothing to export
+
+
+def test_a_distinguishable_analysis_explains_what_importance_is(demo_world, client):
+    page = driver_impact_page(hr(demo_world), wave_id=None, unit_id=None)
+    run = page.start(actor=None)
+    assert run.result["employee"]["distinguishable"] is True
+    client.force_login(demo_world.users["hr_analyst"])
+    html = client.get(f"/o/{demo_world.slug}/insights/drivers/").content.decode()
+    assert 'id="employee_drivers-table"' in html
+    assert "not the effect that changing the driver would have" in html
+    assert "resamples of whole units" in html
