@@ -222,3 +222,26 @@ def test_customer_results_report_csat_and_nps_per_unit():
         metrics.nps([n for _, n in scores]).value, abs=0.01
     )
     assert {m["code"] for m in selectors.headline(results)["measures"]} == {"csat", "nps"}
+
+
+def test_a_large_wave_is_published_in_the_background_and_shown_as_being_prepared(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from servicechain.surveys import services
+
+    org, units = build_org()
+    wave = open_wave(org, units["root"])
+    add_responses(wave, units["north_a"], 6)
+    add_responses(wave, units["south_a"], 7)
+    monkeypatch.setattr(services, "INLINE_PUBLISH_UNITS", 0)
+    with django_capture_on_commit_callbacks() as queued:
+        services.wave_close(wave=wave)
+    waiting = selectors.published_results(wave)
+    assert waiting.preparing and not waiting.ready
+    assert selectors.results_by_unit(scope_for(member(org, "admin"), "acme"), wave).rows == []
+    for callback in queued:  # the task worker's turn (the immediate backend in tests)
+        callback()
+    published = selectors.published_results(wave)
+    assert published.ready
+    rows = rows_by_unit(selectors.results_by_unit(scope_for(member(org, "admin"), "acme"), wave))
+    assert rows["Acme"]["respondents"] == 13
