@@ -1609,6 +1609,12 @@ def evaluate_move(
     activity : int, optional
         Index of the period in shift order (e.g. 0 = first break, 1 = lunch,
         2 = second break); None moves the lunch.
+
+    Raises
+    ------
+    ValueError
+        Neither a new start nor ``swap_with``, or a new start that puts the
+        period before or after the day's intervals.
     """
     mine = schedule.assignment(agent)
     index = _period_index(mine, activity, agent)
@@ -1630,6 +1636,11 @@ def evaluate_move(
     for assignment, i, begin in moves:
         old = assignment.activities[i]
         new = (begin, begin + old[1] - old[0])
+        if new[0] < 0 or new[1] > len(scheduled):
+            raise ValueError(
+                f"a start at interval {begin} is outside the day "
+                f"(intervals 0 to {len(scheduled) - (new[1] - new[0])})"
+            )
         changed = _with_period(assignment, i, new)
         reason = _day_rule_violation(changed, problem, assignment)
         if reason:

@@ -95,6 +95,28 @@ def test_agent_preview_fragment_shows_every_changed_interval_and_the_verdict():
     assert not MoveRequest.objects.exists()
 
 
+def test_a_move_to_a_time_outside_the_day_is_refused_in_words_not_a_server_error():
+    # The load benchmark's agents sent a colleague's id as the new time: a 500 on the page.
+    team, agents = pie_van_day()
+    user, me = agent_login(team, "alex")
+    Schedule.objects.get().shifts.filter(agent=agents[0]).update(agent=me)
+    agent = logged_in(user)
+    slug = team.organization.slug
+    move = {"day": DAY, "position": 0, "to_start": 56}
+
+    page = agent.get(f"/o/{slug}/contact-centre/me/preview/", move)
+    api = agent.post(
+        f"/api/orgs/{slug}/contact-centre/moves/preview",
+        {**move, "day": DAY.isoformat()},
+        content_type="application/json",
+    )
+
+    assert page.status_code == 200
+    assert "outside the day" in page.content.decode()
+    assert api.status_code == 422 and "outside the day" in api.json()["detail"]
+    assert not MoveRequest.objects.exists()
+
+
 def test_swap_is_answered_on_the_colleagues_own_day():
     team, agents = pie_van_day()
     asker_user, asker = agent_login(team, "alex")
