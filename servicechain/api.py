@@ -103,6 +103,7 @@ def unexpected(request, exc):
 def _mount_routers() -> None:
     from servicechain.contactcentre.api import router as contactcentre_router
     from servicechain.insights.api import router as insights_router
+    from servicechain.loyalty.api import router as loyalty_router
     from servicechain.notifications.api import router as notifications_router
     from servicechain.org.api import router as org_router
     from servicechain.surveys.api import respond_router
@@ -116,6 +117,7 @@ def _mount_routers() -> None:
     api.add_router("/", insights_router)
     api.add_router("/", contactcentre_router)
     api.add_router("/", notifications_router)
+    api.add_router("/", loyalty_router)
 
 
 _mount_routers()

@@ -27,6 +27,7 @@ DEMO_SEEDERS: list[str] = [
     "servicechain.contactcentre.seed",
     "servicechain.surveys.seed",
     "servicechain.insights.seed",
+    "servicechain.loyalty.seed",
 ]
 
 

@@ -39,4 +39,5 @@ urlpatterns = [
     path("o/<slug:org>/insights/", include("servicechain.insights.urls")),
     path("o/<slug:org>/contact-centre/", include("servicechain.contactcentre.urls")),
     path("o/<slug:org>/notifications/", include("servicechain.notifications.urls")),
+    path("o/<slug:org>/loyalty/", include("servicechain.loyalty.urls")),
 ]

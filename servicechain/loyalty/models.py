@@ -166,6 +166,10 @@ class Programme(models.Model):
             raise ValidationError(errors)
 
 
+# simple-history's record of every saved version (a module attribute, so it can be imported).
+ProgrammeVersion = Programme.history.model
+
+
 def clean_tiers(tiers) -> list[dict]:
     """Tiers as a list of {"name", "threshold" (str of a number ≥ 0), "benefits"}, ascending."""
     if not isinstance(tiers, list):

@@ -9,9 +9,10 @@ programme's aggregates, never a single customer's card.
 from __future__ import annotations
 
 import rules
+from django.http import Http404
 
 from servicechain.org.access import Role
-from servicechain.org.models import Interaction, Transaction
+from servicechain.org.models import Customer, Interaction, Transaction
 
 
 @rules.predicate
@@ -75,3 +76,33 @@ can_edit_programme = is_admin
 can_close_liability = is_admin
 can_confirm_handovers = is_admin | is_manager
 can_post_ledger = is_admin | is_manager | is_employee
+
+
+def visible_customer(scope, customer_id) -> Customer:
+    """A customer of the organisation the member may see, else 404 (never reveal others)."""
+    customer = (
+        Customer.objects.filter(organization=scope.organization, pk=_as_int(customer_id))
+        .select_related("owner__unit", "loyalty_account__owner_unit")
+        .first()
+    )
+    if customer is None or not can_see_customer(scope, customer):
+        raise Http404("No such customer.")
+    return customer
+
+
+def visible_customer_by_external_id(scope, external_id: str) -> Customer:
+    customer = (
+        Customer.objects.filter(organization=scope.organization, external_id=external_id)
+        .select_related("owner__unit")
+        .first()
+    )
+    if customer is None or not can_see_customer(scope, customer):
+        raise Http404(f"No customer {external_id!r} that you may see.")
+    return customer
+
+
+def _as_int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -35,7 +35,7 @@ CREDITS = (Entry.Kind.EARN, Entry.Kind.CONFIRM)
 DUE_WINDOW_DAYS = 7
 #: With no redemption or expiry history yet, every outstanding point is expected to be
 #: redeemed (IFRS 15 recognises breakage only when it can be estimated reliably).
-DEFAULT_REDEMPTION_RATE = Decimal("1")
+DEFAULT_REDEMPTION_RATE = Decimal("1.0000")
 REDEMPTION_HISTORY_MONTHS = 24
 CSAT_ITEM = "csat"  # the item bank's 1-5 satisfaction item
 
@@ -314,10 +314,10 @@ def at_risk(scope, *, today: dt.date, limit: int = 50) -> list[dict]:
     return [
         {
             "customer": names[customer_id],
-            "visits": int(row.visits),
-            "usual_gap_days": float(row.usual),
-            "days_since": int(row.since),
-            "last_visit": row.last.date(),
+            "visits": int(row["visits"]),
+            "usual_gap_days": float(row["usual"]),
+            "days_since": int(row["since"]),
+            "last_visit": row["last"].date(),
         }
         for customer_id, row in risky.iterrows()
     ]

@@ -1,0 +1,76 @@
+"""Charts of the programme dashboard: members per tier, liability and repeat rate by month."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from servicechain.charts import Chart, bar_chart, to_chart
+
+
+def tiers_chart(tiers: dict[str, int]) -> Chart:
+    frame = pd.DataFrame({"tier": list(tiers), "members": list(tiers.values())})
+    parts = ", ".join(f"{name} {count:,}" for name, count in tiers.items()) or "no members yet"
+    return bar_chart(
+        frame,
+        x="tier",
+        y="members",
+        x_title="Tier",
+        y_title="Members",
+        id="tiers-chart",
+        title="Members per tier",
+        description=f"Members per tier: {parts}.",
+    )
+
+
+def liability_chart(rows: list[dict], currency: str) -> Chart:
+    frame = pd.DataFrame(
+        {
+            "month": [r["month"].strftime("%Y-%m") for r in rows],
+            "liability": [float(r["liability"]) for r in rows],
+        }
+    )
+    last = rows[-1] if rows else None
+    text = (
+        f"Points liability at the end of each month; {last['month']:%B %Y}: "
+        f"{last['liability']:,.2f} {currency}."
+        if last
+        else "No points issued yet."
+    )
+    chart = (
+        alt.Chart(frame)
+        .mark_line(point=True, color="#2f6f8f")
+        .encode(
+            x=alt.X("month:O", title="Month", axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("liability:Q", title=f"Liability ({currency})"),
+            tooltip=[
+                alt.Tooltip("month", title="Month"),
+                alt.Tooltip("liability:Q", title="Liability", format=",.2f"),
+            ],
+        )
+    )
+    return to_chart(chart, id="liability-chart", title="Points liability", description=text)
+
+
+def repeat_rate_chart(frame: pd.DataFrame) -> Chart:
+    frame = frame.assign(percent=100 * frame["repeat_rate"])
+    last = frame.iloc[-1] if len(frame) else None
+    text = (
+        f"Share of each month's previous buyers who bought again; {last['month']}: "
+        f"{last['percent']:.0f}%."
+        if last is not None
+        else "Not enough purchases yet."
+    )
+    chart = (
+        alt.Chart(frame)
+        .mark_line(point=True, color="#8f5f2f")
+        .encode(
+            x=alt.X("month:O", title="Month", axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("percent:Q", title="Repeat-customer rate (%)"),
+            tooltip=[
+                alt.Tooltip("month", title="Month"),
+                alt.Tooltip("percent:Q", title="Repeat rate (%)", format=".1f"),
+            ],
+        )
+    )
+    return to_chart(chart, id="repeat-chart", title="Repeat-customer rate", description=text)
