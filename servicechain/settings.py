@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "servicechain.insights",
     "servicechain.contactcentre",
     "servicechain.notifications",
+    "servicechain.recognition",
     "servicechain.loyalty",
 ]
 

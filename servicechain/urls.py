@@ -40,4 +40,5 @@ urlpatterns = [
     path("o/<slug:org>/contact-centre/", include("servicechain.contactcentre.urls")),
     path("o/<slug:org>/notifications/", include("servicechain.notifications.urls")),
     path("o/<slug:org>/loyalty/", include("servicechain.loyalty.urls")),
+    path("o/<slug:org>/recognition/", include("servicechain.recognition.urls")),
 ]
