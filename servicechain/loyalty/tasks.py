@@ -1,4 +1,4 @@
-"""Background jobs of loyalty (django-tasks; `servicechain manage db_worker`)."""
+"""Background jobs of loyalty (django-tasks; `servicechain manage task_worker`)."""
 
 from __future__ import annotations
 

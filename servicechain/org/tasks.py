@@ -1,4 +1,4 @@
-"""Background jobs of the organisation app (django-tasks; `servicechain manage db_worker`
+"""Background jobs of the organisation app (django-tasks; `servicechain manage task_worker`
 runs them)."""
 
 from __future__ import annotations
