@@ -99,6 +99,9 @@ REPORT_ORDER = ["login form", "log in", *RESPONDENT]
 REPORT_ORDER += [endpoint for rounds in ROUNDS.values() for endpoint, _ in rounds] + [PREVIEW]
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 MOVE_FORM = re.compile(r'<form class="move-form".*?</form>', re.S)
+SELECT = re.compile(r'<select[^>]*name="(\w+)"[^>]*>(.*?)</select>', re.S)
+# The server's stderr (its error log) of the last run.
+SERVER_LOG = Path(tempfile.gettempdir()) / "servicechain-load-server.log"
 
 
 # --------------------------------------------------------------------------- set-up (Django)
@@ -267,16 +270,22 @@ async def staff(run: Run, client, role: str) -> None:
 
 
 async def preview_lunch_move(run: Run, client, my_day: str) -> None:
-    """Pick a new time for lunch (else another break) on the my-day page and preview it."""
+    """On the my-day page, pick a new time for lunch (or a colleague to swap it with; else
+    another break) and preview the move, as the page's form does when a choice is made."""
     forms = MOVE_FORM.findall(my_day)
     lunches = [f for f in forms if "lunch" in f.lower()] or forms
     if not lunches:
         return
     form = run.rng.choice(lunches)
     fields = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', form))
-    times = re.findall(r'<option value="(\d+)"', form)
-    if times:
-        fields["to_start"] = run.rng.choice(times)
+    choices = {
+        name: values
+        for name, options in SELECT.findall(form)
+        if (values := re.findall(r'<option value="([^"]+)"', options))
+    }
+    if choices:
+        name = run.rng.choice(sorted(choices))
+        fields[name] = run.rng.choice(choices[name])
     path = f"/o/{ORG}/contact-centre/me/preview/"
     await call(run, client, PREVIEW, "GET", path, params=fields)
 
@@ -340,7 +349,8 @@ def generate_load(config_file: str, out_file: str) -> None:
 def run_load(args, url: str, config: dict) -> dict:
     """Start the server, run the people in their own process, stop the server."""
     port = survey_submit.free_port()
-    server = survey_submit.start_server(port, args.workers, args.threads, url)
+    SERVER_LOG.unlink(missing_ok=True)
+    server = survey_submit.start_server(port, args.workers, args.threads, url, log=SERVER_LOG)
     try:
         with tempfile.TemporaryDirectory() as folder:
             config_file, out_file = Path(folder) / "config.json", Path(folder) / "out.json"
@@ -465,6 +475,7 @@ def main() -> int:
             f"{os.cpu_count()} cores; load average {before[0]:.1f} before, {after[0]:.1f} after",
         ),
         ("client CPU", f"{outcome['client_cpu_s']:.1f} s"),
+        ("server log", str(SERVER_LOG)),
     ]
     footer = [
         ("requests", f"{len(records):,} ({rate:.1f}/s)"),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -192,7 +193,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int, threads: int, database_url: str) -> subprocess.Popen:
+def start_server(
+    port: int, workers: int, threads: int, database_url: str, log: Path | None = None
+) -> subprocess.Popen:
+    """Start `servicechain serve`; its stderr goes to `log` if given (else a pipe, read on failure)."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -210,14 +214,15 @@ def start_server(port: int, workers: int, threads: int, database_url: str) -> su
     # Only what was asked for: by default the server runs exactly as shipped.
     command += ["--workers", str(workers)] if workers else []
     command += ["--threads", str(threads)] if threads else []
-    server = subprocess.Popen(
-        command,
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    with log.open("ab") if log else contextlib.nullcontext(subprocess.PIPE) as stderr:
+        server = subprocess.Popen(
+            command,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -227,7 +232,8 @@ def start_server(port: int, workers: int, threads: int, database_url: str) -> su
         except OSError:
             time.sleep(0.2)
         if server.poll() is not None:
-            raise RuntimeError("the server exited: " + server.stderr.read().decode()[-2000:])
+            output = log.read_bytes() if log else server.stderr.read()
+            raise RuntimeError("the server exited: " + output.decode()[-2000:])
     raise RuntimeError("the server did not answer /healthz within 60 s")
 
 
