@@ -106,6 +106,7 @@ def _mount_routers() -> None:
     from servicechain.loyalty.api import router as loyalty_router
     from servicechain.notifications.api import router as notifications_router
     from servicechain.org.api import router as org_router
+    from servicechain.recognition.api import router as recognition_router
     from servicechain.surveys.api import respond_router
     from servicechain.surveys.api import router as surveys_router
 
@@ -118,6 +119,7 @@ def _mount_routers() -> None:
     api.add_router("/", contactcentre_router)
     api.add_router("/", notifications_router)
     api.add_router("/", loyalty_router)
+    api.add_router("/", recognition_router)
 
 
 _mount_routers()

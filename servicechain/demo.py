@@ -28,6 +28,7 @@ DEMO_SEEDERS: list[str] = [
     "servicechain.surveys.seed",
     "servicechain.insights.seed",
     "servicechain.loyalty.seed",
+    "servicechain.recognition.seed",
 ]
 
 

@@ -18,7 +18,9 @@ class RecognitionConfig(AppConfig):
         from .predicates import sees_fairness
 
         register_section("Recognition", "recognition:feed", group="act", order=20)
-        register_section("Goals", "recognition:goals", group="act", order=25)
+        register_section(
+            "Goals", "recognition:goals", (Role.MANAGER, Role.EMPLOYEE), group="act", order=25
+        )
         register_section(
             "Recognition spread",
             "recognition:fairness",

@@ -25,7 +25,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
@@ -220,7 +220,7 @@ def posts(viewer: Viewer, kudos: list[Kudos]) -> list[Post]:
     by_kudos: dict[int, list[KudosRecipient]] = {}
     for row in (
         KudosRecipient.objects.filter(kudos_id__in=ids)
-        .select_related("employee")
+        .select_related("employee", "employee__unit")
         .order_by("employee__last_name", "employee__first_name")
     ):
         by_kudos.setdefault(row.kudos_id, []).append(row)
@@ -538,7 +538,7 @@ def unrecognised(viewer: Viewer, *, today: dt.date | None = None, days: int = UN
         )
         .filter(Q(last_recognised__isnull=True) | Q(last_recognised__lt=since))
         .select_related("unit")
-        .order_by("-last_recognised__isnull", "last_recognised", "last_name", "first_name")
+        .order_by(F("last_recognised").asc(nulls_first=True), "last_name", "first_name")
     )
     return [
         {

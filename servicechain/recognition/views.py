@@ -330,7 +330,8 @@ def goal_detail(request, scope, goal_id: int):
         else:
             messages.success(request, "Check-in saved.")
         return redirect("recognition:goal", scope.organization.slug, goal.pk)
-    context = {"scope": scope, "goal": goal, "check_ins": goal.check_ins.select_related("author")}
+    context = {"scope": scope, "viewer": viewer, "goal": goal}
+    context["check_ins"] = goal.check_ins.select_related("author")
     context["results"] = [
         {"kr": kr, "progress": round(100 * selectors.key_result_progress(kr))} for kr in results
     ]
@@ -456,7 +457,11 @@ def moderation(request, scope):
     viewer = _viewer(request, scope)
     if not predicates.moderates(viewer):
         raise PermissionDenied("Only admins moderate posts.")
-    context = {"scope": scope, "reports": selectors.open_reports(scope.organization)}
+    context = {
+        "scope": scope,
+        "viewer": viewer,
+        "reports": selectors.open_reports(scope.organization),
+    }
     context["decided"] = selectors.recent_reports(scope.organization)
     return render(request, "recognition/moderation.html", context)
 
@@ -501,7 +506,8 @@ def points(request, scope):
                 request, f"{redemption.points:,} points of {redemption.people} people exported."
             )
         return redirect("recognition:points", scope.organization.slug)
-    context = {"scope": scope, "redemptions": selectors.redemptions(scope.organization)[:50]}
+    context = {"scope": scope, "viewer": viewer}
+    context["redemptions"] = selectors.redemptions(scope.organization)[:50]
     context["waiting"] = selectors.redeemable_balances(scope.organization)
     context["waiting_points"] = sum(row["balance"] for row in context["waiting"])
     return render(request, "recognition/points.html", context)
@@ -580,5 +586,8 @@ def award_grant(request, scope, employee_id: int):
 @require_GET
 @org_view()
 def award_detail(request, scope, award_id: int):
-    award = selectors.award_of(_viewer(request, scope), award_id)
-    return render(request, "recognition/award.html", {"scope": scope, "award": award})
+    viewer = _viewer(request, scope)
+    award = selectors.award_of(viewer, award_id)
+    return render(
+        request, "recognition/award.html", {"scope": scope, "viewer": viewer, "award": award}
+    )
