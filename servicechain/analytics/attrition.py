@@ -93,13 +93,56 @@ def turnover_by_period(
     return table
 
 
-def retention_curve(durations, left, *, ci: float = 0.95) -> pd.DataFrame:
+def _survival_inputs(durations, left, entry) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Validated arrays for a survival fit: finite, non-negative, entry before exit."""
+    duration = np.asarray(durations, dtype="float64").ravel()
+    event = np.asarray(left).ravel()
+    if event.shape != duration.shape:
+        raise ValueError(
+            f"durations has {duration.size} values but left has {event.size}; they must align."
+        )
+    _check_times(duration, "durations")
+    if not np.isin(event, (0, 1, True, False)).all():
+        raise ValueError("left must be True (left) or False (still employed) for every person.")
+    if entry is None:
+        return duration, event.astype(bool), None
+    start = np.asarray(entry, dtype="float64").ravel()
+    if start.shape != duration.shape:
+        raise ValueError(
+            f"durations has {duration.size} values but entry has {start.size}; they must align."
+        )
+    _check_times(start, "entry")
+    late = np.flatnonzero(start > duration)
+    if late.size:
+        raise ValueError(
+            f"entry is after the end of observation for {late.size} people (first: row "
+            f"{late[0]}, entry {start[late[0]]:g} > duration {duration[late[0]]:g}); a person "
+            "comes under observation before they leave or the data end."
+        )
+    return duration, event.astype(bool), start
+
+
+def _check_times(values: np.ndarray, name: str) -> None:
+    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+    if bad.size:
+        raise ValueError(
+            f"{name} must be finite and non-negative; row {bad[0]} is {values[bad[0]]:g}."
+        )
+
+
+def retention_curve(durations, left, *, entry=None, ci: float = 0.95) -> pd.DataFrame:
     """Kaplan–Meier retention curve: the share still employed after each tenure.
 
     ``S(t) = Π_{t_i ≤ t} (1 − d_i / n_i)`` with ``d_i`` leavers at tenure ``t_i`` and
-    ``n_i`` employees still at risk (Kaplan & Meier 1958, *JASA* 53(282)); people still
-    employed are right-censored at their current tenure. Confidence limits are lifelines'
-    exponential Greenwood intervals.
+    ``n_i`` employees at risk (Kaplan & Meier 1958, *JASA* 53(282)); people still employed
+    are right-censored at their current tenure. With ``entry`` (delayed entry, or left
+    truncation) a person is at risk only from the tenure at which they came under
+    observation: ``n_i = #{j : entry_j < t_i ≤ duration_j}`` (Klein & Moeschberger 2003,
+    *Survival Analysis*, 2nd ed., §4.6). That is what data from a window needs: people
+    hired before the window start are seen only once it opens, and counting them from
+    their hire date — as if nobody hired then had left before the data begin — makes
+    retention look far higher than it is. Confidence limits are lifelines' exponential
+    Greenwood intervals.
 
     Parameters
     ----------
@@ -107,23 +150,31 @@ def retention_curve(durations, left, *, ci: float = 0.95) -> pd.DataFrame:
         Tenure (e.g. months) at leaving, or to date for people still employed.
     left : array-like of bool
         True if the person left (event), False if still employed (censored).
+    entry : array-like, optional
+        Tenure at which each person came under observation (e.g. their tenure when the data
+        window opened; 0 for people hired inside it).
     ci : float, default 0.95
 
     Returns
     -------
     DataFrame
-        Indexed by tenure: ``retention``, ``lower``, ``upper``, ``at_risk``.
+        Indexed by tenure: ``retention``, ``lower``, ``upper``, ``at_risk`` (the people at
+        risk for that tenure's leavers).
     """
     from lifelines import KaplanMeierFitter
 
-    km = KaplanMeierFitter(alpha=1 - ci).fit(durations, event_observed=left)
+    duration, event, start = _survival_inputs(durations, left, entry)
+    km = KaplanMeierFitter(alpha=1 - ci).fit(duration, event_observed=event, entry=start)
     limits = km.confidence_interval_survival_function_
+    events = km.event_table
+    # People entering at a tenure are not at risk for that tenure's leavers (entry < t).
+    at_risk = events["at_risk"] - (events["entrance"] if start is not None else 0)
     table = pd.DataFrame(
         {
             "retention": km.survival_function_.iloc[:, 0],
             "lower": limits.iloc[:, 0],
             "upper": limits.iloc[:, 1],
-            "at_risk": km.event_table["at_risk"],
+            "at_risk": at_risk,
         }
     )
     table.index.name = "tenure"
@@ -137,12 +188,18 @@ def leaving_hazard(
     left: str = "left",
     covariates=("engagement",),
     ci: float = 0.95,
+    entry: str | None = None,
+    cluster: str | None = None,
 ):
     """Cox proportional-hazards model of leaving.
 
     ``h(t | x) = h₀(t) · exp(βᵀx)`` (Cox 1972, *JRSS B* 34(2)); ``exp(β)`` is the hazard
     ratio per unit of the covariate, e.g. how much one more engagement point multiplies
-    the monthly chance of leaving. Check proportional hazards with
+    the monthly chance of leaving. With ``entry`` each person joins the risk sets of the
+    partial likelihood only from their entry tenure (delayed entry; Klein & Moeschberger
+    2003, §9.4). With ``cluster`` the standard errors are the robust sandwich clustered by
+    that column (Lin & Wei 1989, *JASA* 84(408)): people of one unit share its manager and
+    its ups and downs, which the model does not see. Check proportional hazards with
     ``model.check_assumptions(data)``.
 
     Parameters
@@ -154,6 +211,10 @@ def leaving_hazard(
     covariates : sequence of str
         Predictors of leaving.
     ci : float, default 0.95
+    entry : str, optional
+        Column with the tenure at which each person came under observation.
+    cluster : str, optional
+        Column of group labels (e.g. the unit) for clustered robust standard errors.
 
     Returns
     -------
@@ -163,9 +224,29 @@ def leaving_hazard(
     """
     from lifelines import CoxPHFitter
 
-    columns = [duration, left, *covariates]
+    columns = [duration, left, *covariates, *(c for c in (entry, cluster) if c)]
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise ValueError(f"data lacks columns {missing}.")
     frame = data[columns].dropna()
-    return CoxPHFitter(alpha=1 - ci).fit(frame, duration_col=duration, event_col=left)
+    for column in [duration, *covariates, *([entry] if entry else [])]:
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            raise ValueError(f"Column {column!r} is not numeric (dtype {frame[column].dtype}).")
+        values = frame[column].to_numpy(dtype="float64")
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise ValueError(
+                f"Column {column!r} has an infinite value (row {frame.index[bad[0]]})."
+            )
+    _survival_inputs(frame[duration], frame[left], frame[entry] if entry else None)
+    return CoxPHFitter(alpha=1 - ci).fit(
+        frame,
+        duration_col=duration,
+        event_col=left,
+        entry_col=entry,
+        cluster_col=cluster,
+        robust=cluster is not None,
+    )
 
 
 def turnover_cost(

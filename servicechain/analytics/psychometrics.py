@@ -18,7 +18,17 @@ __all__ = ["CFAResult", "cfa", "cronbach_alpha", "item_total", "mcdonald_omega"]
 
 
 def _complete_items(items: pd.DataFrame, *, min_items: int = 2) -> pd.DataFrame:
-    frame = pd.DataFrame(items).apply(pd.to_numeric, errors="coerce").dropna()
+    """The complete rows of the items, or one clear error naming the item at fault."""
+    raw = pd.DataFrame(items)
+    frame = raw.apply(pd.to_numeric, errors="coerce")
+    for column in frame.columns:
+        text = frame[column].isna() & raw[column].notna()
+        if text.any():
+            value = raw[column][text].iloc[0]
+            raise ValueError(f"Item {column!r} has an answer that is not a number: {value!r}.")
+        if np.isinf(frame[column].to_numpy(dtype="float64")).any():
+            raise ValueError(f"Item {column!r} has an infinite value; answers must be finite.")
+    frame = frame.dropna()
     if frame.shape[1] < min_items:
         raise ValueError(
             f"A scale needs at least {min_items} items (columns); got {frame.shape[1]}."
@@ -26,6 +36,14 @@ def _complete_items(items: pd.DataFrame, *, min_items: int = 2) -> pd.DataFrame:
     if len(frame) < 3:
         raise ValueError(
             f"Only {len(frame)} respondents answered every item; reliability needs at least 3."
+        )
+    spread = frame.std(ddof=0)
+    if (spread == 0).any():
+        column = spread.index[spread == 0][0]
+        raise ValueError(
+            f"Item {column!r} has the same answer ({frame[column].iloc[0]:g}) from every "
+            "respondent, so it carries no information about the scale and alpha and omega "
+            "are undefined; leave it out of the scale."
         )
     return frame
 
@@ -35,9 +53,9 @@ def cronbach_alpha(items: pd.DataFrame) -> float:
 
     ``α = k/(k−1) · (1 − Σ s²_i / s²_X)`` with ``s²_i`` the item variances and ``s²_X``
     the variance of the sum score (Cronbach 1951, "Coefficient alpha and the internal
-    structure of tests", *Psychometrika* 16(3), 297–334). It equals the lower bound to
-    reliability when items are essentially tau-equivalent; with unequal loadings it
-    underestimates — see :func:`mcdonald_omega`.
+    structure of tests", *Psychometrika* 16(3), 297–334). It equals the reliability when
+    items are essentially tau-equivalent and underestimates it when one factor has unequal
+    loadings — see :func:`mcdonald_omega`, which need not exceed it on real data.
 
     Parameters
     ----------
@@ -75,7 +93,10 @@ def mcdonald_omega(items: pd.DataFrame) -> float:
     ``ω = (Σλ_i)² / ((Σλ_i)² + Σθ_i)``, ``θ_i = Var(e_i)``: the share of the sum score's
     variance due to the common factor (McDonald 1999, *Test Theory: A Unified Treatment*,
     Erlbaum, ch. 6). Loadings are on the items' own (covariance) scale, so omega refers
-    to the raw sum score, like alpha. Unlike alpha it does not assume equal loadings.
+    to the raw sum score, like alpha. Unlike alpha it does not assume equal loadings. It is
+    not always the larger: when the items measure more than one factor, the one-factor
+    omega counts only the general factor and can fall below alpha (the nine
+    Holzinger–Swineford items: omega 0.738, alpha 0.760).
 
     Parameters
     ----------

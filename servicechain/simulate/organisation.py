@@ -62,6 +62,10 @@ class SyntheticOrganisation:
         responses are confidential and carry no employee id). Never written to disk.
     employee_comment_labels, customer_comment_labels : DataFrame
         Private: response_id, theme, sentiment of each synthetic comment.
+    employee_engagement : Series
+        Private: each employee's engagement (0-100 points) without the unit's monthly
+        shock, by external id — the covariate of the true attrition hazard, for
+        ground-truth checks only. Never written to disk.
     """
 
     units: pd.DataFrame
@@ -78,6 +82,7 @@ class SyntheticOrganisation:
     employee_response_keys: pd.Series = field(repr=False)
     employee_comment_labels: pd.DataFrame = field(repr=False)
     customer_comment_labels: pd.DataFrame = field(repr=False)
+    employee_engagement: pd.Series = field(repr=False, default=None)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{name}={len(getattr(self, name)):,}" for name in _TABLES)
@@ -261,6 +266,11 @@ def simulate_organisation(
         employee_response_keys=survey.keys,
         employee_comment_labels=survey.comment_labels,
         customer_comment_labels=side.comment_labels,
+        employee_engagement=pd.Series(
+            chain.mu_mean + workforce.latent.points_per_z * workforce.z,
+            index=employee_ids(np.arange(workforce.n)),
+            name="engagement",
+        ),
     )
 
 

@@ -166,3 +166,36 @@ def test_cfa_names_items_missing_from_the_data():
     data, _ = two_scale_survey(n=50)
     with pytest.raises(ValueError, match="not columns"):
         cfa(data, {"Pay": ["pay fair", "salary"]})
+
+
+def test_omega_can_fall_below_alpha_on_the_holzinger_swineford_items():
+    # Three factors, one-factor omega: the general factor alone (the figures issue 12 quotes
+    # from an independent check).
+    from semopy.examples import holzinger39
+
+    items = holzinger39.get_data()[[f"x{i}" for i in range(1, 10)]]
+    assert cronbach_alpha(items) == pytest.approx(0.760, abs=5e-4)
+    assert mcdonald_omega(items) == pytest.approx(0.738, abs=5e-4)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("b", np.inf, r"Item 'b' has an infinite value"),
+        ("c", "often", r"Item 'c' has an answer that is not a number: 'often'"),
+    ],
+)
+def test_bad_item_values_are_refused_naming_the_item(column, value, message):
+    items = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 4], "c": [1, 3, 3, 4, 5]})
+    items[column] = items[column].astype(object)
+    items.loc[2, column] = value
+    for estimator in (cronbach_alpha, mcdonald_omega):
+        with pytest.raises(ValueError, match=message):
+            estimator(items)
+
+
+def test_a_constant_item_is_refused_naming_it():
+    items = pd.DataFrame({"a": [1, 2, 3, 4, 5], "same": [3] * 5, "c": [1, 3, 3, 4, 5]})
+    for estimator in (cronbach_alpha, mcdonald_omega):
+        with pytest.raises(ValueError, match=r"Item 'same' has the same answer \(3\)"):
+            estimator(items)
