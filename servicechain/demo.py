@@ -26,9 +26,10 @@ DEMO_NAME = f"{DEMO_COMPANY} (demo)"
 DEMO_SEEDERS: list[str] = [
     "servicechain.contactcentre.seed",
     "servicechain.surveys.seed",
+    # Before insights: the linkage report it computes reads recognition per head too.
+    "servicechain.recognition.seed",
     "servicechain.insights.seed",
     "servicechain.loyalty.seed",
-    "servicechain.recognition.seed",
 ]
 
 

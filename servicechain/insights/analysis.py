@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from django.db.models import Q
 
+from servicechain.analytics.association import within_slope
 from servicechain.analytics.drivers import KeyDriverAnalysis
 from servicechain.analytics.linkage import (
     INDIRECT,
@@ -371,11 +372,70 @@ def _business_by_unit_month(organization) -> pd.DataFrame:
     return business_panel(customer_month_spend(organization))
 
 
+def _recognition_by_unit_month(organization) -> pd.DataFrame:
+    """Optional panel columns from the recognition app (docs/recognition.md): kudos received
+    per head (``recognition``) and, in the month each employee wave opened, the survey's
+    recognition driver score of every unit the gate shows (``recognition_score``)."""
+    from django.apps import apps
+
+    from .selectors import wave_results
+
+    columns = ["unit", "period", "recognition", "recognition_score"]
+    if not apps.is_installed("servicechain.recognition"):
+        return pd.DataFrame(columns=columns)
+    from servicechain.recognition.selectors import recognition_per_head
+
+    per_head = recognition_per_head(organization)[["unit", "period", "recognition"]]
+    frames = []
+    waves = Wave.objects.filter(organization=organization).exclude(kind=Wave.Kind.CUSTOMER)
+    for wave in waves.exclude(status=Wave.Status.DRAFT).order_by("opens_at"):
+        results = wave_results(wave)
+        if not results.ready:
+            continue
+        rows = UnitScore.objects.filter(
+            snapshot=results.snapshot, dimension="", scale="recognition", suppressed=False
+        ).values_list("unit_id", "value")
+        frame = pd.DataFrame(list(rows), columns=["unit", "recognition_score"])
+        frames.append(frame.assign(period=month_index(wave.opens_at.strftime("%Y-%m"))))
+    scores = (
+        pd.concat(frames).drop_duplicates(["unit", "period"], keep="last")
+        if frames
+        else pd.DataFrame(columns=["unit", "period", "recognition_score"])
+    )
+    return per_head.merge(scores, on=["unit", "period"], how="outer")[columns]
+
+
+def _recognition_links(panel: pd.DataFrame) -> list[dict]:
+    """Recognition received per head (its mean over a survey's month and the two before)
+    against the unit's engagement index and its recognition driver score, within units."""
+    if "recognition" not in panel or panel["recognition"].isna().all():
+        return []
+    frame = panel.sort_values(["unit", "period"]).copy()
+    frame["recognition_3m"] = frame.groupby("unit")["recognition"].transform(
+        lambda s: s.rolling(3, min_periods=1).mean()
+    )
+    links = []
+    for outcome, label in (
+        ("ex", "Recognition received → engagement index"),
+        ("recognition_score", "Recognition received → the survey's recognition score"),
+    ):
+        try:
+            fit = within_slope(frame, x="recognition_3m", y=outcome)
+        except ValueError as exc:
+            links.append({"path": f"recognition→{outcome}", "label": label, "withheld": str(exc)})
+            continue
+        links.append({"path": f"recognition→{outcome}", "label": label, **fit})
+    return links
+
+
 def linkage_panel(organization) -> pd.DataFrame:
-    """The unit × month panel: gated EX and CX, repeat rate and revenue growth."""
+    """The unit × month panel: gated EX and CX, repeat rate and revenue growth; recognition
+    per head and the survey's recognition score ride along (not part of the chain's fit)."""
     business = _business_by_unit_month(organization)
     panel = business.merge(_cx_by_unit_month(organization), on=["unit", "period"], how="left")
     panel = panel.merge(_ex_by_unit_month(organization), on=["unit", "period"], how="left")
+    recognition = _recognition_by_unit_month(organization)
+    panel = panel.merge(recognition, on=["unit", "period"], how="left")
     names = dict(Unit.objects.filter(organization=organization).values_list("pk", "name"))
     panel["unit_name"] = panel["unit"].map(names)
     panel["month"] = panel["period"].map(month_label)
@@ -398,6 +458,8 @@ def linkage_panel(organization) -> pd.DataFrame:
             "repeat_rate_se",
             "revenue_growth",
             "revenue",
+            "recognition",
+            "recognition_score",
         ]
     ]
 
@@ -523,6 +585,7 @@ def linkage(*, organization, replicates: int, progress) -> dict:
         "effects": [],
         "reading": [],
         "withheld": None,
+        "recognition": _recognition_links(panel),
     }
     progress(40, f"Fitting the service-profit chain ({replicates} bootstrap samples)")
     try:
