@@ -75,3 +75,46 @@ def build_org(*, allowance: int = 100, team_size: int = 3, min_n: int = 5) -> Or
             organization=organization, slug=slug, name=name, description=f"{name}.", order=order
         )
     return org
+
+
+def customer_wave(org: Org):
+    """A customer survey wave to hang customer ratings on."""
+    from django.utils import timezone
+
+    from servicechain.surveys import services as survey_services
+    from servicechain.surveys.models import Wave
+
+    instrument = survey_services.instrument_create(
+        organization=org.organization,
+        name="Customers",
+        population="customer",
+        template="customer_transactional",
+    )
+    return survey_services.wave_create(
+        organization=org.organization,
+        instrument=instrument,
+        name="Customer survey",
+        audience_unit=org.root,
+        opens_at=timezone.now() - dt.timedelta(days=400),
+        closes_at=timezone.now() + dt.timedelta(days=30),
+        kind=Wave.Kind.CUSTOMER,
+    )
+
+
+def rate(org: Org, wave, employee, when, csat: int, *, customer=None):
+    """A customer's rating of a contact the employee served; returns the customer."""
+    from servicechain.surveys.models import CustomerResponse
+    from tests.factories import CustomerFactory, InteractionFactory
+
+    customer = customer or CustomerFactory(organization=org.organization)
+    interaction = InteractionFactory(
+        unit=employee.unit, employee=employee, customer=customer, started_at=when
+    )
+    CustomerResponse.objects.create(
+        wave=wave,
+        interaction=interaction,
+        unit=employee.unit,
+        answers={"csat": csat},
+        submitted_at=when,
+    )
+    return customer
