@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from servicechain.org.access import scope_for
@@ -243,7 +243,7 @@ def transaction_create(request, org: str, payload: PurchaseIn):
         employee=employee,
         actor=request.user,
     )
-    return 201, _ledger_out(customer, written)
+    return Status(201, _ledger_out(customer, written))
 
 
 @router.post(
@@ -260,7 +260,7 @@ def return_create(request, org: str, payload: ReturnIn):
         occurred_at=payload.occurred_at,
         actor=request.user,
     )
-    return 201, _ledger_out(purchase.customer, len(rows))
+    return Status(201, _ledger_out(purchase.customer, len(rows)))
 
 
 @router.post(
@@ -281,7 +281,7 @@ def redemption_create(request, org: str, payload: RedemptionIn):
         purchase=purchase,
         actor=request.user,
     )
-    return 201, _ledger_out(customer, len(rows))
+    return Status(201, _ledger_out(customer, len(rows)))
 
 
 @router.get(BASE + "/due", response=list[ReminderOut], summary="Services due this week")

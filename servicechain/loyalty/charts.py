@@ -9,7 +9,12 @@ from servicechain.charts import Chart, bar_chart, to_chart
 
 
 def tiers_chart(tiers: dict[str, int]) -> Chart:
-    frame = pd.DataFrame({"tier": list(tiers), "members": list(tiers.values())})
+    frame = pd.DataFrame(
+        {
+            "tier": pd.Series(list(tiers), dtype="object"),
+            "members": pd.Series(list(tiers.values()), dtype="int64"),
+        }
+    )
     parts = ", ".join(f"{name} {count:,}" for name, count in tiers.items()) or "no members yet"
     return bar_chart(
         frame,
@@ -44,7 +49,7 @@ def liability_chart(rows: list[dict], currency: str) -> Chart:
             x=alt.X("month:O", title="Month", axis=alt.Axis(labelAngle=-45)),
             y=alt.Y("liability:Q", title=f"Liability ({currency})"),
             tooltip=[
-                alt.Tooltip("month", title="Month"),
+                alt.Tooltip("month:O", title="Month"),
                 alt.Tooltip("liability:Q", title="Liability", format=",.2f"),
             ],
         )
@@ -53,6 +58,7 @@ def liability_chart(rows: list[dict], currency: str) -> Chart:
 
 
 def repeat_rate_chart(frame: pd.DataFrame) -> Chart:
+    frame = frame.astype({"month": "object", "repeat_rate": "float64"})
     frame = frame.assign(percent=100 * frame["repeat_rate"])
     last = frame.iloc[-1] if len(frame) else None
     text = (
@@ -68,7 +74,7 @@ def repeat_rate_chart(frame: pd.DataFrame) -> Chart:
             x=alt.X("month:O", title="Month", axis=alt.Axis(labelAngle=-45)),
             y=alt.Y("percent:Q", title="Repeat-customer rate (%)"),
             tooltip=[
-                alt.Tooltip("month", title="Month"),
+                alt.Tooltip("month:O", title="Month"),
                 alt.Tooltip("percent:Q", title="Repeat rate (%)", format=".1f"),
             ],
         )
