@@ -295,7 +295,7 @@ class KeyDriverAnalysis:
     r2_pvalue_ : float
         p-value of the overall F test of R² = 0, ``F = (R²/p) / ((1 − R²)/(n − p − 1))``
         on ``(p, n − p − 1)`` degrees of freedom (e.g. Draper & Smith 1998, *Applied
-        Regression Analysis*, 3rd ed., §6.1; statsmodels' ``f_pvalue``). Below 0.05 the
+        Regression Analysis*, 3rd ed.; statsmodels' ``f_pvalue``). Below 0.05 the
         drivers together go with more of the outcome than chance would; above it the
         importances cannot be told from noise.
     rank_ : Series
