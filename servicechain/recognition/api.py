@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from servicechain.org.access import scope_for
@@ -348,7 +348,7 @@ def kudos_give(request, org: str, payload: KudosIn):
         visibility=payload.visibility,
         actor=request.user,
     )
-    return 201, _post(viewer, kudos.pk)
+    return Status(201, _post(viewer, kudos.pk))
 
 
 @router.get(
@@ -392,7 +392,7 @@ def comment(request, org: str, kudos_id: int, payload: TextIn):
     services.comment_add(
         viewer=viewer, kudos=selectors.kudos_of(viewer, kudos_id), text=payload.text
     )
-    return 201, _post(viewer, kudos_id)
+    return Status(201, _post(viewer, kudos_id))
 
 
 @router.post(
@@ -405,7 +405,7 @@ def report(request, org: str, kudos_id: int, payload: ReasonIn):
     services.kudos_report(
         viewer=viewer, kudos=selectors.kudos_of(viewer, kudos_id), reason=payload.reason
     )
-    return 201, {"detail": "Reported; the admins will look at it."}
+    return Status(201, {"detail": "Reported; the admins will look at it."})
 
 
 @router.post(
@@ -531,7 +531,7 @@ def bonus_nominate(request, org: str, payload: BonusIn):
     bonus = services.spot_bonus_nominate(
         viewer=viewer, employee=person, amount=payload.amount, reason=payload.reason
     )
-    return 201, _bonus(bonus)
+    return Status(201, _bonus(bonus))
 
 
 @router.put(
@@ -600,7 +600,7 @@ def goal_create(request, org: str, payload: GoalIn):
         team=team,
         key_results=[kr.dict() for kr in payload.key_results],
     )
-    return 201, _goal(goal, full=True)
+    return Status(201, _goal(goal, full=True))
 
 
 @router.get(f"{BASE}/goals/{{goal_id}}", response={200: GoalOut, 404: ErrorOut}, summary="A goal")
@@ -617,11 +617,11 @@ def goal_check_in(request, org: str, goal_id: int, payload: CheckInIn):
     viewer = _viewer(request, org)
     goal = selectors.goal_of(viewer, goal_id)
     services.goal_check_in(viewer=viewer, goal=goal, values=payload.values, comment=payload.comment)
-    return 201, _goal(selectors.goal_of(viewer, goal_id), full=True)
+    return Status(201, _goal(selectors.goal_of(viewer, goal_id), full=True))
 
 
 @router.post(
-    f"{BASE}/goals/close-quarter",
+    f"{BASE}/quarters/close",
     response={200: ClosedOut, 403: ErrorOut, 422: ErrorOut},
     summary="Archive a quarter's goals with their final score",
 )
@@ -646,13 +646,16 @@ def award_grant(request, org: str, payload: AwardIn):
         raise ValidationError({"badge": f"No badge {payload.badge!r} in this organisation."})
     person = selectors.employee_of(viewer, payload.employee_id)
     award = services.award_grant(viewer=viewer, badge=badge, employee=person, reason=payload.reason)
-    return 201, {
-        "id": award.pk,
-        "badge": badge.name,
-        "symbol": badge.symbol,
-        "occurred_at": award.occurred_at,
-        "by_hand": True,
-    }
+    return Status(
+        201,
+        {
+            "id": award.pk,
+            "badge": badge.name,
+            "symbol": badge.symbol,
+            "occurred_at": award.occurred_at,
+            "by_hand": True,
+        },
+    )
 
 
 @router.post(
@@ -666,4 +669,4 @@ def achievements_run(request, org: str):
         raise PermissionDenied("Only admins run the achievement rules.")
     run = services.achievements_request(organization=viewer.organization, actor=request.user)
     run.refresh_from_db()
-    return 202, {"id": run.pk, "status": run.status, "awarded": run.awarded}
+    return Status(202, {"id": run.pk, "status": run.status, "awarded": run.awarded})
