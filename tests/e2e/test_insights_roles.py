@@ -121,7 +121,7 @@ def test_hr_analyst_reads_the_linkage_report_and_every_insights_page(
     assert page.locator("#effects tbody tr").count() == 4
     page.screenshot(path=str(artifacts_dir / "insights-hr-linkage.png"), full_page=True)
 
-    nav.get_by_role("link", name="Customers").click()
+    nav.get_by_role("link", name="Customers", exact=True).click()
     chart_ready(page, "trend-csat")
     page.screenshot(path=str(artifacts_dir / "insights-hr-customers.png"), full_page=True)
 
