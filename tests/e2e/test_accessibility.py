@@ -86,7 +86,7 @@ def test_the_insights_pages_of_the_demo(page, live_server, demo_organisation):
     assert_accessible(page, "home")
     nav = page.get_by_role("navigation", name="Main")
     for name in ("Engagement", "Driver impact", "Customers", "Linkage", "Comments"):
-        nav.get_by_role("link", name=name).click()
+        nav.get_by_role("link", name=name, exact=True).click()
         page.wait_for_load_state()
         if name == "Engagement":
             page.get_by_text("Heatmap as a chart").click()
