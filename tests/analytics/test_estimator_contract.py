@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 
+from servicechain.analytics.attrition import DiscreteTimeHazard
 from servicechain.analytics.drivers import KeyDriverAnalysis
 from servicechain.analytics.linkage import ServiceProfitChain
 from servicechain.simulate import simulate_chain_panel
@@ -20,6 +21,20 @@ def driver_data():
 def chain_data():
     panel, _ = simulate_chain_panel(n_units=30, n_periods=8, seed=0)
     return (panel,)
+
+
+def person_month_data():
+    rng = np.random.default_rng(0)
+    n = 3000
+    periods = pd.DataFrame(
+        {
+            "tenure_band": rng.choice(["<1y", "1-2y", "5y+"], n),
+            "engagement": rng.normal(size=n),
+            "unit": rng.integers(0, 20, n),
+        }
+    )
+    periods["left"] = rng.random(n) < 1 / (1 + np.exp(3 + 0.4 * periods["engagement"]))
+    return (periods,)
 
 
 CASES = [
@@ -41,6 +56,12 @@ CASES = [
     ),
     pytest.param(
         lambda: ServiceProfitChain(n_bootstrap=0), chain_data, "conf_int", id="chain-no-bootstrap"
+    ),
+    pytest.param(
+        lambda: DiscreteTimeHazard(cluster="unit"),
+        person_month_data,
+        "summary",
+        id="discrete-time-hazard",
     ),
 ]
 
