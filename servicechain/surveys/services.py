@@ -807,6 +807,44 @@ def invitation_send(
     return report
 
 
+def invitation_send_for_interaction(
+    *, wave: Wave, interaction: Interaction, actor=None, now: dt.datetime | None = None
+) -> Invitation:
+    """Invite one interaction's customer to an open customer wave now (the care app's
+    follow-up after a service recovery) and e-mail them their link once the caller's
+    transaction commits. Inviting the same interaction again returns its invitation."""
+    now = now or timezone.now()
+    wave = Wave.objects.select_related("organization").get(pk=wave.pk)
+    _require_open(wave, now)
+    if wave.population != Population.CUSTOMER:
+        raise ValidationError({"wave": f"{wave.name!r} is not a customer survey."})
+    if interaction.organization_id != wave.organization_id:
+        raise ValidationError({"interaction": "The interaction belongs to another organisation."})
+    invitation = Invitation.objects.filter(wave=wave, interaction=interaction).first()
+    if invitation is not None:
+        return invitation
+    invitation = Invitation.objects.create(
+        wave=wave,
+        interaction=interaction,
+        unit_id=interaction.unit_id,
+        token_hash="unsent-" + tokens.new_token()[:50],
+    )
+    audit_record(
+        action="survey.invitation.create",
+        organization=wave.organization,
+        actor=actor,
+        target=wave,
+        detail={"invited": 1, "interaction": interaction.external_id},
+    )
+
+    def mail_it() -> None:
+        report = MailingReport(invited=1)
+        _mail(wave, Invitation.objects.filter(pk=invitation.pk), report, now=now, reminder=False)
+
+    transaction.on_commit(mail_it)
+    return invitation
+
+
 def _tell_invited(wave: Wave) -> None:
     """Invited employees with a login find the survey in their inbox, pointing to the Surveys
     page's "Answer now" (the personal link is only ever in their own e-mail)."""

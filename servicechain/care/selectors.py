@@ -1,0 +1,678 @@
+"""Reads of the care app. Every figure over people that reaches a person passes the anonymity
+gate (`servicechain.analytics.anonymity`); individual wellbeing records are read only by
+their owner and the support person they chose."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+from djmoney.money import Money
+
+from servicechain.analytics import anonymity
+from servicechain.org.access import Role, Scope
+from servicechain.org.models import (
+    Customer,
+    Employee,
+    Interaction,
+    Membership,
+    Organization,
+    Transaction,
+    Unit,
+)
+
+from . import policy as line
+from . import predicates
+from .models import (
+    SANCTIONS,
+    CarePolicy,
+    CarePolicyVersion,
+    CheckInTask,
+    CustomerStanding,
+    GoodwillSpend,
+    Incident,
+    MoodCheckIn,
+    RecoveryCase,
+    Sanction,
+    SupportPerson,
+    SupportRequest,
+    WellbeingOffer,
+)
+
+# --------------------------------------------------------------------------- the line
+
+
+def default_policy(organization: Organization) -> CarePolicy:
+    """The line an organisation has before anyone set one (unsaved)."""
+    return CarePolicy(
+        organization=organization,
+        effective_from=dt.date(2000, 1, 1),
+        rules=[dict(rule) for rule in line.DEFAULT_RULES],
+        exemptions=list(line.DEFAULT_EXEMPTIONS),
+        allowance=Money(Decimal("50.00"), organization.currency),
+    )
+
+
+def policy_in_force(organization: Organization, on: dt.date | None = None):
+    """The version of the line in force on `on`: of the saved versions that apply by then,
+    the one saved last (a version made for a later date waits for its day). Returns a
+    CarePolicyVersion, the live policy, or the unsaved default."""
+    on = on or timezone.localdate()
+    version = (
+        CarePolicyVersion.objects.filter(organization_id=organization.pk, effective_from__lte=on)
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
+    if version is not None:
+        return version
+    live = CarePolicy.objects.filter(organization=organization).first()
+    return live or default_policy(organization)
+
+
+def policy_versions(organization: Organization) -> list:
+    return list(
+        CarePolicyVersion.objects.filter(organization_id=organization.pk).order_by(
+            "-history_date", "-history_id"
+        )
+    )
+
+
+def repetition_of(customer: Customer | None, *, on: dt.datetime, window_months: int) -> int:
+    """This incident's number for the customer: 1 + their decided incidents within the window
+    (dismissed ones do not exist: every decided incident counts, a lifted sanction included)."""
+    if customer is None:
+        return 1
+    since = on - dt.timedelta(days=round(window_months * 30.44))
+    earlier = Incident.objects.filter(
+        customer=customer,
+        occurred_at__gte=since,
+        occurred_at__lt=on,
+        state__in=[Incident.State.DECIDED, Incident.State.APPEALED, Incident.State.REVIEWED],
+    ).exclude(review_result=Incident.ReviewResult.LIFTED)
+    return 1 + earlier.count()
+
+
+def flags_of(customer: Customer | None) -> list[str]:
+    if customer is None:
+        return []
+    standing = CustomerStanding.objects.filter(customer=customer).first()
+    return standing.flags() if standing else []
+
+
+# --------------------------------------------------------------------------- standing
+
+
+@dataclass(frozen=True)
+class Standing:
+    customer: Customer
+    excluded_until: dt.date | None
+    sanctions: list[Sanction]
+    vulnerable: bool
+
+    @property
+    def excluded(self) -> bool:
+        return self.excluded_until is not None
+
+    @property
+    def warned(self) -> bool:
+        return any(s.kind != "exclusion" for s in self.sanctions)
+
+
+def sanctions_in_force(customers, on: dt.date) -> QuerySet[Sanction]:
+    return (
+        Sanction.objects.filter(customer__in=customers, starts_on__lte=on)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+        .filter(Q(lifted_on__isnull=True) | Q(lifted_on__gt=on))
+        .exclude(kind="exclusion", ends_on__isnull=True)
+    )
+
+
+def standing_of(customer: Customer, on: dt.date | None = None) -> Standing:
+    on = on or timezone.localdate()
+    sanctions = list(sanctions_in_force([customer], on).order_by("-starts_on"))
+    exclusions = [s.ends_on for s in sanctions if s.kind == "exclusion"]
+    flags = flags_of(customer)
+    return Standing(
+        customer=customer,
+        excluded_until=max(exclusions) if exclusions else None,
+        sanctions=sanctions,
+        vulnerable="vulnerable" in flags,
+    )
+
+
+def excluded_customers(customer_ids, on: dt.date | None = None) -> dict[int, dt.date]:
+    """Customer id → last day of exclusion, for those excluded on `on` (one query)."""
+    on = on or timezone.localdate()
+    out: dict[int, dt.date] = {}
+    for customer_id, ends in (
+        sanctions_in_force(customer_ids, on)
+        .filter(kind="exclusion")
+        .values_list("customer_id", "ends_on")
+    ):
+        out[customer_id] = max(ends, out.get(customer_id, ends))
+    return out
+
+
+# --------------------------------------------------------------------------- incidents
+
+
+def incidents_in_scope(scope: Scope) -> QuerySet[Incident]:
+    """Incidents the member may decide (admins: all; managers: their subtree)."""
+    base = Incident.objects.filter(organization=scope.organization).select_related(
+        "unit", "employee", "customer", "sanction"
+    )
+    if scope.role == Role.ADMIN:
+        return base
+    if scope.role == Role.MANAGER:
+        mine = predicates.employee_of(scope)
+        rows = base.filter(unit__path__startswith=scope.unit.path)
+        return rows.exclude(employee=mine) if mine is not None else rows
+    return base.none()
+
+
+def waiting_for_decision(scope: Scope) -> QuerySet[Incident]:
+    return (
+        incidents_in_scope(scope)
+        .filter(state=Incident.State.REPORTED)
+        .order_by("-severity", "occurred_at")
+    )
+
+
+def appeals_to_review(scope: Scope) -> QuerySet[Incident]:
+    return (
+        incidents_in_scope(scope)
+        .filter(state=Incident.State.APPEALED)
+        .exclude(decided_by=scope.user)
+        .order_by("appealed_at")
+    )
+
+
+def my_reports(scope: Scope, limit: int = 50) -> list[Incident]:
+    employee = predicates.employee_of(scope)
+    mine = Q(reported_by=scope.user)
+    if employee is not None:
+        mine |= Q(employee=employee)
+    return list(
+        Incident.objects.filter(organization=scope.organization)
+        .filter(mine)
+        .select_related("customer", "sanction")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def incidents_of_customer(scope: Scope, customer: Customer) -> list[Incident]:
+    return list(incidents_in_scope(scope).filter(customer=customer).order_by("-occurred_at"))
+
+
+def managers_of_unit(organization: Organization, unit: Unit, *, above: bool = False) -> list:
+    """Users with the manager role nearest at or above `unit` (strictly above with `above`)."""
+    members = Membership.objects.filter(
+        organization=organization, role=Role.MANAGER, user__is_active=True
+    ).select_related("unit", "user")
+    fitting = [
+        m for m in members if unit.is_within(m.unit) and not (above and m.unit.pk == unit.pk)
+    ]
+    if not fitting:
+        return []
+    nearest = max(m.unit.depth for m in fitting)
+    return [m.user for m in fitting if m.unit.depth == nearest]
+
+
+def admins_of(organization: Organization) -> list:
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            organization=organization, role=Role.ADMIN, user__is_active=True
+        ).select_related("user")
+    ]
+
+
+def managers_of_employee(employee: Employee) -> list:
+    """Whoever looks after the person: an agent's team lead, else the nearest managers of
+    their unit (not the person themself), else the administrators."""
+    from servicechain.contactcentre import access as cc_access
+
+    agent = getattr(employee, "contact_centre_agent", None)
+    people = cc_access.leads_of(agent.team) if agent is not None and agent.active else []
+    if not people:
+        people = managers_of_unit(employee.organization, employee.unit)
+    people = [u for u in people if u.pk != employee.user_id]
+    if not people:
+        people = managers_of_unit(employee.organization, employee.unit, above=True)
+        people = [u for u in people if u.pk != employee.user_id]
+    return people or admins_of(employee.organization)
+
+
+# --------------------------------------------------------------------------- wellbeing
+
+
+def checkin_tasks(user, organization: Organization) -> QuerySet[CheckInTask]:
+    """Open check-in tasks the person must do (theirs, and those escalated to them)."""
+    return (
+        CheckInTask.objects.filter(incident__organization=organization, done_at__isnull=True)
+        .filter(Q(manager=user) | Q(escalated_to=user))
+        .select_related("employee", "incident")
+        .order_by("due_at")
+    )
+
+
+def open_offer(employee: Employee | None) -> WellbeingOffer | None:
+    if employee is None:
+        return None
+    return (
+        WellbeingOffer.objects.filter(employee=employee, status=WellbeingOffer.Status.OFFERED)
+        .select_related("incident")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def support_person(employee: Employee | None):
+    if employee is None:
+        return None
+    chosen = SupportPerson.objects.filter(employee=employee).select_related("supporter").first()
+    return chosen.supporter if chosen else None
+
+
+def my_checkins(employee: Employee, limit: int = 30) -> list[MoodCheckIn]:
+    """The employee's own mood check-ins (only ever called with the signed-in person's record)."""
+    return list(MoodCheckIn.objects.filter(employee=employee).order_by("-created_at")[:limit])
+
+
+def shared_with_me(user, organization: Organization, limit: int = 50) -> list[MoodCheckIn]:
+    """Check-ins people chose to share with this person as their support person."""
+    return list(
+        MoodCheckIn.objects.filter(organization=organization, shared_with=user)
+        .select_related("employee")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def support_requests_for(user, organization: Organization) -> list[SupportRequest]:
+    return list(
+        SupportRequest.objects.filter(organization=organization, supporter=user)
+        .select_related("employee")
+        .order_by("status", "-created_at")[:50]
+    )
+
+
+def my_support_requests(employee: Employee) -> list[SupportRequest]:
+    return list(SupportRequest.objects.filter(employee=employee).order_by("-created_at")[:20])
+
+
+def support_candidates(organization: Organization, employee: Employee) -> list:
+    """Members the employee may choose as their support person (anyone but themself)."""
+    return [
+        m.user
+        for m in Membership.objects.filter(organization=organization, user__is_active=True)
+        .exclude(user_id=employee.user_id)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__username")
+    ]
+
+
+# --------------------------------------------------------------------------- allowance
+
+
+def month_start(on: dt.date) -> dt.date:
+    return on.replace(day=1)
+
+
+def allowance_state(employee: Employee, on: dt.date | None = None) -> dict:
+    """This month's allowance, what was spent without asking and what is left."""
+    on = on or timezone.localdate()
+    policy = policy_in_force(employee.organization, on)
+    start = month_start(on)
+    spent = GoodwillSpend.objects.filter(
+        employee=employee,
+        status=GoodwillSpend.Status.SPENT,
+        created_at__date__gte=start,
+        created_at__date__lte=on,
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    allowance = policy.allowance.amount
+    currency = str(policy.allowance.currency)
+    return {
+        "allowance": Money(allowance, currency),
+        "spent": Money(spent, currency),
+        "remaining": Money(max(allowance - spent, Decimal("0")), currency),
+        "period_start": start,
+    }
+
+
+def my_spends(employee: Employee, limit: int = 20) -> list[GoodwillSpend]:
+    return list(
+        GoodwillSpend.objects.filter(employee=employee)
+        .select_related("customer", "interaction")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def spends_waiting(scope: Scope) -> QuerySet[GoodwillSpend]:
+    """Requests above the allowance this member may approve (their subtree; admins: all)."""
+    if scope.role not in (Role.ADMIN, Role.MANAGER):
+        return GoodwillSpend.objects.none()
+    rows = GoodwillSpend.objects.filter(
+        organization=scope.organization, status=GoodwillSpend.Status.PENDING
+    ).filter(scope.unit_filter("unit"))
+    mine = predicates.employee_of(scope)
+    if mine is not None:
+        rows = rows.exclude(employee=mine)
+    return rows.select_related("employee", "customer").order_by("created_at")
+
+
+# --------------------------------------------------------------------------- recovery
+
+
+def recovery_cases(scope: Scope) -> QuerySet[RecoveryCase]:
+    rows = RecoveryCase.objects.filter(organization=scope.organization).select_related(
+        "customer", "owner", "unit"
+    )
+    if scope.role in (Role.ADMIN, Role.MANAGER):
+        return rows.filter(scope.unit_filter("unit"))
+    employee = predicates.employee_of(scope)
+    return rows.filter(owner=employee) if employee is not None else rows.none()
+
+
+def followup_answer(case: RecoveryCase):
+    """The customer's answer to the follow-up survey, or None."""
+    if case.followup_id is None or case.interaction_id is None:
+        return None
+    from servicechain.surveys.models import CustomerResponse
+
+    return CustomerResponse.objects.filter(
+        wave_id=case.followup.wave_id, interaction_id=case.interaction_id
+    ).first()
+
+
+CSAT_CODE = "csat"
+SATISFIED = 4  # top-two box of a 1-5 satisfaction scale
+
+
+def _satisfied(answers: dict) -> bool | None:
+    value = answers.get(CSAT_CODE)
+    if value is None:
+        return None
+    try:
+        return int(value) >= SATISFIED
+    except (TypeError, ValueError):
+        return None
+
+
+def _gated_by_unit(
+    scope: Scope, frame: pd.DataFrame, count: str, values: list[str], *, total: bool = False
+) -> list[dict]:
+    """Per unit of the member's scope (subtree totals), through the anonymity gate: a unit's
+    row is shown only when its `count` of distinct people reaches the organisation's minimum
+    group size and cannot be worked out by subtraction. `frame` has one row per person-event
+    with `unit_path`, `person` and the value columns (0/1 or numbers); each value is the
+    mean over the rows (the sum with `total`)."""
+    units = list(scope.units().order_by("path"))
+    if not units:
+        return []
+    paths = {u.pk: u.path for u in units}
+    rows = []
+    for unit in units:
+        inside = frame[frame["unit_path"].str.startswith(unit.path)] if len(frame) else frame
+        row = {
+            "unit": unit.pk,
+            "parent": unit.parent_id if unit.parent_id in paths else None,
+            count: int(inside["person"].nunique()) if len(inside) else 0,
+        }
+        for value in values:
+            if total:
+                row[value] = float(inside[value].sum()) if len(inside) else 0.0
+            else:
+                row[value] = float(inside[value].mean()) if len(inside) else float("nan")
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("unit")
+    gated = anonymity.suppress(
+        table, min_n=scope.organization.min_group_size, count=count, parent="parent"
+    )
+    names = {u.pk: u for u in units}
+    out = []
+    for unit_id, row in gated.iterrows():
+        out.append(
+            {
+                "unit": names[unit_id],
+                "suppressed": bool(row["suppressed"]),
+                count: None if row["suppressed"] else int(row[count]),
+                **{v: None if row["suppressed"] else row[v] for v in values},
+            }
+        )
+    return out
+
+
+def recovery_by_unit(scope: Scope, *, days_after: int = 90) -> list[dict]:
+    """Recovery rate (share of followed-up customers satisfied) and repeat business (share of
+    customers who bought again within `days_after` days of closing) by unit, gated on the
+    number of distinct customers."""
+    from servicechain.surveys.models import CustomerResponse
+
+    cases = list(
+        RecoveryCase.objects.filter(
+            organization=scope.organization, status=RecoveryCase.Status.CLOSED
+        ).values(
+            "pk", "customer_id", "unit__path", "closed_at", "interaction_id", "followup__wave_id"
+        )
+    )
+    answers = {
+        (r["wave_id"], r["interaction_id"]): r["answers"]
+        for r in CustomerResponse.objects.filter(
+            wave_id__in={c["followup__wave_id"] for c in cases if c["followup__wave_id"]},
+            interaction_id__in={c["interaction_id"] for c in cases if c["interaction_id"]},
+        ).values("wave_id", "interaction_id", "answers")
+    }
+    records, repeat = [], []
+    for case in cases:
+        satisfied = _satisfied(answers.get((case["followup__wave_id"], case["interaction_id"]), {}))
+        bought = Transaction.objects.filter(
+            customer_id=case["customer_id"],
+            occurred_at__gt=case["closed_at"],
+            occurred_at__lte=case["closed_at"] + dt.timedelta(days=days_after),
+        ).exists()
+        repeat.append(
+            {
+                "unit_path": case["unit__path"],
+                "person": case["customer_id"],
+                "returned": float(bought),
+            }
+        )
+        if satisfied is not None:
+            records.append(
+                {
+                    "unit_path": case["unit__path"],
+                    "person": case["customer_id"],
+                    "recovered": float(satisfied),
+                }
+            )
+    surveyed = _gated_by_unit(
+        scope,
+        pd.DataFrame(records, columns=["unit_path", "person", "recovered"]),
+        "answered",
+        ["recovered"],
+    )
+    returned = _gated_by_unit(
+        scope,
+        pd.DataFrame(repeat, columns=["unit_path", "person", "returned"]),
+        "customers",
+        ["returned"],
+    )
+    return [
+        {
+            **a,
+            **{k: b[k] for k in ("customers", "returned")},
+            "returned_suppressed": b["suppressed"],
+        }
+        for a, b in zip(surveyed, returned, strict=True)
+    ]
+
+
+def allowance_report(scope: Scope, *, today: dt.date | None = None) -> list[dict]:
+    """Goodwill by kind against the customer's satisfaction afterwards (a customer survey
+    answered after the gesture) and return within 30 and 90 days (a purchase), with spends
+    whose 30/90 days have not passed left out of those shares. Each row is gated on the
+    number of distinct customers (and satisfaction on those who answered)."""
+    from servicechain.surveys.models import CustomerResponse
+
+    today = today or timezone.localdate()
+    spends = list(
+        GoodwillSpend.objects.filter(
+            organization=scope.organization,
+            status__in=[GoodwillSpend.Status.SPENT, GoodwillSpend.Status.APPROVED],
+        )
+        .filter(scope.unit_filter("unit"))
+        .values("kind", "customer_id", "created_at", "amount")
+    )
+    min_n = scope.organization.min_group_size
+    rows = []
+    for kind, label in GoodwillSpend.Kind.choices:
+        mine = [s for s in spends if s["kind"] == kind]
+        customers = {s["customer_id"] for s in mine}
+        rates = {}
+        for days in (30, 90):
+            due = [s for s in mine if s["created_at"].date() + dt.timedelta(days=days) <= today]
+            people = {s["customer_id"] for s in due}
+            back = {
+                s["customer_id"]
+                for s in due
+                if Transaction.objects.filter(
+                    customer_id=s["customer_id"],
+                    occurred_at__gt=s["created_at"],
+                    occurred_at__lte=s["created_at"] + dt.timedelta(days=days),
+                ).exists()
+            }
+            shown = anonymity.is_reportable(len(people), min_n)
+            rates[days] = (len(back) / len(people)) if shown and people else None
+        scores = []
+        for s in mine:
+            answer = (
+                CustomerResponse.objects.filter(
+                    interaction__customer_id=s["customer_id"], submitted_at__gt=s["created_at"]
+                )
+                .order_by("submitted_at")
+                .values_list("answers", flat=True)
+                .first()
+            )
+            satisfied = _satisfied(answer or {})
+            if satisfied is not None:
+                scores.append(satisfied)
+        rows.append(
+            {
+                "kind": label,
+                "customers": len(customers)
+                if anonymity.is_reportable(len(customers), min_n)
+                else None,
+                "amount": sum((s["amount"] for s in mine), Decimal("0"))
+                if anonymity.is_reportable(len(customers), min_n)
+                else None,
+                "satisfied": (sum(scores) / len(scores))
+                if anonymity.is_reportable(len(scores), min_n)
+                else None,
+                "returned_30": rates[30],
+                "returned_90": rates[90],
+            }
+        )
+    return rows
+
+
+def hr_by_unit_month(scope: Scope, *, months: int = 6, today: dt.date | None = None) -> dict:
+    """Incidents (people affected) and mean mood (people who checked in) by unit and month,
+    each month's unit table passed through the anonymity gate."""
+    today = today or timezone.localdate()
+    first = (pd.Timestamp(today).to_period("M") - (months - 1)).start_time.date()
+    incidents = pd.DataFrame(
+        list(
+            Incident.objects.filter(
+                organization=scope.organization,
+                occurred_at__date__gte=first,
+                employee__isnull=False,
+            ).values("unit__path", "employee_id", "occurred_at")
+        ),
+        columns=["unit__path", "employee_id", "occurred_at"],
+    )
+    moods = pd.DataFrame(
+        list(
+            MoodCheckIn.objects.filter(
+                organization=scope.organization, created_at__date__gte=first
+            ).values("unit__path", "employee_id", "created_at", "mood")
+        ),
+        columns=["unit__path", "employee_id", "created_at", "mood"],
+    )
+    labels = [(pd.Timestamp(first).to_period("M") + i) for i in range(months)]
+    result = {"months": [str(m) for m in labels], "incidents": {}, "mood": {}}
+    for month in labels:
+        inc = (
+            incidents[
+                pd.to_datetime(incidents["occurred_at"], utc=True)
+                .dt.tz_localize(None)
+                .dt.to_period("M")
+                == month
+            ]
+            if len(incidents)
+            else incidents
+        )
+        frame = pd.DataFrame(
+            {
+                "unit_path": inc["unit__path"],
+                "person": inc["employee_id"],
+                "one": 1.0,
+            }
+        )
+        result["incidents"][str(month)] = _gated_by_unit(
+            scope, frame.rename(columns={"one": "incidents"}), "people", ["incidents"], total=True
+        )
+        mood = (
+            moods[
+                pd.to_datetime(moods["created_at"], utc=True).dt.tz_localize(None).dt.to_period("M")
+                == month
+            ]
+            if len(moods)
+            else moods
+        )
+        frame = pd.DataFrame(
+            {
+                "unit_path": mood["unit__path"],
+                "person": mood["employee_id"],
+                "mood": mood["mood"].astype(float),
+            }
+        )
+        result["mood"][str(month)] = _gated_by_unit(scope, frame, "people", ["mood"])
+    return result
+
+
+def units_by_id(organization: Organization) -> dict[int, Unit]:
+    return {u.pk: u for u in Unit.objects.filter(organization=organization)}
+
+
+SANCTION_KINDS = tuple(str(s) for s in SANCTIONS)
+
+
+# --------------------------------------------------------------------------- the agent's screen
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A recent interaction as the frontline sees it, with the customer's standing."""
+
+    interaction: object
+    excluded_until: dt.date | None
+
+
+def my_recent_interactions(scope: Scope, limit: int = 10) -> list[Contact]:
+    """The member's own latest interactions (a manager with none: their units'), each with
+    whether the customer is excluded today."""
+    from servicechain.org.selectors import visible_interactions
+
+    employee = predicates.employee_of(scope)
+    rows = Interaction.objects.none()
+    if employee is not None:
+        rows = Interaction.objects.filter(employee=employee)
+    if not rows.exists() and scope.role != Role.EMPLOYEE:
+        rows = visible_interactions(scope)
+    rows = list(rows.select_related("customer", "unit").order_by("-started_at")[:limit])
+    excluded = excluded_customers([i.customer_id for i in rows])
+    return [Contact(i, excluded.get(i.customer_id)) for i in rows]
