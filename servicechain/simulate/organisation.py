@@ -15,6 +15,7 @@ from servicechain.simulate.chain import ChainParameters, chain_outcomes
 from servicechain.simulate.customers import Calendar, simulate_customer_side
 from servicechain.simulate.employee_survey import simulate_employee_survey
 from servicechain.simulate.encoding import employee_ids, iso_strings
+from servicechain.simulate.leaving import leaving_truth, simulate_leaving
 from servicechain.simulate.names import person_names, slug, unique_emails
 from servicechain.simulate.parameters import DRIVERS, OrgParameters, jsonable
 from servicechain.simulate.structure import LEAF_KINDS, build_positions, build_units
@@ -42,6 +43,7 @@ FILES = (
     "employee_responses.csv",
     "customer_responses.csv",
     "incidents.csv",
+    "exit_responses.csv",
     "ground_truth.json",
 )
 
@@ -66,6 +68,8 @@ class SyntheticOrganisation:
         Private: each employee's engagement (0-100 points) without the unit's monthly
         shock, by external id — the covariate of the true attrition hazard, for
         ground-truth checks only. Never written to disk.
+    exit_response_keys : Series
+        Private: leaver-survey response_id -> employee_external_id. Never written to disk.
     """
 
     units: pd.DataFrame
@@ -78,11 +82,13 @@ class SyntheticOrganisation:
     employee_responses: pd.DataFrame
     customer_responses: pd.DataFrame
     incidents: pd.DataFrame
+    exit_responses: pd.DataFrame
     ground_truth: dict[str, Any]
     employee_response_keys: pd.Series = field(repr=False)
     employee_comment_labels: pd.DataFrame = field(repr=False)
     customer_comment_labels: pd.DataFrame = field(repr=False)
     employee_engagement: pd.Series = field(repr=False, default=None)
+    exit_response_keys: pd.Series = field(repr=False, default=None)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{name}={len(getattr(self, name)):,}" for name in _TABLES)
@@ -200,7 +206,9 @@ def simulate_organisation(
     n_units, n_employees, n_months = _resolve_size(size, units, months, employees)
     chain, org = _split_overrides(overrides)
     calendar = Calendar.from_month_starts(_month_starts(n_months, start, end))
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
+    # Children of one SeedSequence: adding a stream (the seventh, for leaving) leaves the
+    # first six, and so everything drawn before, unchanged.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
     bank = load_bank()
 
     tree = build_units(n_units, streams[0], seed, name)
@@ -232,7 +240,15 @@ def simulate_organisation(
     side = simulate_customer_side(
         tree, positions, workforce, calendar, repeat, growth, cx, org, streams[4]
     )
-    employees_frame = _employees_frame(tree, positions, workforce, streams[5])
+    leaving = simulate_leaving(
+        workforce,
+        positions.job_family,
+        tree.external_id,
+        calendar.month_starts,
+        org,
+        streams[6],
+    )
+    employees_frame = _employees_frame(tree, positions, workforce, streams[5], leaving)
     ex_full = np.full((tree.n, n_months + 1), np.nan)
     ex_full[serving] = ex
     unit_months = _unit_months(tree, calendar, ex_full, cx, repeat, growth, side, workforce)
@@ -251,6 +267,7 @@ def simulate_organisation(
         side,
         survey,
     )
+    ground_truth["leaving"] = jsonable(leaving_truth(org, leaving))
     return SyntheticOrganisation(
         units=tree.frame(),
         employees=employees_frame,
@@ -262,6 +279,7 @@ def simulate_organisation(
         employee_responses=survey.responses,
         customer_responses=side.customer_responses,
         incidents=side.incidents,
+        exit_responses=leaving.exit_responses,
         ground_truth=ground_truth,
         employee_response_keys=survey.keys,
         employee_comment_labels=survey.comment_labels,
@@ -271,6 +289,7 @@ def simulate_organisation(
             index=employee_ids(np.arange(workforce.n)),
             name="engagement",
         ),
+        exit_response_keys=leaving.keys,
     )
 
 
@@ -280,7 +299,7 @@ def _filled(ex: np.ndarray) -> np.ndarray:
     return frame.to_numpy().T
 
 
-def _employees_frame(tree, positions, workforce, rng) -> pd.DataFrame:
+def _employees_frame(tree, positions, workforce, rng, leaving) -> pd.DataFrame:
     n = workforce.n
     first, last = person_names(n, rng)
     domain = slug(str(tree.name[0])) + ".example"
@@ -296,6 +315,9 @@ def _employees_frame(tree, positions, workforce, rng) -> pd.DataFrame:
             "hire_date": pd.to_datetime(workforce.hire_date),
             "leave_date": pd.to_datetime(workforce.leave_date),
             "is_manager": positions.is_manager[workforce.position],
+            "leave_type": leaving.leave_type,
+            "leave_reason": leaving.leave_reason,
+            "regretted": leaving.regretted,
         }
     )
 

@@ -103,6 +103,26 @@ def _satisfaction_weights() -> dict[str, float]:
     }
 
 
+def _voluntary_reason_weights() -> dict[str, float]:
+    # Main reasons of voluntary leavers (the leaver survey's EXT_REASON options) before the
+    # leaver's own driver scores tilt them; career and pay lead, as in most exit surveys.
+    return {
+        "career": 0.22,
+        "pay": 0.18,
+        "manager": 0.14,
+        "worklife": 0.14,
+        "customer_conduct": 0.06,
+        "relocation": 0.08,
+        "personal": 0.10,
+        "study_or_retirement": 0.05,
+        "other": 0.03,
+    }
+
+
+def _involuntary_reason_weights() -> dict[str, float]:
+    return {"performance": 0.35, "conduct": 0.15, "redundancy": 0.20, "end_of_contract": 0.30}
+
+
 @dataclass(frozen=True)
 class OrgParameters:
     """Parameters of the full synthetic organisation (the chain has its own).
@@ -140,6 +160,19 @@ class OrgParameters:
     vacancy_gap_probabilities: tuple[float, ...] = (0.5, 0.35, 0.15)
     mean_tenure_years: float = 3.5
     mean_manager_tenure_years: float = 6.0
+    # --- why people leave and the leaver survey (simulate/leaving.py): drawn after the
+    # attrition above, from a stream of their own, so they change nothing else
+    involuntary_share: float = 0.20
+    regretted_share: float = 0.40
+    voluntary_reason_weights: dict[str, float] = field(default_factory=_voluntary_reason_weights)
+    involuntary_reason_weights: dict[str, float] = field(
+        default_factory=_involuntary_reason_weights
+    )
+    reason_driver_sensitivity: float = 1.0
+    exit_survey_response_rate: float = 0.55
+    exit_reason_agreement: float = 0.8
+    exit_item_slope: float = 0.7
+    exit_item_noise_sd: float = 0.7
     # --- customers, interactions, transactions
     customers_per_frontline: float = 8.5
     contact_rate_base: float = 0.30
