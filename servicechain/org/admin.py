@@ -50,7 +50,7 @@ class UnitAdmin(admin.ModelAdmin):
 @admin.register(Employee)
 class EmployeeAdmin(admin.ModelAdmin):
     list_display = ("full_name", "external_id", "unit", "job_title", "hire_date", "leave_date")
-    list_filter = ("organization", "job_family", "is_manager")
+    list_filter = ("organization", "job_family", "is_manager", "leave_type", "regretted")
     search_fields = ("first_name", "last_name", "external_id", "email")
     raw_id_fields = ("unit", "user")
     actions = ["export_personal_data", "erase_personal_data"]

@@ -12,7 +12,17 @@ from django.db import connection, models
 
 from . import imports
 from .imports import Column, ErrorLog, Importer, register
-from .models import Customer, Employee, Interaction, Transaction, Unit, encode_segment
+from .models import (
+    Customer,
+    Employee,
+    Interaction,
+    LeaveReason,
+    LeaveType,
+    Transaction,
+    Unit,
+    encode_segment,
+    leave_problems,
+)
 
 
 def lookup(model, organization, external_ids, *fields: str) -> dict[str, Any]:
@@ -202,6 +212,9 @@ class EmployeeImporter(Importer):
         Column("hire_date", imports.date),
         Column("leave_date", imports.date, required=False),
         Column("is_manager", imports.boolean, required=False),
+        Column("leave_type", imports.choice(LeaveType.values), required=False),
+        Column("leave_reason", imports.choice(LeaveReason.values), required=False),
+        Column("regretted", imports.boolean, required=False),
     )
 
     def write(self, rows, errors, *, write):
@@ -211,6 +224,16 @@ class EmployeeImporter(Importer):
             unit_id = require(units, v, "unit_external_id", errors, number, "unit")
             if v["leave_date"] and v["leave_date"] < v["hire_date"]:
                 errors.add(number, "leave_date", "is before hire_date")
+                continue
+            problems = leave_problems(
+                leave_date=v["leave_date"],
+                leave_type=v["leave_type"] or "",
+                leave_reason=v["leave_reason"] or "",
+                regretted=v["regretted"],
+            )
+            for column, message in problems.items():
+                errors.add(number, column, message)
+            if problems:
                 continue
             if unit_id is None:
                 continue
@@ -227,6 +250,9 @@ class EmployeeImporter(Importer):
                     hire_date=v["hire_date"],
                     leave_date=v["leave_date"],
                     is_manager=bool(v["is_manager"]),
+                    leave_type=v["leave_type"] or "",
+                    leave_reason=v["leave_reason"] or "",
+                    regretted=v["regretted"],
                 )
             )
         if not write or errors:
@@ -244,6 +270,9 @@ class EmployeeImporter(Importer):
                 "hire_date",
                 "leave_date",
                 "is_manager",
+                "leave_type",
+                "leave_reason",
+                "regretted",
             ],
         )
 

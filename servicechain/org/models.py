@@ -119,6 +119,82 @@ class Unit(models.Model):
         return self.path.startswith(other.path)
 
 
+class LeaveType(models.TextChoices):
+    VOLUNTARY = "voluntary", "Voluntary"
+    INVOLUNTARY = "involuntary", "Involuntary"
+
+
+class LeaveReason(models.TextChoices):
+    """Why someone left: the leaver survey's reasons (voluntary) and the employer's (involuntary)."""
+
+    CAREER = "career", "Better career prospects elsewhere"
+    PAY = "pay", "Pay or benefits"
+    MANAGER = "manager", "Relationship with their manager"
+    WORKLIFE = "worklife", "Hours, rota or workload"
+    CUSTOMER_CONDUCT = "customer_conduct", "How customers treated them"
+    RELOCATION = "relocation", "Moving away"
+    PERSONAL = "personal", "Personal or family circumstances"
+    STUDY_OR_RETIREMENT = "study_or_retirement", "Study or retirement"
+    PERFORMANCE = "performance", "Performance"
+    CONDUCT = "conduct", "Conduct"
+    REDUNDANCY = "redundancy", "Redundancy"
+    END_OF_CONTRACT = "end_of_contract", "End of a fixed-term contract"
+    OTHER = "other", "Something else"
+
+
+#: Which reasons go with which leave type ("other" with either).
+LEAVE_REASONS_BY_TYPE = {
+    LeaveType.VOLUNTARY: {
+        "career",
+        "pay",
+        "manager",
+        "worklife",
+        "customer_conduct",
+        "relocation",
+        "personal",
+        "study_or_retirement",
+        "other",
+    },
+    LeaveType.INVOLUNTARY: {"performance", "conduct", "redundancy", "end_of_contract", "other"},
+}
+
+
+def leave_problems(*, leave_date, leave_type: str, leave_reason: str, regretted) -> dict:
+    """What is wrong with a person's leave fields, by field (empty when nothing is).
+
+    The one rule for the model, the admin and the employees import: only people who left
+    have a leave type, reason or regretted flag; a reason must be one of its type's; and a
+    regretted loss is a voluntary leaver the organisation wanted to keep.
+    """
+    problems = {}
+    if leave_date is None:
+        for field, value in (
+            ("leave_type", leave_type),
+            ("leave_reason", leave_reason),
+            ("regretted", regretted),
+        ):
+            if value not in (None, ""):
+                problems[field] = (
+                    "is set but leave_date is empty; only people who left have a leave type, "
+                    "reason or regretted flag"
+                )
+        return problems
+    if leave_reason and not leave_type:
+        problems["leave_type"] = "is empty; give it (voluntary or involuntary) with a leave_reason"
+    elif leave_reason and leave_reason not in LEAVE_REASONS_BY_TYPE[leave_type]:
+        other = next(t for t, reasons in LEAVE_REASONS_BY_TYPE.items() if leave_reason in reasons)
+        problems["leave_reason"] = (
+            f"{leave_reason!r} is a reason for {other.label.lower()} leaving but leave_type "
+            f"is {leave_type!r}"
+        )
+    if regretted and leave_type != LeaveType.VOLUNTARY:
+        problems["regretted"] = (
+            "applies to voluntary leavers only (people the organisation wanted to keep); "
+            f"leave_type is {leave_type or 'empty'!r}"
+        )
+    return problems
+
+
 class Employee(models.Model):
     class JobFamily(models.TextChoices):
         FRONTLINE = "frontline"
@@ -141,6 +217,14 @@ class Employee(models.Model):
     is_manager = models.BooleanField(default=False)
     hire_date = models.DateField()
     leave_date = models.DateField(null=True, blank=True)
+    leave_type = models.CharField(max_length=12, choices=LeaveType.choices, blank=True)
+    leave_reason = models.CharField(max_length=20, choices=LeaveReason.choices, blank=True)
+    regretted = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="A voluntary leaver the organisation wanted to keep (a regretted loss); "
+        "empty when not known or not a voluntary leaver.",
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -160,6 +244,10 @@ class Employee(models.Model):
                 | models.Q(leave_date__gte=models.F("hire_date")),
                 name="employee_leaves_after_hire",
             ),
+            models.CheckConstraint(
+                condition=models.Q(leave_type="") | models.Q(leave_date__isnull=False),
+                name="employee_leave_type_needs_leave_date",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -172,6 +260,14 @@ class Employee(models.Model):
     def clean(self) -> None:
         if self.leave_date and self.hire_date and self.leave_date < self.hire_date:
             raise ValidationError({"leave_date": "An employee cannot leave before being hired."})
+        problems = leave_problems(
+            leave_date=self.leave_date,
+            leave_type=self.leave_type,
+            leave_reason=self.leave_reason,
+            regretted=self.regretted,
+        )
+        if problems:
+            raise ValidationError(problems)
         if (
             self.unit_id
             and self.organization_id
