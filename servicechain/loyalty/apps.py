@@ -15,7 +15,14 @@ class LoyaltyConfig(AppConfig):
 
         register_listener("transactions", services.ledger_earn_imported)
         register_listener("employees", ownership.leavers_imported)
-        register_section("Customers due", "loyalty:lists", group="act", order=30)
+        register_section(
+            "Customers due",
+            "loyalty:lists",
+            (Role.ADMIN, Role.MANAGER, Role.EMPLOYEE),
+            visible=_not_an_agent,
+            group="act",
+            order=30,
+        )
         register_section(
             "Loyalty programme",
             "loyalty:programme",
@@ -23,3 +30,8 @@ class LoyaltyConfig(AppConfig):
             group="understand",
             order=58,
         )
+
+
+def _not_an_agent(persona) -> bool:
+    # Contact-centre agents serve callers, not an account book of their own.
+    return not (persona.has("agent") and persona.is_a("employee"))
