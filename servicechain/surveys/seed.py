@@ -6,7 +6,9 @@ to the interactions they rate, all written with bulk inserts. Then one census is
 with an invitation for every current employee, so the demo employee can answer it from the
 app; about two thirds of the others have already answered (answers resampled from the last
 census in the same unit), and one unit of the demo manager's area is kept below the
-minimum group size so a withheld cell is visible.
+minimum group size so a withheld cell is visible. The leaver survey (the `exit` instrument)
+is one closed wave over the same months, invited to every voluntary leaver and answered by
+those the synthetic organisation says answered it.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def seed_demo(
         context = _Context(organization, synthetic, rng)
         waves = _employee_waves(context)
         progress(f"  {sum(waves.values()):>9,} employee survey responses in {len(waves)} waves")
+        leavers = _leaver_wave(context)
+        progress(f"  {leavers:>9,} leaver survey responses")
         customers = _customer_waves(context, _seeding_moment(today))
         progress(f"  {customers:>9,} customer survey responses, linked to interactions")
         invited, answered = _open_wave(context, today)
@@ -83,6 +87,7 @@ class _Context:
                 ("engagement_census", "Engagement census"),
                 ("engagement_pulse", "Engagement pulse"),
                 ("customer_transactional", "Customer post-contact survey"),
+                ("exit", "Leaver survey"),
             )
         }
 
@@ -257,6 +262,103 @@ def _past_invitations(
                 responded=bool(flag),
             )
             for person, flag in zip(active.itertuples(), responded, strict=True)
+        ),
+        batch_size=BATCH,
+    )
+
+
+# --------------------------------------------------------------------------- the leaver survey
+
+EXIT_ITEMS = ("EXT1", "EXT2", "EXT3", "EXT4", "EXT5")
+
+
+def _leaver_wave(context: _Context) -> int:
+    """One closed leaver-survey wave over the synthetic months: an invitation for every
+    voluntary leaver of the period (on their last day), the synthetic answers, and
+    attributes coarsened as for any wave. Returns the number of responses."""
+    synthetic = context.synthetic
+    frame = getattr(synthetic, "exit_responses", None)
+    if frame is None or frame.empty:
+        return 0
+    sizes = synthetic.ground_truth["sizes"]
+    first = pd.Timestamp(f"{sizes['start']}-01")
+    last = pd.Timestamp(f"{sizes['end']}-01") + pd.offsets.MonthEnd(0)
+    wave = services.wave_create(
+        organization=context.organization,
+        instrument=context.instruments["exit"],
+        name=f"Leaver survey {first:%b %Y} to {last:%b %Y}",
+        audience_unit=context.root,
+        opens_at=_aware(first),
+        closes_at=_aware(last) + dt.timedelta(hours=23, minutes=59),
+        kind=Wave.Kind.CENSUS,
+    )
+    answers = _answers(frame, list(EXIT_ITEMS), None)
+    for answer, reason in zip(answers, frame["EXT_REASON"], strict=True):
+        if isinstance(reason, str) and reason:
+            answer["EXT_REASON"] = reason
+    unit_ids = frame["unit_external_id"].map(context.units).to_numpy()
+    Response.objects.bulk_create(
+        (
+            Response(
+                wave=wave,
+                external_id=response_id,
+                unit_id=int(unit_id),
+                tenure_band=band or "",
+                job_family=family or "",
+                answers=answer,
+                source=Response.Source.SEED,
+            )
+            for response_id, unit_id, band, family, answer in zip(
+                frame["response_id"],
+                unit_ids,
+                frame["tenure_band"],
+                frame["job_family"],
+                answers,
+                strict=True,
+            )
+        ),
+        batch_size=BATCH,
+    )
+    _leaver_invitations(context, wave, pd.Series(unit_ids).value_counts(), first, last)
+    services.attributes_coarsen(wave=wave)
+    Wave.objects.filter(pk=wave.pk).update(status=Wave.Status.CLOSED)
+    return len(frame)
+
+
+def _leaver_invitations(context, wave: Wave, answered_by_unit: pd.Series, first, last) -> None:
+    """Every voluntary leaver of the period is invited on their last day; as many per unit
+    as the unit has responses are marked as having answered (chosen at random)."""
+    leavers = list(
+        Employee.objects.filter(
+            organization=context.organization,
+            leave_type="voluntary",
+            leave_date__gte=first.date(),
+            leave_date__lte=last.date(),
+        )
+        .order_by("pk")
+        .values("pk", "unit_id", "hire_date", "leave_date", "job_family")
+    )
+    # A stream of its own, so the rest of the demo draws what it drew before.
+    rng = np.random.default_rng(int(context.synthetic.ground_truth.get("seed") or 0) + 13)
+    units = np.array([p["unit_id"] for p in leavers])
+    responded = np.zeros(len(leavers), dtype=bool)
+    for unit_id, answered in answered_by_unit.items():
+        members = np.flatnonzero(units == unit_id)
+        take = min(int(answered), members.size)
+        responded[rng.choice(members, size=take, replace=False)] = True
+    Invitation.objects.bulk_create(
+        (
+            Invitation(
+                wave=wave,
+                token_hash=_placeholder_hash(),
+                employee_id=person["pk"],
+                unit_id=person["unit_id"],
+                tenure_band=services.tenure_band(person["hire_date"], person["leave_date"]),
+                job_family=person["job_family"],
+                sent_at=_aware(pd.Timestamp(person["leave_date"])),
+                responded=bool(flag),
+            )
+            for person, flag in zip(leavers, responded, strict=True)
         ),
         batch_size=BATCH,
     )

@@ -13,6 +13,7 @@ from servicechain.org.access import scope_for
 from servicechain.org.models import Employee, Unit
 from servicechain.simulate import simulate_organisation
 from servicechain.surveys import selectors, services
+from servicechain.surveys.bank import load_bank
 from servicechain.surveys.models import CustomerResponse, Invitation, Response, Wave
 from servicechain.surveys.seed import seed_demo
 from tests.factories import member
@@ -55,8 +56,10 @@ def test_seeding_is_fast(seeded):
 
 def test_past_employee_waves_hold_the_synthetic_answers(seeded, synthetic):
     org = seeded[0]
-    past = Wave.objects.filter(organization=org, status=Wave.Status.CLOSED).exclude(
-        kind=Wave.Kind.CUSTOMER
+    past = (
+        Wave.objects.filter(organization=org, status=Wave.Status.CLOSED)
+        .exclude(kind=Wave.Kind.CUSTOMER)
+        .exclude(instrument__template="exit")
     )
     assert past.count() == len(synthetic.employee_waves) >= 3
     assert Response.objects.filter(wave__in=past).count() == len(synthetic.employee_responses)
@@ -119,3 +122,20 @@ def test_demo_manager_sees_shown_and_withheld_units_in_a_published_wave(seeded):
         if 0 < Response.objects.filter(wave=mixed[0], unit=u).count() < org.min_group_size
     ]
     assert small
+
+
+def test_the_leaver_survey_is_a_closed_wave_invited_to_every_voluntary_leaver(seeded, synthetic):
+    org = seeded[0]
+    wave = Wave.objects.get(organization=org, instrument__template="exit")
+    assert wave.status == Wave.Status.CLOSED
+    leavers = Employee.objects.filter(organization=org, leave_type="voluntary")
+    invited = Invitation.objects.filter(wave=wave)
+    assert set(invited.values_list("employee_id", flat=True)) == set(
+        leavers.values_list("pk", flat=True)
+    )
+    responses = Response.objects.filter(wave=wave)
+    assert (
+        responses.count() == invited.filter(responded=True).count() == len(synthetic.exit_responses)
+    )
+    reasons = {r.answers.get("EXT_REASON") for r in responses}
+    assert reasons <= {value for value, _ in load_bank().item("EXT_REASON").options}
