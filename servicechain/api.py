@@ -101,6 +101,7 @@ def unexpected(request, exc):
 
 
 def _mount_routers() -> None:
+    from servicechain.care.api import router as care_router
     from servicechain.contactcentre.api import router as contactcentre_router
     from servicechain.insights.api import router as insights_router
     from servicechain.loyalty.api import router as loyalty_router
@@ -119,6 +120,7 @@ def _mount_routers() -> None:
     api.add_router("/", contactcentre_router)
     api.add_router("/", notifications_router)
     api.add_router("/", loyalty_router)
+    api.add_router("/", care_router)
     api.add_router("/", recognition_router)
 
 

@@ -30,6 +30,7 @@ DEMO_SEEDERS: list[str] = [
     "servicechain.recognition.seed",
     "servicechain.insights.seed",
     "servicechain.loyalty.seed",
+    "servicechain.care.seed",
 ]
 
 

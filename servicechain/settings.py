@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "servicechain.notifications",
     "servicechain.recognition",
     "servicechain.loyalty",
+    "servicechain.care",
 ]
 
 MIDDLEWARE = [

@@ -41,4 +41,5 @@ urlpatterns = [
     path("o/<slug:org>/notifications/", include("servicechain.notifications.urls")),
     path("o/<slug:org>/loyalty/", include("servicechain.loyalty.urls")),
     path("o/<slug:org>/recognition/", include("servicechain.recognition.urls")),
+    path("o/<slug:org>/care/", include("servicechain.care.urls")),
 ]
