@@ -104,6 +104,7 @@ def _mount_routers() -> None:
     from servicechain.care.api import router as care_router
     from servicechain.contactcentre.api import router as contactcentre_router
     from servicechain.insights.api import router as insights_router
+    from servicechain.insights.retention.api import router as retention_router
     from servicechain.loyalty.api import router as loyalty_router
     from servicechain.notifications.api import router as notifications_router
     from servicechain.org.api import router as org_router
@@ -117,6 +118,7 @@ def _mount_routers() -> None:
     # Each app's router declares its own full paths (e.g. /orgs/{org}/waves, /respond/{token}).
     api.add_router("/", surveys_router)
     api.add_router("/", insights_router)
+    api.add_router("/", retention_router)
     api.add_router("/", contactcentre_router)
     api.add_router("/", notifications_router)
     api.add_router("/", loyalty_router)

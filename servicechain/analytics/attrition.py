@@ -752,6 +752,9 @@ class LeaverForecast:
     by_group: pd.DataFrame
     total: pd.Series
     months: int
+    #: With a shift: the change in expected leavers of each group in each coefficient draw
+    #: (draws × groups), to carry the interval into anything computed from the groups.
+    change_draws: pd.DataFrame | None = None
 
 
 def expected_leavers(
@@ -761,6 +764,7 @@ def expected_leavers(
     months: int,
     group: str,
     shift: dict[str, float] | None = None,
+    value: str | None = None,
     n_draws: int = 1000,
     ci: float = 0.95,
     random_state=0,
@@ -791,6 +795,10 @@ def expected_leavers(
     shift : dict, optional
         Covariate changes (e.g. ``{"engagement": 5}``) whose effect on expected leavers is
         reported with an interval from the coefficients' uncertainty alone.
+    value : str, optional
+        With ``shift``, a column of what each leaver is worth (e.g. their replacement
+        cost): ``total`` then also holds ``value_change`` (Σ change in each person's chance
+        × their value) with its interval, so a cost carries the same uncertainty.
     """
     model._check_fitted()
     if model.period != "tenure_band":
@@ -841,8 +849,9 @@ def expected_leavers(
     total = pd.Series(table(counts.sum(axis=1), expected.sum(axis=1), len(frame)))
     if shift:
         moved = frame.assign(**{k: frame[k] + v for k, v in shift.items()})
-        base = leave_probability(frame, False) @ indicator
-        change = leave_probability(moved, False) @ indicator - base
+        before = leave_probability(frame, False)
+        difference = leave_probability(moved, False) - before
+        base, change = before @ indicator, difference @ indicator
         for target, values, shifted in (
             (by_group, change, base + change),
             (total, change.sum(axis=1), (base + change).sum(axis=1)),
@@ -851,6 +860,13 @@ def expected_leavers(
             target["change"] = values.mean(axis=0)
             target["change_lower"] = np.quantile(values, alpha / 2, axis=0)
             target["change_upper"] = np.quantile(values, 1 - alpha / 2, axis=0)
+        if value is not None:
+            worth = difference @ frame[value].to_numpy(dtype="float64")
+            total["value_change"] = worth.mean()
+            total["value_change_lower"] = np.quantile(worth, alpha / 2)
+            total["value_change_upper"] = np.quantile(worth, 1 - alpha / 2)
+        draws = pd.DataFrame(change, columns=by_group.index)
+        return LeaverForecast(by_group=by_group, total=total, months=months, change_draws=draws)
     return LeaverForecast(by_group=by_group, total=total, months=months)
 
 

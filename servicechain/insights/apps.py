@@ -11,6 +11,7 @@ class InsightsConfig(AppConfig):
         from servicechain.org.context import register_section
 
         from . import cards  # noqa: F401 - registers the home cards
+        from .retention import cards as retention_cards  # noqa: F401
 
         analysts = (Role.ADMIN, Role.HR_ANALYST)
         # Employees may still open every page the role matrix allows; the header offers
@@ -21,6 +22,7 @@ class InsightsConfig(AppConfig):
         register_section("Driver impact", "insights:drivers", deciders, order=45)
         register_section("Comments", "insights:comments", visible=_not_an_agent, order=50)
         register_section("Customers", "insights:customers", deciders, order=55)
+        register_section("Retention", "insights:retention", deciders, order=58)
         register_section("Linkage", "insights:linkage", analysts, order=60)
         register_section(
             "Action plans", "insights:plans", visible=_not_an_agent, group="act", order=10

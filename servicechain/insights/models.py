@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from djmoney.models.fields import MoneyField
 from django.utils import timezone
 
 from servicechain.org.models import Employee, Organization, Unit
@@ -216,3 +218,59 @@ class ProgressUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan}: {self.note[:40]}"
+
+
+class TurnoverCost(models.Model):
+    """What replacing one leaver of a job family costs an organisation: the inputs of the
+    retention cost calculator (docs/insights.md, Retention; defaults with their sources in
+    `retention.costs.DEFAULT_COSTS`). Amounts are in the organisation's currency."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="turnover_costs"
+    )
+    job_family = models.CharField(max_length=20, choices=Employee.JobFamily.choices)
+    annual_salary = MoneyField(max_digits=12, decimal_places=2, default_currency="GBP")
+    recruiting = MoneyField(
+        max_digits=12,
+        decimal_places=2,
+        default_currency="GBP",
+        help_text="Advertising, agency fees and interviewing time per hire.",
+    )
+    onboarding = MoneyField(
+        max_digits=12,
+        decimal_places=2,
+        default_currency="GBP",
+        help_text="Induction, HR administration and equipment per hire.",
+    )
+    training = MoneyField(
+        max_digits=12, decimal_places=2, default_currency="GBP", help_text="Initial training."
+    )
+    months_to_productivity = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(0), MaxValueValidator(36)],
+        help_text="Months a new hire takes to reach full output.",
+    )
+    vacancy_days = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(365)], help_text="Days the post stays empty."
+    )
+    vacancy_cost_per_day = MoneyField(
+        max_digits=12,
+        decimal_places=2,
+        default_currency="GBP",
+        help_text="Cover (overtime, agency) and lost sales per day the post is empty.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "job_family"], name="turnover_cost_one_per_family"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Turnover cost of {self.job_family} in {self.organization}"

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views
+from .retention import views as retention
 
 app_name = "insights"
 urlpatterns = [
@@ -18,4 +19,8 @@ urlpatterns = [
     path("plans/new/", views.plan_create, name="plan-create"),
     path("plans/new/suggestions/", views.plan_suggestions, name="plan-suggestions"),
     path("plans/<int:plan_id>/", views.plan_detail, name="plan"),
+    path("retention/", retention.overview, name="retention"),
+    path("retention/drivers/", retention.drivers, name="retention-drivers"),
+    path("retention/flight-risk/", retention.flight_risk, name="retention-flight"),
+    path("retention/costs/", retention.cost_calculator, name="retention-costs"),
 ]
