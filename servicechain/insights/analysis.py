@@ -396,7 +396,8 @@ def _recognition_by_unit_month(organization) -> pd.DataFrame:
             snapshot=results.snapshot, dimension="", scale="recognition", suppressed=False
         ).values_list("unit_id", "value")
         frame = pd.DataFrame(list(rows), columns=["unit", "recognition_score"])
-        frames.append(frame.assign(period=month_index(wave.opens_at.strftime("%Y-%m"))))
+        if len(frame):
+            frames.append(frame.assign(period=month_index(wave.opens_at.strftime("%Y-%m"))))
     scores = (
         pd.concat(frames).drop_duplicates(["unit", "period"], keep="last")
         if frames

@@ -101,12 +101,14 @@ def customer_wave(org: Org):
     )
 
 
-def rate(org: Org, wave, employee, when, csat: int, *, customer=None):
-    """A customer's rating of a contact the employee served; returns the customer."""
+def rate(org, wave, employee, when, csat: int, *, customer=None):
+    """A customer's rating of a contact the employee served (`org`: an Org or an
+    Organization); returns the customer."""
     from servicechain.surveys.models import CustomerResponse
     from tests.factories import CustomerFactory, InteractionFactory
 
-    customer = customer or CustomerFactory(organization=org.organization)
+    organization = getattr(org, "organization", org)
+    customer = customer or CustomerFactory(organization=organization)
     interaction = InteractionFactory(
         unit=employee.unit, employee=employee, customer=customer, started_at=when
     )
