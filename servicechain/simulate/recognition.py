@@ -149,11 +149,12 @@ def simulate_recognition(
         visible = np.flatnonzero(active & (visibility > 0))
         everyone = (visible, np.cumsum(visibility[visible]))
         spent = np.zeros(n, dtype=np.int64)
-        span_s = days * 86_400
+        day_zero = (lo - dt.date(1970, 1, 1)).days * 86_400
         for giver in np.flatnonzero(counts):
             for _ in range(counts[giver]):
-                when = pd.Timestamp(lo) + pd.Timedelta(seconds=int(rng.integers(0, span_s)))
-                when = when.replace(hour=int(rng.integers(8, 19))).tz_localize(timezone)
+                # a working hour of a day in the month, local wall-clock seconds
+                when = day_zero + 86_400 * int(rng.integers(0, days))
+                when += 3_600 * int(rng.integers(8, 19)) + int(rng.integers(0, 3_600))
                 chosen, team = _pick(
                     rng,
                     giver,
@@ -194,19 +195,15 @@ def simulate_recognition(
                     if reactor != giver and active[reactor]:
                         reaction_rows.append((number, ids[reactor], REACTIONS[rng.integers(0, 3)]))
                 number += 1
+    columns = ["kudos", "giver", "created_at", "visibility", "points_each", "team", "message"]
+    kudos = pd.DataFrame(kudos_rows, columns=columns)
+    local = pd.to_datetime(kudos["created_at"].astype("int64"), unit="s")
+    # An hour a clock change makes ambiguous is read as standard time.
+    kudos["created_at"] = local.dt.tz_localize(
+        timezone, ambiguous=np.zeros(len(local), dtype=bool), nonexistent="shift_forward"
+    )
     return RecognitionYear(
-        kudos=pd.DataFrame(
-            kudos_rows,
-            columns=[
-                "kudos",
-                "giver",
-                "created_at",
-                "visibility",
-                "points_each",
-                "team",
-                "message",
-            ],
-        ),
+        kudos=kudos,
         recipients=pd.DataFrame(recipient_rows, columns=["kudos", "employee", "unit"]),
         values=pd.DataFrame(value_rows, columns=["kudos", "value"]),
         reactions=pd.DataFrame(
