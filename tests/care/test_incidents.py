@@ -285,3 +285,15 @@ def test_overdue_check_ins_are_told_and_escalated_once():
     ).exists()
     services.checkin_done(scope=w.scope(w.region_manager), task_id=task.pk)
     assert CheckInTask.objects.get(pk=task.pk).done_at is not None
+
+
+def test_the_care_due_command_tells_and_escalates(capsys):
+    import time_machine
+    from django.core.management import call_command
+
+    w = world()
+    incident = report(w)
+    task = CheckInTask.objects.get(incident=incident, kind="first")
+    with time_machine.travel(task.due_at + dt.timedelta(hours=50), tick=False):
+        call_command("care_due")
+    assert "1 manager(s) told, 1 escalated" in capsys.readouterr().out

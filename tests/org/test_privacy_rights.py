@@ -434,13 +434,13 @@ def test_retention_blanks_customer_comments_of_old_customer_waves():
     assert [a["csat"] for a in answers] == [5, 5, 5], "scores stay"
 
 
-def test_retention_reports_incidents_as_waiting_for_the_care_app(erin):
+def test_retention_of_incidents_is_applied_by_the_care_app(erin):
     org, units, me, user, wave = erin
     RetentionPolicy.objects.create(organization=org, incident_months=36)
 
     out = manage("privacy_retention")
 
-    assert "incidents: 36 months set; no installed app keeps them yet" in out
+    assert "acme · incidents older than 36 months" in out and "0 deleted" in out
 
 
 def test_retention_without_policy_says_so():
