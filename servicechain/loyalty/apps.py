@@ -19,7 +19,7 @@ class LoyaltyConfig(AppConfig):
             "Customers due",
             "loyalty:lists",
             (Role.ADMIN, Role.MANAGER, Role.EMPLOYEE),
-            visible=_not_an_agent,
+            visible=_keeps_customers,
             group="act",
             order=30,
         )
@@ -32,6 +32,16 @@ class LoyaltyConfig(AppConfig):
         )
 
 
-def _not_an_agent(persona) -> bool:
-    # Contact-centre agents serve callers, not an account book of their own.
-    return not (persona.has("agent") and persona.is_a("employee"))
+def _keeps_customers(persona) -> bool:
+    """Offered to people with an account book: an employee who owns customers (not a
+    contact-centre agent, who serves callers), a manager or admin whose units own some."""
+    from servicechain.org.models import Customer
+
+    from .selectors import customers_in_scope
+
+    if persona.is_a("employee"):
+        if persona.has("agent"):
+            return False
+        employee = getattr(persona.scope.user, "employee", None)
+        return employee is not None and Customer.objects.filter(owner=employee).exists()
+    return customers_in_scope(persona.scope).exists()
