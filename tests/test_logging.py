@@ -81,13 +81,14 @@ def test_any_logger_printed_through_the_console_handler_shows_the_fingerprint():
         if any(isinstance(f, SurveyTokenFilter) for f in handler.filters)
     )
     printed = io.StringIO()
-    previous = console.setStream(printed)
+    # Swapped by hand: setStream() flushes the old stream first, which pytest may have closed.
+    previous, console.stream = console.stream, printed
     try:
         logging.getLogger("servicechain.anywhere").warning(
             "link %s", f"https://x.example/s/{token}/"
         )
     finally:
-        console.setStream(previous)
+        console.stream = previous
     assert printed.getvalue() == f"link https://x.example/s/{token_fingerprint(token)}/\n"
 
 
