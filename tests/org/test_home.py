@@ -67,7 +67,16 @@ def test_an_employee_sees_the_open_survey_with_answer_now_and_what_the_manager_s
     assert "14 days left" in page
     assert "Your answers are confidential" in page
     assert "What my manager can see" in page and "/o/acme/privacy/" in page
-    assert nav_labels(page) == ["Home", "Surveys", "Engagement", "Comments", "Action plans"]
+    assert nav_labels(page) == [
+        "Home",
+        "Surveys",
+        "Engagement",
+        "Comments",
+        "Action plans",
+        "Recognition",
+        "Goals",
+        "Care",
+    ]
     assert 'data-testid="role-label">Employee<' in page
 
 
