@@ -392,11 +392,13 @@ class DriverImpactIn(Schema):
 
 @router.post(
     "/orgs/{org}/insights/driver-impact",
-    response={200: RunOut, 404: ErrorOut},
-    summary="Start (or reuse) a driver-impact analysis; poll the run for progress",
+    response={200: RunOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Start (or reuse) a driver-impact analysis (managers, HR, admins); poll the run",
 )
 def driver_impact(request, org: str, payload: DriverImpactIn):
-    audience = Audience(scope_for(request.user, org))
+    scope = scope_for(request.user, org)
+    scope.require(Role.ADMIN, Role.HR_ANALYST, Role.MANAGER)
+    audience = Audience(scope)
     page = driver_impact_page(audience, wave_id=payload.wave_id, unit_id=payload.unit_id)
     return _run(page.start(actor=request.user))
 

@@ -63,7 +63,7 @@ def driver_impact(request, scope):
 
 
 @require_POST
-@org_view()
+@org_view(Role.ADMIN, Role.HR_ANALYST, Role.MANAGER)
 def driver_impact_run(request, scope):
     page = driver_impact_page(
         Audience(scope), wave_id=request.POST.get("wave"), unit_id=request.POST.get("unit")

@@ -56,7 +56,7 @@ def insights_pages(slug: str, objects: dict) -> dict[str, tuple[str, str, tuple]
     return {
         "engagement": ("get", f"{base}/", everyone),
         "drivers": ("get", f"{base}/drivers/", everyone),
-        "drivers-run": ("post", f"{base}/drivers/run/", (302, 302, 302, 302)),
+        "drivers-run": ("post", f"{base}/drivers/run/", (302, 302, 302, 403)),
         "run": ("get", f"{base}/runs/{objects['run'].pk}/", (200, 200, 200, 404)),
         "customers": ("get", f"{base}/customers/", everyone),
         "linkage": ("get", f"{base}/linkage/", (200, 200, 403, 403)),
@@ -91,7 +91,7 @@ def insights_endpoints(slug: str, objects: dict) -> dict[str, tuple[str, str, di
         "summary": ("get", f"{base}/summary", None, everyone),
         "customers": ("get", f"{base}/customers", None, everyone),
         "comments": ("get", f"{base}/comments", None, everyone),
-        "driver-impact": ("post", f"{base}/driver-impact", {}, everyone),
+        "driver-impact": ("post", f"{base}/driver-impact", {}, (200, 200, 200, 403)),
         "linkage": ("post", f"{base}/linkage", None, (200, 200, 403, 403)),
         "run": ("get", f"{base}/runs/{objects['run'].pk}", None, (200, 200, 200, 404)),
         "plans": ("get", f"{base}/plans", None, everyone),
