@@ -504,6 +504,8 @@ class LiabilityStatement(models.Model):
     month = models.DateField(help_text="First day of the month.")
     outstanding_points = models.BigIntegerField()
     pending_points = models.BigIntegerField()
+    redeemed_points = models.BigIntegerField(default=0, help_text="Points redeemed in the month.")
+    expired_points = models.BigIntegerField(default=0, help_text="Points expired in the month.")
     point_value = models.DecimalField(max_digits=12, decimal_places=4)
     currency = models.CharField(max_length=3)
     redemption_rate = models.DecimalField(max_digits=5, decimal_places=4)

@@ -369,11 +369,14 @@ def first_open_month(organization: Organization) -> dt.date | None:
     return rules_engine.next_period_start(last) if last else None
 
 
-def monthly_flows(organization: Organization) -> pd.DataFrame:
-    """Points by month (first day) and kind, from one grouped scan of the ledger."""
+def monthly_flows(organization: Organization, *, since: dt.date | None = None) -> pd.DataFrame:
+    """Points by month (first day) and kind, from one grouped scan of the ledger (of the
+    months from `since` on: closed months are read from their statements instead)."""
+    rows = Entry.objects.filter(organization=organization)
+    if since is not None:
+        rows = rows.filter(at__gte=timezone.make_aware(dt.datetime.combine(since, dt.time.min)))
     rows = (
-        Entry.objects.filter(organization=organization)
-        .annotate(month=TruncMonth("at"))
+        rows.annotate(month=TruncMonth("at"))
         .values("month")
         .annotate(
             balance=Coalesce(Sum("points", filter=Q(pending=False)), 0),
@@ -385,11 +388,13 @@ def monthly_flows(organization: Organization) -> pd.DataFrame:
         .order_by("month")
     )
     frame = pd.DataFrame(list(rows))
-    columns = ["month", "balance", "pending", "confirmed", "redeemed", "expired"]
     if frame.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=FLOW_COLUMNS)
     frame["month"] = [m.date() if isinstance(m, dt.datetime) else m for m in frame["month"]]
-    return frame[columns]
+    return frame[FLOW_COLUMNS]
+
+
+FLOW_COLUMNS = ["month", "balance", "pending", "confirmed", "redeemed", "expired"]
 
 
 def redemption_rate(flows: pd.DataFrame, upto: int) -> Decimal:
@@ -406,43 +411,63 @@ def redemption_rate(flows: pd.DataFrame, upto: int) -> Decimal:
 def liability_report(organization: Organization, *, through: dt.date | None = None) -> list[dict]:
     """Per month: outstanding points at its end × value per point × expected redemption rate.
 
-    Closed months are read from their statements (immutable); open months are computed."""
+    Closed months are read from their statements (immutable), which also carry the month's
+    redeemed and expired points for the redemption-rate history; only the open months are
+    scanned in the ledger, so the report costs one month's entries once months are closed."""
     through = through or timezone.localdate()
-    flows = monthly_flows(organization)
-    closed = {s.month: s for s in LiabilityStatement.objects.filter(organization=organization)}
-    history = versions(organization)
-    currency = organization.currency
-    if flows.empty:
+    statements = list(
+        LiabilityStatement.objects.filter(organization=organization).order_by("month")
+    )
+    opened = rules_engine.next_period_start(statements[-1].month) if statements else None
+    flows = monthly_flows(organization, since=opened)
+    closed = pd.DataFrame(
+        [
+            {
+                "month": s.month,
+                "balance": 0,
+                "pending": 0,
+                "confirmed": 0,
+                "redeemed": -s.redeemed_points,
+                "expired": -s.expired_points,
+            }
+            for s in statements
+        ],
+        columns=FLOW_COLUMNS,
+    )
+    first = opened or (flows["month"].min() if not flows.empty else None)
+    if first is None:
         return []
-    # Every month from the first entry on, a month without entries included.
-    months = pd.date_range(flows["month"].min(), through, freq="MS").date
-    flows = flows.set_index("month").reindex(months, fill_value=0)
-    flows = flows.rename_axis("month").reset_index()
-    outstanding = flows["balance"].cumsum()
-    pending = (flows["pending"] - flows["confirmed"]).cumsum()
-    report = []
+    # Every open month up to `through`, a month without entries included.
+    months = pd.date_range(first, through, freq="MS").date
+    flows = flows.set_index("month").reindex(months, fill_value=0).rename_axis("month")
+    flows = flows.reset_index()
+    outstanding = flows["balance"].cumsum() + (
+        statements[-1].outstanding_points if statements else 0
+    )
+    pending = (flows["pending"] - flows["confirmed"]).cumsum() + (
+        statements[-1].pending_points if statements else 0
+    )
+    movements = pd.concat([closed, flows], ignore_index=True) if statements else flows
+    history = versions(organization)
+    report = [_statement_row(s) for s in statements if s.month <= through]
     for i, month in enumerate(flows["month"]):
-        statement = closed.get(month)
-        if statement is not None:
-            report.append(_statement_row(statement))
-            continue
-        month_end = rules_engine.next_period_start(month) - dt.timedelta(days=1)
-        version = history.at(month_end)
+        version = history.at(rules_engine.next_period_start(month) - dt.timedelta(days=1))
         value = version.point_value.amount if version is not None else Decimal(0)
-        rate = redemption_rate(flows, i)
+        rate = redemption_rate(movements, len(statements) + i)
         points = int(outstanding.iloc[i])
-        liability = (Decimal(max(points, 0)) * value * rate).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP
-        )
         report.append(
             {
                 "month": month,
                 "outstanding_points": points,
                 "pending_points": int(pending.iloc[i]),
+                "redeemed_points": -int(flows["redeemed"].iloc[i]),
+                "expired_points": -int(flows["expired"].iloc[i]),
                 "point_value": value,
                 "redemption_rate": rate,
-                "liability": liability,
-                "currency": currency,
+                "liability": (Decimal(max(points, 0)) * value * rate).quantize(
+                    Decimal("0.01"), rounding=ROUND_HALF_UP
+                ),
+                "currency": organization.currency,
                 "closed": False,
             }
         )
@@ -454,6 +479,8 @@ def _statement_row(statement: LiabilityStatement) -> dict:
         "month": statement.month,
         "outstanding_points": statement.outstanding_points,
         "pending_points": statement.pending_points,
+        "redeemed_points": statement.redeemed_points,
+        "expired_points": statement.expired_points,
         "point_value": statement.point_value,
         "redemption_rate": statement.redemption_rate,
         "liability": statement.liability,

@@ -777,8 +777,10 @@ def customer_email_message(email: CustomerEmail) -> mail.EmailMessage:
 def liability_close(
     *, organization: Organization, month: dt.date, actor=None, today: dt.date | None = None
 ) -> LiabilityStatement:
-    """Close a finished month: its liability statement is written once and never changes;
-    entries dated in it afterwards are booked in the first open month."""
+    """Close every open month up to a finished `month`: each month's liability statement is
+    written once and never changes (it also keeps the month's redeemed and expired points, the
+    history of the redemption rate); entries dated in a closed month afterwards are booked in
+    the first open month. Returns `month`'s statement."""
     today = today or timezone.localdate()
     if month.day != 1:
         raise ValidationError({"month": "Give the first day of the month to close."})
@@ -789,29 +791,53 @@ def liability_close(
     opened = selectors.first_open_month(organization)
     if opened is not None and month < opened:
         raise ValidationError({"month": f"{month:%B %Y} lies before a closed month."})
-    rows = {row["month"]: row for row in selectors.liability_report(organization, through=month)}
-    row = rows.get(month)
+    rows = [
+        row for row in selectors.liability_report(organization, through=month) if not row["closed"]
+    ]
     version = selectors.version_at(organization, month)
-    statement = LiabilityStatement(
-        organization=organization,
-        month=month,
-        outstanding_points=row["outstanding_points"] if row else 0,
-        pending_points=row["pending_points"] if row else 0,
-        point_value=row["point_value"]
-        if row
-        else (version.point_value.amount if version else Decimal(0)),
-        currency=organization.currency,
-        redemption_rate=row["redemption_rate"] if row else selectors.DEFAULT_REDEMPTION_RATE,
-        liability=row["liability"] if row else Decimal("0.00"),
-        closed_at=timezone.now(),
-        closed_by=actor if getattr(actor, "is_authenticated", False) else None,
+    if not rows:  # nothing was ever earned: an empty statement
+        rows = [
+            {
+                "month": month,
+                "outstanding_points": 0,
+                "pending_points": 0,
+                "redeemed_points": 0,
+                "expired_points": 0,
+                "point_value": version.point_value.amount if version else Decimal(0),
+                "redemption_rate": selectors.DEFAULT_REDEMPTION_RATE,
+                "liability": Decimal("0.00"),
+            }
+        ]
+    now = timezone.now()
+    closer = actor if getattr(actor, "is_authenticated", False) else None
+    statements = LiabilityStatement.objects.bulk_create(
+        [
+            LiabilityStatement(
+                organization=organization,
+                month=row["month"],
+                outstanding_points=row["outstanding_points"],
+                pending_points=row["pending_points"],
+                redeemed_points=row["redeemed_points"],
+                expired_points=row["expired_points"],
+                point_value=row["point_value"],
+                currency=organization.currency,
+                redemption_rate=row["redemption_rate"],
+                liability=row["liability"],
+                closed_at=now,
+                closed_by=closer,
+            )
+            for row in rows
+        ]
     )
-    statement.save()
+    statement = statements[-1]
     audit_record(
         action="loyalty.liability_close",
         organization=organization,
         actor=actor,
         target=statement,
-        detail={"month": month.isoformat(), "liability": str(statement.liability)},
+        detail={
+            "months": [s.month.isoformat() for s in statements],
+            "liability": str(statement.liability),
+        },
     )
     return statement

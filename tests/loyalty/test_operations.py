@@ -421,3 +421,24 @@ def test_repeat_rate_by_unit_agrees_with_the_linkage_panel():
     )
     assert list(ours["visits_per_customer"]) == [1.0, 1.0, 1.0]
     assert list(ours["spend_per_customer"]) == [20.0, 20.0, 20.0]
+
+
+def test_closing_months_leaves_every_figure_of_the_report_as_it_was():
+    organization, _, _, customer = shop(expiry_months=1)
+    buy(customer, "90.00", moment(DAY))
+    services.redemption_create(customer=customer, points=30)
+    services.expiry_run(organization=organization, now=moment(dt.date(2026, 4, 3)))
+    with time_machine.travel(moment(dt.date(2026, 5, 10)), tick=False):
+        buy(customer, "190.00", moment(dt.date(2026, 5, 10)))
+        before = selectors.liability_report(organization, through=dt.date(2026, 5, 31))
+        services.liability_close(organization=organization, month=dt.date(2026, 4, 1))
+        after = selectors.liability_report(organization, through=dt.date(2026, 5, 31))
+    assert [s.month for s in LiabilityStatement.objects.order_by("month")] == [
+        dt.date(2026, 3, 1),
+        dt.date(2026, 4, 1),
+    ]
+    figures = ("month", "outstanding_points", "pending_points", "redemption_rate", "liability")
+    assert [{k: r[k] for k in figures} for r in after] == [
+        {k: r[k] for k in figures} for r in before
+    ]
+    assert [r["closed"] for r in after] == [True, True, False]
