@@ -26,7 +26,9 @@ def heatmap_chart(heatmap) -> Chart:
                     "scale": name,
                     "value": None if cell.suppressed else round(cell.value, 1),
                     "diff": cell.diff if cell.diff is not None else 0.0,
-                    "label": f"<{heatmap.min_n}" if cell.suppressed else f"{cell.value:.0f}",
+                    "label": _withheld_label(cell, heatmap.min_n)
+                    if cell.suppressed
+                    else f"{cell.value:.0f}",
                     "status": "withheld" if cell.suppressed else "shown",
                     "n": cell.n,
                 }
@@ -65,10 +67,17 @@ def heatmap_chart(heatmap) -> Chart:
         title=f"{heatmap.wave.name}: scores by unit",
         description=(
             f"Heatmap of {len(scales)} scales for {len(units)} units, coloured by the "
-            f"difference from {heatmap.focus.name}; {n_withheld} cells are withheld because "
-            f"they cover fewer than {heatmap.min_n} responses or would reveal such a group."
+            f"difference from {heatmap.focus.name}; {n_withheld} cells are withheld: '<"
+            f"{heatmap.min_n}' where fewer than {heatmap.min_n} answered, '—' where showing the "
+            "cell would reveal a smaller group."
         ),
     )
+
+
+def _withheld_label(cell, min_n: int) -> str:
+    """As the table says it: "<5" for a group below the minimum, "—" for a group withheld to
+    protect another (it has at least min_n answers; "<5" would be untrue)."""
+    return "—" if cell.reason == "complementary" else f"<{min_n}"
 
 
 def driver_scores_chart(summary: dict, title: str) -> Chart:
