@@ -8,6 +8,8 @@ import time
 
 from django.utils import timezone
 
+from servicechain.org.services import audit_record
+
 from . import ownership, reminders, services
 from .models import CustomerEmail, Programme
 
@@ -27,7 +29,14 @@ def nightly_run(*, now: dt.datetime | None = None) -> dict:
     for programme in Programme.objects.select_related("organization").order_by("pk"):
         organization = programme.organization
         totals["confirmed"] += services.ledger_confirm_due(organization=organization, now=now)
-        totals["expired"] += services.expiry_run(organization=organization, now=now)
+        expired = services.expiry_run(organization=organization, now=now)
+        if expired:
+            audit_record(
+                action="loyalty.expiry_run",
+                organization=organization,
+                detail={"lots": expired, "on": today.isoformat()},
+            )
+        totals["expired"] += expired
         totals["warnings"] += services.expiry_warnings_queue(organization=organization, now=now)
         totals["handovers"] += len(
             ownership.leavers_process(organization=organization, today=today)
