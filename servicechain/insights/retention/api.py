@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ninja import Router, Schema
+from ninja import Body, Router, Schema, Status
 from pydantic import Field
 
 from servicechain.org.access import Role, scope_for
@@ -190,7 +190,7 @@ def cost_report(
 ):
     audience = _audience(request, org)
     if not Decimal("0") <= reduction <= Decimal("100"):
-        return 422, {"detail": f"reduction: {reduction} is not a percentage from 0 to 100."}
+        return Status(422, {"detail": f"reduction: {reduction} is not a percentage from 0 to 100."})
     page = pages.costs_page(audience, unit_id=unit, reduction_pct=reduction)
     return _costs(page)
 
@@ -200,15 +200,15 @@ def cost_report(
     response={200: CostsOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="Set the cost inputs of job families (HR and admins); the others keep theirs",
 )
-def cost_inputs_save(request, org: str, payload: dict[str, CostInputsIn]):
+def cost_inputs_save(request, org: str, payload: Body[dict[str, CostInputsIn]]):
     audience = _audience(request, org, EDITORS)
     organization = audience.scope.organization
     current = {f: v for f, (v, _) in costs.cost_inputs(organization).items()}
     unknown = sorted(set(payload) - set(current))
     if unknown:
-        return 422, {
-            "detail": f"Unknown job family {', '.join(unknown)}; use {', '.join(current)}."
-        }
+        return Status(
+            422, {"detail": f"Unknown job family {', '.join(unknown)}; use {', '.join(current)}."}
+        )
     inputs = {f: costs.CostInputs(**values.dict()) for f, values in payload.items()}
     services.turnover_costs_save(organization=organization, inputs=inputs, actor=request.user)
     return _costs(pages.costs_page(audience, unit_id=None))

@@ -1,0 +1,410 @@
+"""Retention pages and API on the seeded demo: who may see what, the figures against
+independent computations from the employee records, the anonymity gate on every figure
+about people, the cost calculator's round trip, and no per-person risk anywhere."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from django.apps import apps
+from scipy import stats
+
+from servicechain.analytics import anonymity
+from servicechain.analytics.attrition import retention_curve
+from servicechain.insights.access import Audience
+from servicechain.insights.models import TurnoverCost
+from servicechain.insights.retention import data, pages
+from servicechain.org.access import scope_for
+from servicechain.org.models import AuditEvent, Employee, Unit
+from tests.factories import OrganizationFactory, make_unit, member
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ("", "drivers/", "flight-risk/", "costs/")
+API = ("turnover", "curves", "drivers", "flight-risk", "costs")
+
+
+def url(world, page: str = "") -> str:
+    return f"/o/{world.slug}/insights/retention/{page}"
+
+
+def api(world, endpoint: str) -> str:
+    return f"/api/orgs/{world.slug}/insights/retention/{endpoint}"
+
+
+def audience(world, role: str) -> Audience:
+    return Audience(scope_for(world.users[role], world.slug))
+
+
+def subtree_ids(unit: Unit) -> set[int]:
+    return set(Unit.objects.subtree(unit).values_list("pk", flat=True))
+
+
+# ----------------------------------------------------------------------------- who may see
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize(
+    ("role", "status"), [("admin", 200), ("hr_analyst", 200), ("manager", 200), ("employee", 403)]
+)
+def test_each_retention_page_by_role(demo_world, login, page, role, status):
+    assert login(demo_world.users[role]).get(url(demo_world, page)).status_code == status
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_anonymous_visitors_log_in_and_other_organisations_see_nothing(demo_world, client, page):
+    response = client.get(url(demo_world, page))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    rival = OrganizationFactory(slug="rival-retention")
+    make_unit(rival, "Rival", kind="organisation", external_id="rival-r")
+    client.force_login(member(rival, "admin", username="rival-retention-admin"))
+    assert client.get(url(demo_world, page)).status_code == 404
+
+
+@pytest.mark.parametrize("endpoint", API)
+def test_the_api_follows_the_same_roles(demo_world, client, endpoint):
+    assert client.get(api(demo_world, endpoint)).status_code == 401
+    for role, status in (("hr_analyst", 200), ("manager", 200), ("employee", 403)):
+        client.force_login(demo_world.users[role])
+        assert client.get(api(demo_world, endpoint)).status_code == status, role
+
+
+def test_a_manager_sees_their_subtree_and_not_a_unit_outside_it(demo_world, login):
+    client = login(demo_world.users["manager"])
+    root = Unit.objects.get(organization=demo_world.organization, depth=0)
+    body = client.get(api(demo_world, "turnover")).json()
+    assert body["unit_id"] == demo_world.manager_unit.pk
+    assert {r["unit_id"] for r in body["by_unit"]} <= subtree_ids(demo_world.manager_unit)
+    assert client.get(url(demo_world), {"unit": root.pk}).status_code == 404
+    assert client.get(api(demo_world, "flight-risk"), {"unit": root.pk}).status_code == 404
+
+
+def test_the_header_offers_retention_to_hr_and_managers_only(demo_world, login):
+    for role, shown in (("hr_analyst", True), ("manager", True), ("employee", False)):
+        html = login(demo_world.users[role]).get(f"/o/{demo_world.slug}/").content.decode()
+        assert (f'href="{url(demo_world)}"' in html) is shown, role
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def employees(world) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        list(
+            Employee.objects.filter(organization=world.organization).values(
+                "unit_id", "hire_date", "leave_date", "leave_type", "regretted", "job_family"
+            )
+        )
+    )
+    frame["hire_date"] = pd.to_datetime(frame["hire_date"])
+    frame["leave_date"] = pd.to_datetime(frame["leave_date"])
+    return frame
+
+
+def test_the_organisations_turnover_is_leavers_per_person_year_with_exact_limits(demo_world, login):
+    body = login(demo_world.users["hr_analyst"]).get(api(demo_world, "turnover")).json()
+    first, last = pd.Timestamp(body["first_day"]), pd.Timestamp(body["last_day"])
+    people = employees(demo_world)
+    people = people[(people["hire_date"] <= last) & ~(people["leave_date"] < first)]
+    start = people["hire_date"].clip(lower=first)
+    end = people["leave_date"].fillna(last).clip(upper=last)
+    years = ((end - start).dt.days + 1).sum() / 365.25
+    leavers = int(people["leave_date"].between(first, last).sum())
+    headline = body["by_unit"][0]
+    assert headline["leavers"] == leavers > 0
+    assert headline["people"] == len(people)
+    assert headline["rate_pct"] == pytest.approx(round(100 * leavers / years, 1))
+    upper = stats.chi2.ppf(0.975, 2 * leavers + 2) / 2 / years
+    assert headline["rate_upper_pct"] == pytest.approx(round(100 * upper, 1))
+
+
+def test_shown_units_and_leave_types_describe_at_least_min_n_people(demo_world, login):
+    min_n = demo_world.organization.min_group_size
+    body = login(demo_world.users["hr_analyst"]).get(api(demo_world, "turnover")).json()
+    people = employees(demo_world)
+    first, last = pd.Timestamp(body["first_day"]), pd.Timestamp(body["last_day"])
+    left = people[people["leave_date"].between(first, last)]
+    withheld = 0
+    for row in body["by_unit"]:
+        if "withheld" in row:
+            withheld += 1
+            assert set(row) == {"group", "unit_id", "withheld"}, "a withheld row holds no number"
+            continue
+        assert row["people"] >= min_n
+        mine = left[left["unit_id"].isin(subtree_ids(Unit.objects.get(pk=row["unit_id"])))]
+        kinds = {
+            "involuntary": mine["leave_type"] == "involuntary",
+            "voluntary_regretted": (mine["leave_type"] == "voluntary")
+            & (mine["regretted"] == True),  # noqa: E712
+            "voluntary_other": (mine["leave_type"] == "voluntary") & (mine["regretted"] != True),  # noqa: E712
+        }
+        for kind, rows in kinds.items():
+            if row[f"{kind}_pct"] is not None:
+                assert rows.sum() >= min_n, (row["group"], kind)
+    for table in ("by_tenure", "by_job_family", "exit_reasons"):
+        for row in body[table]:
+            assert "withheld" in row or row.get("people", row.get("respondents", 0)) >= min_n
+    assert withheld or all("withheld" not in r for r in body["by_unit"])
+
+
+def test_the_gate_on_units_is_the_anonymity_gate_over_the_whole_tree(demo_world):
+    ctx = pages.context(audience(demo_world, "hr_analyst"), None)
+    year = pages.turnover.year_people(ctx.people, ctx.window)
+    tree = ctx.tree
+    counts = pd.Series(
+        {
+            u: int(year["unit_id"].isin(subtree_ids(Unit.objects.get(pk=u))).sum())
+            for u in tree.index
+        }
+    )
+    table = pd.DataFrame({"parent": tree["parent"], "people": counts})
+    expected = anonymity.suppress(table, min_n=ctx.min_n, count="people", parent="parent")
+    page = pages.retention_page(audience(demo_world, "hr_analyst"), unit_id=None)
+    for row in page.turnover.units:
+        assert row.shown is not bool(expected.at[row.unit.pk, "suppressed"]), row.label
+
+
+def test_each_curve_is_the_kaplan_meier_of_its_group_with_delayed_entry(demo_world, login):
+    body = (
+        login(demo_world.users["hr_analyst"])
+        .get(api(demo_world, "curves"), {"by": "job_family"})
+        .json()
+    )
+    assert body["points"], "the demo shows at least one job family's curve"
+    min_n = demo_world.organization.min_group_size
+    assert all(p["at_risk"] >= min_n for p in body["points"])
+    ctx = pages.context(audience(demo_world, "hr_analyst"), None)
+    observed = data.observed(ctx.people, ctx.window)
+    frontline = observed[observed["job_family"] == "frontline"]
+    theirs = retention_curve(frontline["tenure"], frontline["left"], entry=frontline["entry"])
+    ours = [p for p in body["points"] if p["group"] == "Frontline"]
+    assert ours
+    for point in ours:  # months are rounded to 0.01 in the export: the step at or before it
+        step = theirs.loc[: point["months"] + 0.005].iloc[-1]
+        assert point["retention"] == pytest.approx(step["retention"], abs=1e-4)
+    assert body["log_rank_p_value"] is None or 0 <= body["log_rank_p_value"] <= 1
+
+
+def test_the_driver_table_reports_the_check_and_a_model_for_each_score(demo_world, login):
+    body = login(demo_world.users["hr_analyst"]).get(api(demo_world, "drivers")).json()
+    assert body["event"] in ("voluntary leaving", "leaving")
+    fitted = [r for r in body["rows"] if not r["problem"]]
+    assert fitted, body
+    for row in fitted:
+        assert row["lower"] <= row["ratio_per_10_points"] <= row["upper"]
+        assert 0 <= row["proportional_hazards_p"] <= 1
+        assert row["method"] == (
+            "cox" if row["proportional_hazards_p"] >= 0.05 else "discrete-time"
+        )
+
+
+def test_flight_risk_rows_are_units_whose_total_is_the_focus(demo_world, login):
+    body = login(demo_world.users["hr_analyst"]).get(api(demo_world, "flight-risk")).json()
+    shown = [r for r in body["units"] if "withheld" not in r]
+    assert shown and shown[0]["unit_id"] == body["unit_id"]
+    head = shown[0]
+    for months in (6, 12):
+        assert (
+            head[f"lower_{months}m"]
+            <= head[f"expected_leavers_{months}m"]
+            <= head[f"upper_{months}m"]
+        )
+    assert head["expected_leavers_12m"] > head["expected_leavers_6m"]
+    parts = sum(r["expected_leavers_12m"] for r in shown[1:])
+    assert parts <= head["expected_leavers_12m"] + 0.5
+
+
+# ----------------------------------------------------------------------------- costs
+
+
+def test_hr_saves_a_cost_input_and_sees_it_after_reloading(demo_world, login):
+    client = login(demo_world.users["hr_analyst"])
+    page = client.get(url(demo_world, "costs/"))
+    form = page.context["page"].form
+    posted = {
+        name: str(field.initial) for name, field in form.fields.items() if field.initial is not None
+    }
+    posted |= {"frontline-recruiting": "2750.00", "reduction": "15"}
+    response = client.post(url(demo_world, "costs/"), posted)
+    assert response.status_code == 302
+    saved = TurnoverCost.objects.get(organization=demo_world.organization, job_family="frontline")
+    assert saved.recruiting.amount == Decimal("2750.00")
+    assert saved.recruiting.currency.code == demo_world.organization.currency
+    again = client.get(response["Location"])
+    assert 'value="2750.00"' in again.content.decode()
+    assert again.context["page"].reduction_pct == Decimal("15")
+    assert AuditEvent.objects.filter(action="insights.turnover_costs.save").exists()
+
+
+def test_a_refused_cost_input_is_422_keeps_what_was_typed_and_saves_nothing(demo_world, login):
+    client = login(demo_world.users["hr_analyst"])
+    form = client.get(url(demo_world, "costs/")).context["page"].form
+    posted = {
+        name: str(field.initial) for name, field in form.fields.items() if field.initial is not None
+    }
+    posted |= {"frontline-recruiting": "-40", "manager-vacancy_days": "lots"}
+    response = client.post(url(demo_world, "costs/"), posted)
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert 'value="-40"' in html and 'value="lots"' in html
+    assert "Recruiting, frontline" in html
+    assert not TurnoverCost.objects.filter(organization=demo_world.organization).exists()
+
+
+def test_a_manager_may_try_costs_but_not_save_them(demo_world, login):
+    client = login(demo_world.users["manager"])
+    response = client.get(url(demo_world, "costs/"), {"frontline-recruiting": "9000"})
+    assert response.status_code == 200
+    assert client.post(url(demo_world, "costs/"), {"frontline-recruiting": "1"}).status_code == 403
+    assert not TurnoverCost.objects.filter(organization=demo_world.organization).exists()
+
+
+def test_a_what_if_changes_the_saving_by_the_reduction_of_the_new_cost(demo_world, login):
+    client = login(demo_world.users["hr_analyst"])
+    before = client.get(url(demo_world, "costs/"), {"reduction": "10"}).context["page"]
+    after = client.get(
+        url(demo_world, "costs/"), {"reduction": "10", "frontline-recruiting": "6500"}
+    ).context["page"]
+    assert before.headline.shown
+    extra = Decimal("5000") * sum(
+        1
+        for r in pages.turnover.year_people(
+            before.context.people, before.context.window
+        ).itertuples()
+        if r.left and r.job_family == "frontline" and r.unit_id in subtree_ids(before.focus)
+    )
+    assert after.headline.cost - before.headline.cost == extra
+    assert after.saving == (after.headline.cost / 10).quantize(Decimal("0.01"))
+    assert not TurnoverCost.objects.filter(organization=demo_world.organization).exists()
+
+
+def test_the_api_sets_costs_for_hr_and_refuses_bad_input(demo_world, client):
+    values = {
+        "annual_salary": "25000",
+        "recruiting": "1800",
+        "onboarding": "250",
+        "training": "600",
+        "months_to_productivity": "4.5",
+        "vacancy_days": 30,
+        "vacancy_cost_per_day": "70",
+    }
+    client.force_login(demo_world.users["manager"])
+    assert (
+        client.put(
+            api(demo_world, "costs"), {"frontline": values}, content_type="application/json"
+        ).status_code
+        == 403
+    )
+    client.force_login(demo_world.users["hr_analyst"])
+    response = client.put(
+        api(demo_world, "costs"), {"frontline": values}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    frontline = next(
+        r for r in response.json()["replacement_costs"] if r["job_family"] == "frontline"
+    )
+    # 1800 + 250 + 600 + 25000 / 12 × 4.5 × ½ (4687.50) + 30 × 70
+    assert frontline["total"] == "9437.50"
+    bad = client.put(
+        api(demo_world, "costs"), {"cleaners": values}, content_type="application/json"
+    )
+    assert bad.status_code == 422 and "cleaners" in bad.json()["detail"]
+    negative = client.put(
+        api(demo_world, "costs"),
+        {"frontline": values | {"recruiting": "-1"}},
+        content_type="application/json",
+    )
+    assert negative.status_code == 422
+    assert client.get(api(demo_world, "costs"), {"reduction": "150"}).status_code == 422
+
+
+def test_hr_home_shows_turnover_this_quarter_and_a_manager_home_does_not(demo_world, login):
+    html = login(demo_world.users["hr_analyst"]).get(f"/o/{demo_world.slug}/").content.decode()
+    assert 'data-card="quarter_turnover"' in html and "Turnover this quarter" in html
+    html = login(demo_world.users["manager"]).get(f"/o/{demo_world.slug}/").content.decode()
+    assert 'data-card="quarter_turnover"' not in html
+
+
+# ----------------------------------------------------------------------------- no individual risk
+
+RISK = re.compile(r"risk|probab|likel|chance|expected|flight|hazard", re.IGNORECASE)
+PERSON = re.compile(
+    r"employee|person|people_id|external_id|email|first_name|last_name|user|login|full_name",
+    re.IGNORECASE,
+)
+
+
+def risky_records(value, path="") -> list[str]:
+    """Where a record holding a risk-like figure names a person or is not about a unit/group."""
+    problems = []
+    if isinstance(value, dict):
+        keys = list(value)
+        if any(RISK.search(k) for k in keys):
+            if any(PERSON.search(k) for k in keys):
+                problems.append(f"{path}: {keys}")
+            if not {"unit_id", "group", "engagement_points", "scale"} & set(keys):
+                problems.append(f"{path}: no unit or group in {keys}")
+        for key, item in value.items():
+            problems += risky_records(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            problems += risky_records(item, f"{path}[{index}]")
+    return problems
+
+
+def test_no_api_operation_returns_a_risk_figure_about_a_person(demo_world, login):
+    client = login(demo_world.users["hr_analyst"])
+    schema = client.get("/api/openapi.json").json()
+    # No declared response schema pairs a risk-like field with a person.
+    for name, component in schema["components"]["schemas"].items():
+        fields = list(component.get("properties", {}))
+        if any(RISK.search(f) for f in fields):
+            assert not any(PERSON.search(f) for f in fields), name
+    # Every GET operation that needs no id but the organisation's, called as HR.
+    called = 0
+    for path, operations in schema["paths"].items():
+        if "get" not in operations or not path.startswith("/api/orgs/{org}/"):
+            continue
+        required = [p["name"] for p in operations["get"].get("parameters", []) if p.get("required")]
+        if set(required) - {"org"}:
+            continue
+        response = client.get(path.replace("{org}", demo_world.slug))
+        called += 1
+        if response.status_code == 200 and response["Content-Type"].startswith("application/json"):
+            assert risky_records(response.json(), path) == [], path
+    assert called >= len(API)
+
+
+def test_no_retention_page_or_export_has_a_column_about_a_person(demo_world):
+    hr = audience(demo_world, "hr_analyst")
+    built = [
+        pages.retention_page(hr, unit_id=None),
+        pages.drivers_page(hr),
+        pages.flight_risk_page(hr, unit_id=None),
+        pages.costs_page(hr, unit_id=None),
+    ]
+    for page in built:
+        for name, records in page.tables().items():
+            rows = records()
+            assert all(not PERSON.search(column) for row in rows for column in row), name
+            assert risky_records(rows, name) == [], name
+    people = Employee.objects.filter(organization=demo_world.organization).count()
+    forecast = built[2].risk_records()
+    assert (
+        len(forecast) <= Unit.objects.filter(organization=demo_world.organization).count() < people
+    )
+
+
+def test_no_model_about_employees_stores_a_leaving_risk():
+    """Employee and every model that points at an employee: no risk-like column."""
+    for model in apps.get_models():
+        about_people = model is Employee or any(
+            getattr(f, "related_model", None) is Employee for f in model._meta.get_fields()
+        )
+        if not about_people:
+            continue
+        for field in model._meta.get_fields():
+            assert not RISK.search(field.name), f"{model.__name__}.{field.name}"
