@@ -53,21 +53,33 @@ def service_level_chart(
             ],
         )
     )
+    level_layer = _service_level_layer(levels, x, target, title="Projected service level")
+    chart = alt.layer(agent_lines, level_layer).resolve_scale(y="independent")
+    return to_chart(
+        chart.properties(height=260),
+        id=id,
+        title=title or "Agents and projected service level per interval",
+        description=_describe_day(frame, target),
+    )
+
+
+def _service_level_layer(levels: pd.DataFrame, x, target: float, *, title: str) -> alt.LayerChart:
+    """A service-level line (0-100 %, right axis) with the target as a dashed rule."""
     level_axis = alt.Y(
         "service_level:Q",
-        title="Projected service level",
+        title=title,
         scale=alt.Scale(domain=[0, 1]),
         axis=alt.Axis(format="%", orient="right"),
     )
     level_line = (
         alt.Chart(levels)
-        .mark_line(color="#1e6b3a", strokeDash=[1, 0], point=alt.OverlayMarkDef(size=18))
+        .mark_line(color="#1e6b3a", point=alt.OverlayMarkDef(size=18))
         .encode(
             x=x,
             y=level_axis,
             tooltip=[
                 alt.Tooltip("clock:O", title="Interval"),
-                alt.Tooltip("service_level:Q", title="Projected service level", format=".0%"),
+                alt.Tooltip("service_level:Q", title=title, format=".0%"),
             ],
         )
     )
@@ -76,15 +88,7 @@ def service_level_chart(
         .mark_rule(color="#a4262c", strokeDash=[6, 4])
         .encode(y=level_axis)
     )
-    chart = alt.layer(agent_lines, alt.layer(level_line, target_rule)).resolve_scale(
-        y="independent"
-    )
-    return to_chart(
-        chart.properties(height=260),
-        id=id,
-        title=title or "Agents and projected service level per interval",
-        description=_describe_day(frame, target),
-    )
+    return alt.layer(level_line, target_rule)
 
 
 def _describe_day(frame: pd.DataFrame, target: float) -> str:
@@ -316,30 +320,8 @@ def intraday_chart(rows: list[dict], *, target: float, id: str = "intraday-chart
     levels = frame[["clock", "expected_service_level"]].assign(
         service_level=lambda f: f["expected_service_level"].clip(0, 1)
     )
-    level_axis = alt.Y(
-        "service_level:Q",
-        title="Service level now expected",
-        scale=alt.Scale(domain=[0, 1]),
-        axis=alt.Axis(format="%", orient="right"),
-    )
-    level_line = (
-        alt.Chart(levels)
-        .mark_line(color="#1e6b3a", point=alt.OverlayMarkDef(size=18))
-        .encode(
-            x=x,
-            y=level_axis,
-            tooltip=[
-                alt.Tooltip("clock:O", title="Interval"),
-                alt.Tooltip("service_level:Q", title="Service level now expected", format=".0%"),
-            ],
-        )
-    )
-    target_rule = (
-        alt.Chart(pd.DataFrame({"service_level": [target]}))
-        .mark_rule(color="#a4262c", strokeDash=[6, 4])
-        .encode(y=level_axis)
-    )
-    chart = alt.layer(call_lines, alt.layer(level_line, target_rule)).resolve_scale(y="independent")
+    level_layer = _service_level_layer(levels, x, target, title="Service level now expected")
+    chart = alt.layer(call_lines, level_layer).resolve_scale(y="independent")
     return to_chart(
         chart.properties(height=260),
         id=id,
