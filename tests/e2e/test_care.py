@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.test import override_settings
@@ -55,6 +56,16 @@ def site(django_db_setup, django_db_blocker):
                 teardown_databases(created, verbosity=0)
 
 
+def assert_accessible(page, what: str) -> None:
+    """axe-core (bundled, no network): no WCAG A/AA violation on the rendered page."""
+    page.wait_for_load_state("networkidle")
+    violations = Axe().run(page).response["violations"]
+    report = [
+        f"{v['id']}: {v['help']} — {n['html'][:160]}" for v in violations for n in v["nodes"][:3]
+    ]
+    assert not report, f"{what}:\n" + "\n".join(report)
+
+
 def log_in(page, site: Site, username: str) -> None:
     password = next(d.password for d in demo.all_logins() if d.username == username)
     page.goto(f"{site.url}/accounts/login/")
@@ -89,6 +100,7 @@ def test_an_abusive_call_is_reported_confirmed_flagged_and_the_agent_looked_afte
     assert agent.get_by_label("Abusive language").is_checked()
     assert agent.get_by_label("Severity").input_value() == "2"
     agent.screenshot(path=str(artifacts_dir / "care-report.png"), full_page=True)
+    assert_accessible(agent, "the report form with a suggestion")
     # The suggestion only suggests: the agent adds what the customer said and decides it
     # was a threat.
     agent.get_by_label("What the customer said or wrote (optional)").fill(THREAT)
@@ -107,6 +119,7 @@ def test_an_abusive_call_is_reported_confirmed_flagged_and_the_agent_looked_afte
     offer = agent.locator("#offer")
     assert "you can take a break now" in offer.inner_text()
     agent.screenshot(path=str(artifacts_dir / "care-offer.png"), full_page=True)
+    assert_accessible(agent, "the agent's care page with the offer")
 
     # The team lead confirms the exclusion the line proposes.
     lead = browser.new_context().new_page()
@@ -116,6 +129,7 @@ def test_an_abusive_call_is_reported_confirmed_flagged_and_the_agent_looked_afte
     lead.get_by_role("button", name="Confirm the decision").click()
     lead.wait_for_url(f"{site.url}/o/{org}/care/incidents/{incident.pk}/")
     assert "Exclusion for a set period" in lead.get_by_test_id("decision").inner_text()
+    assert_accessible(lead, "the decided incident")
     sanction = Sanction.objects.get(incident=incident)
     assert sanction.confirmed_by.username == "lead"
 
