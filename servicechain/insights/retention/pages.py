@@ -22,6 +22,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from servicechain.analytics.linkage import INDIRECT, PATHS
 from servicechain.charts import Chart
 from servicechain.org.models import Employee, Unit
 from servicechain.surveys import services as survey_services
@@ -379,7 +380,7 @@ class CostsPage:
         points = self.link.points if self.link else 5
         lines = []
         for effect in self.chain:
-            if effect["path"] == "ex→cx":
+            if effect["path"] == PATHS[0][0]:
                 unit, digits = "points of customer satisfaction the month after", 1
             else:
                 unit, digits = "percentage points of annualised revenue growth", 2
@@ -451,9 +452,8 @@ def linkage_chain(organization) -> list[dict]:
     )
     if run is None:
         return []
-    return [
-        e for e in run.result.get("effects", []) if e.get("path") in ("ex→cx", "ex→revenue_growth")
-    ]
+    wanted = (PATHS[0][0], INDIRECT)
+    return [e for e in run.result.get("effects", []) if e.get("path") in wanted]
 
 
 def costs_page(
