@@ -315,6 +315,8 @@ def _ex_by_unit_month(organization) -> pd.DataFrame:
             snapshot=snapshot, dimension="", scale=ENGAGEMENT, suppressed=False
         ).values_list("unit_id", "value", "se", "n")
         frame = pd.DataFrame(list(rows), columns=["unit", "ex", "ex_se_published", "ex_n"])
+        if frame.empty:  # a wave without the engagement scale (e.g. the leaver survey)
+            continue
         heads = _headcounts(wave, _frozen_tree(results))
         frame["headcount"] = frame["unit"].map(heads).astype("float64")
         population = frame["headcount"].where(frame["headcount"] > 0, frame["ex_n"])
