@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from django.db.models import Count, Max
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import ExtractMonth, ExtractYear, TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 
@@ -91,11 +91,12 @@ def _aware(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
-def _contact(interaction_channel: str, when: dt.datetime) -> str:
+def _contact(interaction_channel: str, when: dt.datetime, zone=None) -> str:
     channel = {"in_person": "In-person", "email": "E-mail"}.get(
         interaction_channel, interaction_channel.capitalize()
     )
-    return f"{channel} contact on {timezone.localtime(when):%-d %b %Y}"
+    local = when.astimezone(zone or timezone.get_current_timezone())
+    return f"{channel} contact on {local:%-d %b %Y}"
 
 
 def _customer_responses(organization: Organization):
@@ -131,22 +132,29 @@ def five_star_months(organization, threshold, today):
 def five_star_evidence(organization, threshold, candidates):
     if not candidates:
         return {}
-    months = {c.context["month"] for c in candidates}
+    zone = timezone.get_current_timezone()
     wanted = {(c.employee_id, c.key) for c in candidates}
     responses = (
         _customer_responses(organization)
         .filter(answers__csat=5, interaction__employee_id__in={c.employee_id for c in candidates})
-        .filter(submitted_at__gte=min(months))
-        .values_list("interaction__employee_id", "submitted_at", "interaction__channel")
+        .filter(submitted_at__gte=min(c.context["month"] for c in candidates))
+        .annotate(year=ExtractYear("submitted_at"), month=ExtractMonth("submitted_at"))
+        .values_list(
+            "interaction__employee_id", "year", "month", "submitted_at", "interaction__channel"
+        )
         .order_by("submitted_at")
     )
     out: dict[tuple[int, str], list[dict]] = {}
-    for employee_id, when, channel in responses.iterator():
-        key = (employee_id, f"csat5:{timezone.localtime(when):%Y-%m}")
+    for employee_id, year, month, when, channel in responses.iterator(chunk_size=5000):
+        key = (employee_id, f"csat5:{year:04d}-{month:02d}")
         if key not in wanted or len(out.setdefault(key, [])) >= SHOWN_EVIDENCE:
             continue
         out[key].append(
-            {"label": "Rated 5 of 5", "when": when.isoformat(), "detail": _contact(channel, when)}
+            {
+                "label": "Rated 5 of 5",
+                "when": when.isoformat(),
+                "detail": _contact(channel, when, zone),
+            }
         )
     return out
 
@@ -154,81 +162,93 @@ def five_star_evidence(organization, threshold, candidates):
 # --------------------------------------------------------------------- customer recovered
 
 
+def _in_batches(queryset, field: str, ids: list, size: int = 5000):
+    """Rows of `queryset` whose `field` is one of `ids`, a batch of ids at a time (an IN
+    list beats a correlated subquery here, and SQLite caps the parameters of a query)."""
+    for start in range(0, len(ids), size):
+        yield from queryset.filter(**{f"{field}__in": ids[start : start + size]})
+
+
 def _recoveries(organization) -> pd.DataFrame:
     """Each customer's first contact rated 4-5 after their first complaint (rated 1-2),
-    with the employee who served it: one recovery per customer."""
+    with the employee who served it (one recovery per customer), ranked per employee by
+    time (`rank` 0 is their first)."""
     responses = _customer_responses(organization)
-    complaints = responses.filter(answers__csat__lte=2)
-    detail = pd.DataFrame(
+    columns = ["customer", "complained_at", "complaint_channel"]
+    complaints = pd.DataFrame(
         list(
-            complaints.values_list(
-                "interaction__customer_id", "submitted_at", "interaction__channel"
-            ).order_by()
+            responses.filter(answers__csat__lte=2)
+            .values_list("interaction__customer_id", "submitted_at", "interaction__channel")
+            .order_by()
         ),
-        columns=["customer", "complained_at", "complaint_channel"],
+        columns=columns,
     )
-    detail = detail.sort_values("complained_at").drop_duplicates("customer", keep="first")
+    complaints = complaints.sort_values("complained_at").drop_duplicates("customer")
     good = pd.DataFrame(
         list(
-            responses.filter(
-                answers__csat__gte=4,
-                interaction__customer_id__in=complaints.values("interaction__customer_id"),
-            )
-            .values_list(
+            _in_batches(
+                responses.filter(answers__csat__gte=4)
+                .values_list(
+                    "interaction__customer_id",
+                    "interaction__employee_id",
+                    "submitted_at",
+                    "interaction__channel",
+                )
+                .order_by(),
                 "interaction__customer_id",
-                "interaction__employee_id",
-                "submitted_at",
-                "interaction__channel",
+                complaints["customer"].tolist(),
             )
-            .order_by()
         ),
         columns=["customer", "employee", "at", "channel"],
     )
-    merged = good.merge(detail, on="customer")
+    merged = good.merge(complaints, on="customer")
     merged = merged[merged["at"] > merged["complained_at"]]
-    return merged.sort_values("at").drop_duplicates("customer", keep="first")
+    merged = merged.sort_values("at").drop_duplicates("customer", keep="first")
+    merged = merged.sort_values(["employee", "at"])
+    merged["rank"] = merged.groupby("employee").cumcount()
+    return merged
 
 
 def recovered_customers(organization, threshold, today):
     recoveries = _recoveries(organization)
-    out = []
-    for employee_id, rows in recoveries.groupby("employee", sort=False):
-        if len(rows) < threshold:
-            continue
-        nth = rows.sort_values("at").iloc[threshold - 1]
-        out.append(
-            Candidate(
-                employee_id=int(employee_id),
-                key=f"recovered:{threshold}",
-                occurred_at=nth["at"].to_pydatetime(),
-                context={"rows": rows.sort_values("at").head(threshold)},
-            )
+    nth = recoveries[recoveries["rank"] == threshold - 1]
+    return [
+        Candidate(
+            employee_id=int(employee_id),
+            key=f"recovered:{threshold}",
+            occurred_at=at.to_pydatetime(),
+            context={"recoveries": recoveries},  # the same frame for all: explained on demand
         )
-    return out
+        for employee_id, at in zip(nth["employee"], nth["at"], strict=True)
+    ]
 
 
 def recovered_evidence(organization, threshold, candidates):
-    out = {}
-    for c in candidates:
-        items = []
-        for row in c.context["rows"].itertuples():
-            complained = row.complained_at.to_pydatetime()
-            at = row.at.to_pydatetime()
-            items.append(
+    if not candidates:
+        return {}
+    zone = timezone.get_current_timezone()
+    recoveries = candidates[0].context["recoveries"]
+    shown = recoveries[
+        recoveries["employee"].isin({c.employee_id for c in candidates})
+        & (recoveries["rank"] < min(threshold, SHOWN_EVIDENCE))
+    ]
+    out: dict[tuple[int, str], list[dict]] = {}
+    for row in shown.itertuples():
+        complained, at = row.complained_at.to_pydatetime(), row.at.to_pydatetime()
+        out.setdefault((int(row.employee), f"recovered:{threshold}"), []).extend(
+            [
                 {
                     "label": "Complaint (rated 1-2 of 5)",
                     "when": complained.isoformat(),
-                    "detail": _contact(row.complaint_channel, complained),
-                }
-            )
-            items.append(
+                    "detail": _contact(row.complaint_channel, complained, zone),
+                },
                 {
                     "label": "Same customer, rated 4-5 of 5",
                     "when": at.isoformat(),
-                    "detail": _contact(row.channel, at),
-                }
-            )
-        out[(c.employee_id, c.key)] = items[: 2 * SHOWN_EVIDENCE]
+                    "detail": _contact(row.channel, at, zone),
+                },
+            ]
+        )
     return out
 
 
@@ -268,7 +288,7 @@ def tenure_evidence(organization, threshold, candidates):
                 "label": "Joined",
                 "when": c.context["hired"].isoformat(),
                 "detail": f"{threshold} year{'s' if threshold != 1 else ''} of service on "
-                f"{timezone.localtime(c.occurred_at):%-d %b %Y}",
+                f"{c.occurred_at:%-d %b %Y}",
             }
         ]
         for c in candidates

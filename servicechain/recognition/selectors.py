@@ -26,7 +26,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import ExtractMonth, ExtractYear, TruncMonth
 from django.http import Http404
 from django.utils import timezone
 from djmoney.money import Money
@@ -315,17 +315,18 @@ def feed(viewer: Viewer, *, cursor: str | None = None, limit: int = FEED_PAGE) -
             organization=organization, visibility=Kudos.Visibility.ORGANISATION, listed=True
         )
     ]
+    heads: dict[int, tuple] = {}
     if viewer.team_unit_ids:
-        sources.append(
-            Kudos.objects.filter(
-                organization=organization,
-                visibility=Kudos.Visibility.TEAM,
-                hidden_at__isnull=True,
-                pk__in=KudosRecipient.objects.filter(
-                    unit_id__in=viewer.team_unit_ids, private=False, hidden=False
-                ).values("kudos_id"),
-            )
+        # Read newest-first through the recipients' (unit, time) index, not the posts'.
+        team = KudosRecipient.objects.filter(
+            unit_id__in=viewer.team_unit_ids,
+            private=False,
+            hidden=False,
+            kudos__visibility=Kudos.Visibility.TEAM,
         )
+        team = _before(team, position, "created_at", "kudos_id").order_by("-created_at", "-kudos")
+        for pk, created in team.values_list("kudos_id", "created_at")[: 3 * (limit + 1)]:
+            heads[pk] = (created, pk)
     me = viewer.employee
     if me is not None:
         sources.append(Kudos.objects.filter(giver=me, hidden_at__isnull=True))
@@ -337,7 +338,6 @@ def feed(viewer: Viewer, *, cursor: str | None = None, limit: int = FEED_PAGE) -
             ]
         )
         sources.append(Kudos.objects.filter(pk__in=received_ids))
-    heads: dict[int, tuple] = {}
     for source in sources:
         rows = _before(source, position, "created_at", "pk").order_by("-created_at", "-pk")
         for pk, created in rows.values_list("pk", "created_at")[: limit + 1]:
@@ -653,147 +653,149 @@ def recognition_spread(
     focus, units = spread_units(viewer, unit_id)
     today = today or timezone.localdate()
     firsts = months_back(today, months)
-    start, end = firsts[0], today
-    people = pd.DataFrame(
-        list(
-            Employee.objects.filter(
-                organization=viewer.organization, unit__path__startswith=focus.path
-            )
-            .filter(hire_date__lte=end)
-            .filter(Q(leave_date__isnull=True) | Q(leave_date__gte=start))
-            .values_list("pk", "unit__path", "hire_date", "leave_date")
-        ),
-        columns=["employee", "path", "hired", "left"],
+    periods = np.array([month_number(d) for d in firsts])
+    people = _people_of(viewer.organization, focus, firsts[0], today)
+    received = _received_matrix(viewer.organization, focus, people, periods)
+    hired = np.array([month_number(d) for d in people["hired"]], dtype="int64")
+    left = np.array(
+        [np.iinfo("int64").max if d is None else month_number(d) for d in people["left"]],
+        dtype="int64",
     )
-    window = timezone.make_aware(dt.datetime.combine(start, dt.time()))
-    received = pd.DataFrame(
-        list(
-            KudosRecipient.objects.filter(
-                employee__organization=viewer.organization,
-                employee__unit__path__startswith=focus.path,
-                hidden=False,
-                created_at__gte=window,
-            )
-            .annotate(month=TruncMonth("created_at"))
-            .values("employee_id", "month")
-            .annotate(n=Count("id"))
-            .values_list("employee_id", "month", "n")
-            .order_by()
-        ),
-        columns=["employee", "month", "n"],
-    )
-    counts = {}
-    if len(received):
-        received["month"] = [timezone.localtime(m).date().replace(day=1) for m in received["month"]]
-        counts = received.groupby(["month", "employee"])["n"].sum().to_dict()
-    member_of = _membership_matrix(people, units)
+    active = (hired[:, None] <= periods[None, :]) & (left[:, None] >= periods[None, :])
+    paths = people["path"]
+    members = [paths.str.startswith(u.path).to_numpy(dtype=bool) for u in units]
     rows = []
-    for first in firsts:
-        last = min(_month_end(first), today)
-        active = _active_mask(people, first, last)
-        received_now = np.array(
-            [counts.get((first, pk), 0) for pk in people["employee"]], dtype="float64"
-        )
-        for unit, members in zip(units, member_of, strict=True):
-            mask = members & active
-            x = received_now[mask]
+    for column, first in enumerate(firsts):
+        for unit, inside in zip(units, members, strict=True):
+            x = received[inside & active[:, column], column]
             rows.append(
                 {
                     "unit": unit.pk,
                     "unit_name": unit.name,
-                    "parent": None if unit.pk == focus.pk else focus.pk,
                     "month": first,
-                    "people": int(mask.sum()),
+                    "people": int(x.size),
                     "kudos": float(x.sum()),
                     "recognised": float((x > 0).sum()),
                     "top_share": top_share(x, TOP_FRACTION) if x.size else math.nan,
                     "gini": gini(x) if x.size else math.nan,
                 }
             )
-    table = _gated_by_month(pd.DataFrame(rows), viewer.organization.min_group_size)
-    now = _unrecognised_by_unit(viewer, people, units, member_of, today)
-    return Spread(
-        focus=focus,
-        units=units,
-        months=firsts,
-        table=table,
-        now=now,
-        min_n=viewer.organization.min_group_size,
+    min_n = viewer.organization.min_group_size
+    table = _gated(pd.DataFrame(rows), focus, min_n, by="month")
+    now = _unrecognised_by_unit(viewer, people, units, members, today)
+    return Spread(focus=focus, units=units, months=firsts, table=table, now=now, min_n=min_n)
+
+
+def month_number(day: dt.date) -> int:
+    """A month as a number that grows by one a month (year·12 + month − 1)."""
+    return day.year * 12 + day.month - 1
+
+
+def _people_of(organization, focus: Unit, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Everyone employed in the unit's subtree at some point between `start` and `end`."""
+    rows = (
+        Employee.objects.filter(organization=organization, unit__path__startswith=focus.path)
+        .filter(hire_date__lte=end)
+        .filter(Q(leave_date__isnull=True) | Q(leave_date__gte=start))
+        .values_list("pk", "unit__path", "hire_date", "leave_date")
+        .order_by()
     )
+    return pd.DataFrame(list(rows), columns=["employee", "path", "hired", "left"])
 
 
-def _membership_matrix(people: pd.DataFrame, units: list[Unit]) -> list[np.ndarray]:
-    paths = people["path"].to_numpy(dtype=object)
-    return [np.array([p.startswith(u.path) for p in paths], dtype=bool) for u in units]
-
-
-def _active_mask(people: pd.DataFrame, first: dt.date, last: dt.date) -> np.ndarray:
-    hired = people["hired"].to_numpy(dtype=object)
-    left = people["left"].to_numpy(dtype=object)
-    return np.array(
-        [h <= last and (lv is None or lv >= first) for h, lv in zip(hired, left, strict=True)],
-        dtype=bool,
+def _received_matrix(organization, focus: Unit, people: pd.DataFrame, periods) -> np.ndarray:
+    """Kudos received by each person (rows, in `people`'s order) in each month (columns)."""
+    since = timezone.make_aware(dt.datetime(int(periods[0]) // 12, int(periods[0]) % 12 + 1, 1))
+    rows = KudosRecipient.objects.filter(hidden=False, created_at__gte=since)
+    if focus.depth == 0:  # the whole organisation: no need to look up each person's unit
+        rows = rows.filter(unit__organization=organization)
+    else:
+        rows = rows.filter(
+            employee__organization=organization, employee__unit__path__startswith=focus.path
+        )
+    counts = (
+        rows.annotate(period=ExtractYear("created_at") * 12 + ExtractMonth("created_at") - 1)
+        .values("employee_id", "period")
+        .annotate(n=Count("id"))
+        .values_list("employee_id", "period", "n")
+        .order_by()
     )
+    frame = pd.DataFrame(list(counts), columns=["employee", "period", "n"])
+    matrix = np.zeros((len(people), len(periods)), dtype="float64")
+    if frame.empty or people.empty:
+        return matrix
+    row = pd.Index(people["employee"]).get_indexer(frame["employee"])
+    column = frame["period"].to_numpy(dtype="int64") - int(periods[0])
+    keep = (row >= 0) & (column >= 0) & (column < len(periods))
+    np.add.at(matrix, (row[keep], column[keep]), frame["n"].to_numpy(dtype="float64")[keep])
+    return matrix
 
 
-def _gated_by_month(table: pd.DataFrame, min_n: int) -> pd.DataFrame:
-    """Each month's unit rows through the anonymity gate (the unit and its children)."""
-    parts = []
-    for _month, part in table.groupby("month", sort=True):
-        gated = anonymity.suppress(
-            part.set_index("unit")[
-                ["parent", "people", "kudos", "recognised", "top_share", "gini"]
-            ],
-            min_n=min_n,
-            count="people",
-            parent="parent",
-        )
-        parts.append(
-            gated.reset_index().assign(
-                month=_month, unit_name=part.set_index("unit").loc[gated.index, "unit_name"].values
-            )
-        )
-    return pd.concat(parts, ignore_index=True) if parts else table.assign(suppressed=False)
+def _gated(table: pd.DataFrame, focus: Unit, min_n: int, *, by: str | None) -> pd.DataFrame:
+    """The rows through the anonymity gate in one call: each `by` group (a month) is its
+    own tree, the focus unit the parent of the units below it."""
+    keys = table["unit"].astype(str) + (":" + table[by].astype(str) if by else "")
+    parents = np.where(
+        table["unit"] == focus.pk,
+        None,
+        str(focus.pk) + (":" + table[by].astype(str) if by else ""),
+    )
+    values = [
+        "people",
+        "kudos",
+        "recognised",
+        "top_share",
+        "gini",
+        "unrecognised",
+        "unrecognised_share",
+    ]
+    gated = anonymity.suppress(
+        table[[c for c in values if c in table]].assign(parent=parents).set_index(keys.to_numpy()),
+        min_n=min_n,
+        count="people",
+        parent="parent",
+    )
+    out = table.copy()
+    for column in [c for c in values if c in table]:
+        out[column] = gated[column].to_numpy()
+    out["suppressed"] = gated["suppressed"].to_numpy()
+    return out
 
 
-def _unrecognised_by_unit(viewer, people, units, member_of, today) -> pd.DataFrame:
+def _unrecognised_by_unit(viewer, people, units, members, today) -> pd.DataFrame:
     """How many current people of each unit nobody recognised in 60 days (gated)."""
     since = timezone.make_aware(
         dt.datetime.combine(today - dt.timedelta(days=UNRECOGNISED_DAYS), dt.time())
     )
-    recent = set(
-        KudosRecipient.objects.filter(
+    focus = units[0]
+    rows = KudosRecipient.objects.filter(hidden=False, created_at__gte=since)
+    if focus.depth == 0:
+        rows = rows.filter(unit__organization=viewer.organization)
+    else:
+        rows = rows.filter(
             employee__organization=viewer.organization,
-            employee__unit__path__startswith=units[0].path,
-            hidden=False,
-            created_at__gte=since,
+            employee__unit__path__startswith=focus.path,
         )
-        .values_list("employee_id", flat=True)
-        .distinct()
+    recent = pd.Index(rows.values_list("employee_id", flat=True).order_by().distinct())
+    hired = pd.to_datetime(people["hired"]).dt.date.to_numpy()
+    left = people["left"].to_numpy(dtype=object)
+    active = np.array(
+        [h <= today and (lv is None or lv >= today) for h, lv in zip(hired, left, strict=True)],
+        dtype=bool,
     )
-    active = _active_mask(people, today, today)
-    missed = np.array([pk not in recent for pk in people["employee"]], dtype=bool)
-    rows = []
-    for unit, members in zip(units, member_of, strict=True):
-        mask = members & active
-        n = int(mask.sum())
-        count = int((mask & missed).sum())
-        rows.append(
+    missed = ~pd.Index(people["employee"]).isin(recent)
+    table = pd.DataFrame(
+        [
             {
                 "unit": unit.pk,
-                "parent": None if unit.pk == units[0].pk else units[0].pk,
-                "people": n,
-                "unrecognised": float(count),
-                "unrecognised_share": count / n if n else math.nan,
+                "people": int((inside & active).sum()),
+                "unrecognised": float((inside & active & missed).sum()),
             }
-        )
-    gated = anonymity.suppress(
-        pd.DataFrame(rows).set_index("unit"),
-        min_n=viewer.organization.min_group_size,
-        count="people",
-        parent="parent",
+            for unit, inside in zip(units, members, strict=True)
+        ]
     )
-    return gated.reset_index()
+    table["unrecognised_share"] = table["unrecognised"] / table["people"].where(table["people"] > 0)
+    return _gated(table, focus, viewer.organization.min_group_size, by=None)
 
 
 def recognition_per_head(organization: Organization) -> pd.DataFrame:
