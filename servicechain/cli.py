@@ -167,11 +167,11 @@ def _serve(*, host: str, port: int, workers: int, threads: int) -> int:
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
             self.cfg.set("accesslog", os.environ.get("SERVICECHAIN_ACCESS_LOG") or None)
+            # Survey tokens in request lines are logged as a hash prefix, never in clear.
+            self.cfg.set("logger_class", "servicechain.logging.GunicornLogger")
             # A sync worker is silent while it serves a request, and gunicorn kills a worker
             # silent for `timeout` seconds: leave room for a large import uploaded through
             # the API (`servicechain import` on the command line has no limit at all).
-            # Survey tokens in request lines are logged as a hash prefix, never in clear.
-            self.cfg.set("logger_class", "servicechain.logging.GunicornLogger")
             self.cfg.set("timeout", 600)
             self.cfg.set("keepalive", 5)
             self.cfg.set("preload_app", True)

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from djmoney.models.fields import MoneyField
 from django.utils import timezone
+from djmoney.models.fields import MoneyField
 
 from servicechain.org.models import Employee, Organization, Unit
 from servicechain.surveys.models import Wave

@@ -16,8 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import connections
 from django.db.models import Q, Sum
 from django.test import override_settings
+from django.test.utils import teardown_databases
 from pytest_django.live_server_helper import LiveServer
 
 from servicechain import demo
@@ -50,8 +52,8 @@ def site(django_db_setup, django_db_blocker):
             server.stop()
             call_command("flush", interactive=False, verbosity=0)
             if created is not None:
-                from django.test.utils import teardown_databases
-
+                # Our own connection to the test database would block dropping it.
+                connections.close_all()
                 teardown_databases(created, verbosity=0)
 
 

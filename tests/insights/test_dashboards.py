@@ -139,9 +139,7 @@ def test_the_heatmap_exports_as_csv_with_withheld_cells_empty_and_the_export_aud
 ):
     wave = manager_page_with_a_withheld_cell(demo_world).wave
     client.force_login(demo_world.users["manager"])
-    response = client.get(
-        f"/o/{demo_world.slug}/insights/?wave={wave.pk}&format=csv&table=heatmap"
-    )
+    response = client.get(f"/o/{demo_world.slug}/insights/?wave={wave.pk}&format=csv&table=heatmap")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))

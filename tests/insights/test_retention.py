@@ -322,10 +322,21 @@ def test_the_api_sets_costs_for_hr_and_refuses_bad_input(demo_world, client):
 
 
 def test_hr_home_shows_turnover_this_quarter_and_a_manager_home_does_not(demo_world, login):
-    html = login(demo_world.users["hr_analyst"]).get(f"/o/{demo_world.slug}/").content.decode()
+    client = login(demo_world.users["hr_analyst"])
+    html = client.get(f"/o/{demo_world.slug}/").content.decode()
     assert 'data-card="quarter_turnover"' in html and "Turnover this quarter" in html
-    html = login(demo_world.users["manager"]).get(f"/o/{demo_world.slug}/").content.decode()
-    assert 'data-card="quarter_turnover"' not in html
+    card = client.get(f"/o/{demo_world.slug}/home/cards/quarter_turnover/").content.decode()
+    leavers = int(re.search(r"<strong>(\d+)</strong> leaver", card).group(1))
+    window = pages.context(audience(demo_world, "hr_analyst"), None).window
+    quarter = window.last_month.to_period("Q")
+    first = max(quarter.start_time, window.start)
+    assert leavers == employees(demo_world)["leave_date"].between(first, window.end).sum()
+    assert "% a year (95% CI" in card
+    manager = login(demo_world.users["manager"])
+    assert (
+        'data-card="quarter_turnover"' not in manager.get(f"/o/{demo_world.slug}/").content.decode()
+    )
+    assert manager.get(f"/o/{demo_world.slug}/home/cards/quarter_turnover/").status_code == 404
 
 
 # ----------------------------------------------------------------------------- no individual risk

@@ -189,7 +189,7 @@ def cost_report(
     reduction: Decimal = Decimal("10"),
 ):
     audience = _audience(request, org)
-    if not Decimal("0") <= reduction <= Decimal("100"):
+    if not reduction.is_finite() or not Decimal("0") <= reduction <= Decimal("100"):
         return Status(422, {"detail": f"reduction: {reduction} is not a percentage from 0 to 100."})
     page = pages.costs_page(audience, unit_id=unit, reduction_pct=reduction)
     return _costs(page)

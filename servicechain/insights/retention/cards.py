@@ -52,9 +52,16 @@ def quarter_turnover(persona: Persona) -> dict | None:
     }
 
 
+def _for_hr(persona: Persona) -> bool:
+    return persona.is_a(Role.ADMIN, Role.HR_ANALYST)
+
+
+# Deferred: it reads every employment record, which should not hold the home page back.
 register_card(
     "quarter_turnover",
     template="insights/cards/quarter_turnover.html",
     build=quarter_turnover,
     order=45,
+    defer=_for_hr,
+    title="Turnover this quarter",
 )

@@ -196,7 +196,8 @@ def _groups(observed, mine, tree, scores, focus, children, min_n, by):
     hidden = gate.hidden_units(observed["unit_id"], tree, min_n)
     if by == "unit":
         group_of = _child_of(mine, tree, focus, children)
-        labels = {c.pk: c.name for c in children} | {focus.pk: f"Others in {focus.name}"}
+        rest = f"Others in {focus.name}" if children else focus.name
+        labels = {c.pk: c.name for c in children} | {focus.pk: rest}
         withheld = {c.pk for c in children if hidden.get(c.pk, True)}
         # The focus's own staff are what its shown children leave uncovered: the gate keeps
         # that remainder at 0 or at least the minimum, so it may be shown when the focus is.
