@@ -11,8 +11,15 @@ when the server offers it), each token once. A submission is *acknowledged* when
 answers 201; afterwards the responses stored for the wave are counted: the two must match.
 It finally deletes its organisation.
 
+Then, on the same wave, database and machine, it runs the same load against the bare
+baseline (benchmarks/bare_submit.py: a plain WSGI callable with psycopg doing only what a
+token submission must — token look-up, the response row, the invitation's flag — under the
+same gunicorn settings), and reports `ratio_to_bare`, our responses/s ÷ the baseline's.
+Absolute figures move with the machine and its load; the ratio from one run travels.
+
 Prints a table and, as its last line,
-{"responses_per_s": …, "p99_ms": …, "acknowledged": N, "stored": N}.
+{"responses_per_s": …, "p99_ms": …, "acknowledged": N, "stored": N,
+ "bare_responses_per_s": …, "bare_p99_ms": …, "ratio_to_bare": …}.
 """
 
 from __future__ import annotations
@@ -194,9 +201,16 @@ def free_port() -> int:
 
 
 def start_server(
-    port: int, workers: int, threads: int, database_url: str, log: Path | None = None
+    port: int,
+    workers: int,
+    threads: int,
+    database_url: str,
+    log: Path | None = None,
+    *,
+    bare: bool = False,
 ) -> subprocess.Popen:
-    """Start `servicechain serve`; its stderr goes to `log` if given (else a pipe, read on failure)."""
+    """Start `servicechain serve` (or, with `bare`, benchmarks/bare_submit.py under the same
+    gunicorn settings); its stderr goes to `log` if given (else a pipe, read on failure)."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -209,7 +223,11 @@ def start_server(
         "SERVICECHAIN_SURVEY_LINK_BURST": "1000000",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    command = [sys.executable, "-m", "servicechain.cli", "serve", "--host", "127.0.0.1"]
+    if bare:
+        command = [sys.executable, str(Path(__file__).with_name("bare_submit.py"))]
+        command += ["--host", "127.0.0.1"]
+    else:
+        command = [sys.executable, "-m", "servicechain.cli", "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port)]
     # Only what was asked for: by default the server runs exactly as shipped.
     command += ["--workers", str(workers)] if workers else []
@@ -342,10 +360,10 @@ def generate_load(port: int, token_file: str, clients: int, seconds: float, out_
 # --------------------------------------------------------------------------- report
 
 
-def run_load(args, workers: int, seconds: float, issued: list[str]) -> dict:
-    """Start the server, run the load process against it, stop the server."""
+def run_load(args, workers: int, seconds: float, issued: list[str], *, bare: bool = False) -> dict:
+    """Start the server (ours, or the bare baseline), run the load process, stop the server."""
     port = free_port()
-    server = start_server(port, workers, args.threads, args.database)
+    server = start_server(port, workers, args.threads, args.database, bare=bare)
     try:
         with tempfile.TemporaryDirectory() as folder:
             token_file, out_file = Path(folder) / "tokens", Path(folder) / "results.json"
@@ -400,17 +418,72 @@ def main() -> int:
     seconds = args.seconds or (5.0 if args.quick else 30.0)
     workers = args.workers
     setup_django(args.database)
-    # Enough tokens for 4,000 submissions a second: the run never runs out.
+    # Enough tokens for 4,000 submissions a second, for each server: no run runs out.
     planned = int(seconds * 4000) + 1000
     t0 = time.perf_counter()
-    slug, wave_id, issued = create_wave(planned)
+    slug, wave_id, issued = create_wave(2 * planned)
     setup_s = time.perf_counter() - t0
     try:
-        outcome = run_load(args, workers, seconds, issued)
+        # Ours, then the bare baseline on the same wave and machine, one after the other.
+        outcome = run_load(args, workers, seconds, issued[:planned])
         stored = stored_responses(wave_id)
+        bare = run_load(args, workers, seconds, issued[planned:], bare=True)
+        bare_stored = stored_responses(wave_id) - stored
     finally:
         drop_organisation(slug)
 
+    ours = summarise(outcome)
+    baseline = summarise(bare)
+    ratio = ours["rate"] / baseline["rate"] if baseline["rate"] else float("nan")
+    rows = [
+        ("database", args.database.split("@")[-1]),
+        ("server", f"servicechain serve, {server_shape(workers, args.threads)}"),
+        ("baseline", "benchmarks/bare_submit.py: plain WSGI + psycopg, same gunicorn settings"),
+        ("clients", f"{args.clients} concurrent, raw HTTP/1.1 on loopback, separate process"),
+        ("set-up", f"{2 * planned:,} invitations in {setup_s:.1f} s"),
+        ("timed run (each)", f"{outcome['elapsed']:.1f} s / {bare['elapsed']:.1f} s"),
+    ]
+    for name, run, count in (
+        ("servicechain", ours, stored),
+        ("bare baseline", baseline, bare_stored),
+    ):
+        rows += [
+            (name, ""),
+            ("  warm-up", "{:,} GET /healthz until all fast ({:.1f} s)".format(*run["warm_up"])),
+            ("  load generator CPU", f"{run['client_cpu_s']:.1f} s (warm-up included)"),
+            ("  submissions sent", f"{run['sent']:,}"),
+            ("  acknowledged (201)", f"{run['acknowledged']:,}"),
+            ("  other answers", run["failures"]),
+            ("  stored responses", f"{count:,}"),
+            ("  throughput", f"{run['rate']:,.0f} responses/s"),
+            ("  latency p50 / p90 / p99", "{:.1f} / {:.1f} / {:.1f} ms".format(*run["p"])),
+            ("  latency max", f"{run['max']:.1f} ms"),
+            ("  acknowledged == stored", "yes" if run["acknowledged"] == count else "NO"),
+        ]
+    rows.append(("ratio to bare", f"{ratio:.2f} (servicechain's responses/s ÷ the baseline's)"))
+    width = max(len(name) for name, _ in rows)
+    print("Survey submission benchmark")
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+    acknowledged = ours["acknowledged"]
+    print(
+        json.dumps(
+            {
+                "responses_per_s": round(ours["rate"], 1),
+                "p99_ms": round(ours["p"][2], 1),
+                "acknowledged": acknowledged,
+                "stored": stored,
+                "bare_responses_per_s": round(baseline["rate"], 1),
+                "bare_p99_ms": round(baseline["p"][2], 1),
+                "ratio_to_bare": round(ratio, 3),
+            }
+        )
+    )
+    return 0 if acknowledged == stored and baseline["acknowledged"] == bare_stored else 1
+
+
+def summarise(outcome: dict) -> dict:
+    """Throughput, latency percentiles and non-201 answers of one load run."""
     results, elapsed = outcome["results"], outcome["elapsed"]
     acknowledged = sum(1 for status, _ in results if status == 201)
     failures: dict[str, int] = {}
@@ -418,40 +491,15 @@ def main() -> int:
         if status != 201:
             failures[str(status)] = failures.get(str(status), 0) + 1
     latencies = [1000 * taken for status, taken in results if status == 201]
-    rate = acknowledged / elapsed if elapsed else 0.0
-    p50, p90, p99 = (percentile(latencies, q) for q in (50, 90, 99))
-    rows = [
-        ("database", args.database.split("@")[-1]),
-        ("server", f"servicechain serve, {server_shape(workers, args.threads)}"),
-        ("clients", f"{args.clients} concurrent, raw HTTP/1.1 on loopback, separate process"),
-        ("set-up", f"{planned:,} invitations in {setup_s:.1f} s"),
-        ("warm-up", "{:,} GET /healthz until all fast ({:.1f} s)".format(*outcome["warm_up"])),
-        ("timed run", f"{elapsed:.1f} s"),
-        ("load generator CPU", f"{outcome['client_cpu_s']:.1f} s (warm-up included)"),
-        ("submissions sent", f"{len(results):,}"),
-        ("acknowledged (201)", f"{acknowledged:,}"),
-        ("other answers", ", ".join(f"{k}: {v}" for k, v in sorted(failures.items())) or "none"),
-        ("stored responses", f"{stored:,}"),
-        ("throughput", f"{rate:,.0f} responses/s"),
-        ("latency p50 / p90 / p99", f"{p50:.1f} / {p90:.1f} / {p99:.1f} ms"),
-        ("latency max", f"{max(latencies, default=float('nan')):.1f} ms"),
-        ("acknowledged == stored", "yes" if acknowledged == stored else "NO"),
-    ]
-    width = max(len(name) for name, _ in rows)
-    print("Survey submission benchmark")
-    for name, value in rows:
-        print(f"  {name:<{width}}  {value}")
-    print(
-        json.dumps(
-            {
-                "responses_per_s": round(rate, 1),
-                "p99_ms": round(p99, 1),
-                "acknowledged": acknowledged,
-                "stored": stored,
-            }
-        )
-    )
-    return 0 if acknowledged == stored else 1
+    return {
+        **outcome,
+        "sent": len(results),
+        "acknowledged": acknowledged,
+        "failures": ", ".join(f"{k}: {v}" for k, v in sorted(failures.items())) or "none",
+        "rate": acknowledged / elapsed if elapsed else 0.0,
+        "p": [percentile(latencies, q) for q in (50, 90, 99)],
+        "max": max(latencies, default=float("nan")),
+    }
 
 
 if __name__ == "__main__":

@@ -155,35 +155,50 @@ def _stop(process: subprocess.Popen) -> None:
             process.kill()
 
 
-def _serve(*, host: str, port: int, workers: int, threads: int) -> int:
-    from gunicorn.app.base import BaseApplication
+def gunicorn_settings(*, host: str, port: int, workers: int, threads: int) -> dict:
+    """The gunicorn settings of `serve` (benchmarks/bare_submit.py serves its baseline with them)."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "accesslog": os.environ.get("SERVICECHAIN_ACCESS_LOG") or None,
+        # Survey tokens in request lines are logged as a hash prefix, never in clear.
+        "logger_class": "servicechain.logging.GunicornLogger",
+        # A sync worker is silent while it serves a request, and gunicorn kills a worker
+        # silent for `timeout` seconds: leave room for a large import uploaded through
+        # the API (`servicechain import` on the command line has no limit at all).
+        "timeout": 600,
+        "keepalive": 5,
+        "preload_app": True,
+        # No gunicornc here; a shared default socket path would clash between servers.
+        "control_socket_disable": True,
+    }
 
-    from servicechain.wsgi import application
+
+def run_gunicorn(application, settings: dict) -> int:
+    """Serve a WSGI callable with gunicorn and the given settings (unknown ones skipped)."""
+    from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
         def load_config(self):
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
-            self.cfg.set("accesslog", os.environ.get("SERVICECHAIN_ACCESS_LOG") or None)
-            # Survey tokens in request lines are logged as a hash prefix, never in clear.
-            self.cfg.set("logger_class", "servicechain.logging.GunicornLogger")
-            # A sync worker is silent while it serves a request, and gunicorn kills a worker
-            # silent for `timeout` seconds: leave room for a large import uploaded through
-            # the API (`servicechain import` on the command line has no limit at all).
-            self.cfg.set("timeout", 600)
-            self.cfg.set("keepalive", 5)
-            self.cfg.set("preload_app", True)
-            if "control_socket_disable" in self.cfg.settings:
-                # No gunicornc here; a shared default socket path would clash between servers.
-                self.cfg.set("control_socket_disable", True)
+            for name, value in settings.items():
+                if name in self.cfg.settings:  # control_socket_disable: gunicorn ≥ 25 only
+                    self.cfg.set(name, value)
 
         def load(self):
             return application
 
     Server().run()
     return 0
+
+
+def _serve(*, host: str, port: int, workers: int, threads: int) -> int:
+    from servicechain.wsgi import application
+
+    return run_gunicorn(
+        application, gunicorn_settings(host=host, port=port, workers=workers, threads=threads)
+    )
 
 
 def serve_workers(requested: int | None = None) -> int:
