@@ -19,7 +19,7 @@ from servicechain.insights.models import TurnoverCost
 from servicechain.insights.retention import data, pages
 from servicechain.org.access import scope_for
 from servicechain.org.models import AuditEvent, Employee, Unit
-from tests.factories import OrganizationFactory, make_unit, member
+from tests.factories import EmployeeFactory, OrganizationFactory, make_unit, member
 
 pytestmark = pytest.mark.django_db
 
@@ -279,6 +279,24 @@ def test_a_what_if_changes_the_saving_by_the_reduction_of_the_new_cost(demo_worl
     assert after.headline.cost - before.headline.cost == extra
     assert after.saving == (after.headline.cost / 10).quantize(Decimal("0.01"))
     assert not TurnoverCost.objects.filter(organization=demo_world.organization).exists()
+
+
+def test_the_engagement_link_is_priced_for_a_shown_unit_and_withheld_for_a_small_one(
+    demo_world, login
+):
+    client = login(demo_world.users["hr_analyst"])
+    whole = client.get(api(demo_world, "costs")).json()["engagement_link"]
+    assert whole and whole[0]["people"] >= demo_world.organization.min_group_size
+    assert whole[0]["leavers_lower"] <= whole[0]["leavers_change"] <= whole[0]["leavers_upper"]
+    tiny = make_unit(
+        demo_world.organization, "Tiny team", parent=demo_world.manager_unit, external_id="tiny"
+    )
+    EmployeeFactory.create_batch(2, unit=tiny, job_family="frontline")
+    body = client.get(api(demo_world, "costs"), {"unit": tiny.pk}).json()
+    assert [set(r) for r in body["engagement_link"]] == [{"engagement_points", "withheld"}]
+    html = client.get(url(demo_world, "costs/"), {"unit": tiny.pk}).content.decode()
+    assert 'data-testid="engagement-link-withheld"' in html
+    assert "leavers over the next 12 months among" not in html
 
 
 def test_the_api_sets_costs_for_hr_and_refuses_bad_input(demo_world, client):

@@ -268,8 +268,9 @@ class EngagementLink:
     both from the same coefficient draws."""
 
     points: int
-    people: int
-    draws: pd.DataFrame  # coefficient draws × job family: change in expected leavers
+    people: int | None
+    draws: pd.DataFrame | None  # coefficient draws × job family: change in expected leavers
+    withheld: bool = False  # the focus's people may not be described (the anonymity gate)
 
     @property
     def leavers(self) -> tuple[float, float, float]:
@@ -288,15 +289,21 @@ def _summary(values: np.ndarray) -> tuple[float, float, float]:
     )
 
 
-def engagement_link(model, people, window, scores, tree, focus, points: int = 5):
+def engagement_link(model, people, window, scores, tree, focus, min_n: int, points: int = 5):
     """The change in expected 12-month leavers among the focus's people, by job family, if
-    every unit's engagement were `points` higher (None when the model has no engagement)."""
+    every unit's engagement were `points` higher (None when the model has no engagement).
+
+    A sum of the focus's people's chances is a figure about them, so it is gated exactly as
+    the focus's flight risk is: withheld (no figure, not even the headcount) where the
+    anonymity gate withholds the focus."""
     if model is None or ENGAGEMENT_10 not in model.covariates:
         return None
     staff = staff_on(people, window.end, scores)
     mine = _groups(staff, tree, focus, [])
     if mine.empty:
         return None
+    if gate.hidden_units(staff["unit_id"], tree, min_n).get(focus.pk, True):
+        return EngagementLink(points=points, people=None, draws=None, withheld=True)
     result = expected_leavers(
         model,
         mine,

@@ -412,13 +412,21 @@ class CostsPage:
 
     @cached_property
     def link_cost(self) -> tuple[float, float, float] | None:
-        if self.link is None:
+        if self.link is None or self.link.withheld:
             return None
         return self.link.cost({f: c.total for f, c in self.replacement.items()})
 
     def link_records(self) -> list[dict]:
         if self.link is None:
             return []
+        if self.link.withheld:
+            return [
+                {
+                    "engagement_points": self.link.points,
+                    "withheld": f"fewer than {self.context.min_n} people, or would reveal "
+                    "such a group",
+                }
+            ]
         leavers, cost = self.link.leavers, self.link_cost
         return [
             {
@@ -481,7 +489,7 @@ def costs_page(
             return None
         model = forecast.fit_model(ctx.people, ctx.window, ctx.scores)
         return forecast.engagement_link(
-            model, ctx.people, ctx.window, ctx.scores, ctx.tree, ctx.focus
+            model, ctx.people, ctx.window, ctx.scores, ctx.tree, ctx.focus, ctx.min_n
         )
 
     per_family = sorted((f, str(c.total)) for f, c in replacement.items())
