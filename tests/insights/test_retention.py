@@ -217,6 +217,44 @@ def test_flight_risk_rows_are_units_whose_total_is_the_focus(demo_world, login):
     assert parts <= head["expected_leavers_12m"] + 0.5
 
 
+def test_the_back_test_sets_an_earlier_forecast_against_who_then_left(demo_world, login):
+    """The small demo has one year of records: the back-test still runs, on a shorter
+    horizon, and each unit's 'left' is counted from the employee records."""
+    body = login(demo_world.users["hr_analyst"]).get(api(demo_world, "flight-risk")).json()
+    months = body["back_test_months"]
+    assert months is not None and 3 <= months <= 12, body
+    shown = [r for r in body["back_test"] if "withheld" not in r]
+    assert shown and shown[0]["unit_id"] == body["unit_id"]
+    origin = pages.flight_risk_page(audience(demo_world, "hr_analyst"), unit_id=None).back_test
+    origin = origin.origin
+    people = employees(demo_world)
+    employed = (people["hire_date"] <= origin) & ~(people["leave_date"] <= origin)
+    left = people["leave_date"] <= origin + pd.DateOffset(months=months)
+    for row in shown:
+        inside = people["unit_id"].isin(subtree_ids(Unit.objects.get(pk=row["unit_id"])))
+        assert row["actual"] == int((employed & left & inside).sum()), row
+        assert row["lower"] <= row["forecast"] <= row["upper"]
+        assert row["within_interval"] == (row["lower"] <= row["actual"] <= row["upper"])
+
+
+def test_a_unit_withheld_to_protect_a_smaller_group_does_not_read_as_small(demo_world, login):
+    ctx = pages.context(audience(demo_world, "hr_analyst"), None)
+    year = pages.turnover.year_people(ctx.people, ctx.window)
+    hidden = pages.turnover.gate.hidden_units(year["unit_id"], ctx.tree, ctx.min_n)
+    large = [
+        u
+        for u in hidden[hidden].index
+        if year["unit_id"].isin(subtree_ids(Unit.objects.get(pk=u))).sum() >= ctx.min_n
+    ]
+    assert large, "the demo withholds a unit of five or more people (complementary suppression)"
+    client = login(demo_world.users["hr_analyst"])
+    for page, testid in (("", "turnover-rate"), ("costs/", "turnover-cost-withheld")):
+        html = client.get(url(demo_world, page), {"unit": large[0]}).content.decode()
+        assert f'data-testid="{testid}"' in html
+        assert f"Withheld: fewer than {ctx.min_n} people<" not in html
+        assert "would reveal a smaller group by subtraction" in html
+
+
 # ----------------------------------------------------------------------------- costs
 
 

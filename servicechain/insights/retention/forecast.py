@@ -31,6 +31,8 @@ from .data import DAYS_PER_MONTH, ENGAGEMENT, Window
 from .survival import distinct_columns
 
 HORIZONS = (6, 12)
+#: The shortest back-test worth showing: fewer months say little about a year's forecast.
+MIN_BACK_TEST_MONTHS = 3
 MIN_LEAVERS = 15
 MIN_MONTHS = 6
 ENGAGEMENT_10 = "engagement_10"
@@ -174,6 +176,10 @@ def enough_history(window: Window, leavers: int) -> bool:
     return window.months >= MIN_MONTHS and leavers >= MIN_LEAVERS
 
 
+def _enough_leavers(people: pd.DataFrame, window: Window) -> bool:
+    return people["leave_date"].between(window.start, window.end).sum() >= MIN_LEAVERS
+
+
 def _too_little(window: Window, people: pd.DataFrame) -> str:
     left = people["leave_date"].between(window.start, window.end).sum()
     return (
@@ -226,17 +232,28 @@ class BackTest:
 
 def back_test(people, window, tree, organization_scores, focus, children, min_n) -> BackTest:
     """The forecast the model would have made `h` months ago (fitted only on what was known
-    then, scores from surveys closed by then) against who actually left since; `h` is 12
-    when the records allow, else 6."""
-    for months in sorted(HORIZONS, reverse=True):
-        earlier = window.shifted(months)
-        if earlier.months >= MIN_MONTHS:
+    then, scores from surveys closed by then) against who actually left since.
+
+    `h` is the longest horizon, from 12 months down to `MIN_BACK_TEST_MONTHS`, whose earlier
+    records are enough to fit the model (`enough_history`): a year's forecast where there are
+    two years of records, a shorter one where there are fewer (a small organisation with one
+    year of records gets, say, 5 months fitted on its first 7)."""
+    months, earlier, model, scores = None, None, None, None
+    for horizon in range(max(HORIZONS), MIN_BACK_TEST_MONTHS - 1, -1):
+        candidate = window.shifted(horizon)
+        if candidate.months < MIN_MONTHS or not _enough_leavers(people, candidate):
+            continue
+        months, earlier = horizon, candidate
+        origin = earlier.end
+        scores = organization_scores(
+            closed_before=origin.tz_localize(timezone.get_current_timezone())
+        )
+        model = fit_model(people, earlier, scores)
+        if model is not None:
             break
-    else:
-        return BackTest(HORIZONS[0], None, [], _too_little(window, people))
-    origin = earlier.end
-    scores = organization_scores(closed_before=origin.tz_localize(timezone.get_current_timezone()))
-    model = fit_model(people, earlier, scores)
+    if earlier is None:
+        shortest = window.shifted(MIN_BACK_TEST_MONTHS)
+        return BackTest(MIN_BACK_TEST_MONTHS, None, [], _too_little(shortest, people))
     if model is None:
         return BackTest(months, origin, [], _too_little(earlier, people))
     staff = staff_on(people, origin, scores)
