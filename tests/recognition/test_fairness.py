@@ -100,3 +100,68 @@ def test_managers_are_nudged_about_unrecognised_people_at_most_once_a_week():
         recipient=org.users["boss"], event="recognition.unrecognised_nudge"
     )
     assert nudge.title.startswith("6 people in Root")
+
+
+def test_every_month_of_the_spread_matches_a_count_person_by_person():
+    """Past months too, with a leaver and a new starter: each month's people are those
+    employed in it, and each person's kudos are those received in that local month."""
+    from servicechain.analytics.concentration import gini, top_share
+
+    org = build_org(team_size=6, min_n=3)
+    today = dt.date(2026, 6, 15)
+    tz = timezone.get_current_timezone()
+
+    def at(day: dt.date, hour: int = 12):
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)), tz)
+
+    starter = EmployeeFactory(unit=org.north, hire_date=dt.date(2026, 5, 20))
+    plan = [  # (recipient, when)
+        ("north1", at(dt.date(2026, 3, 1), 0)),
+        ("north1", at(dt.date(2026, 3, 31), 23)),
+        ("north5", at(dt.date(2026, 4, 9))),
+        ("north2", at(dt.date(2026, 4, 30), 23)),
+        ("north1", at(dt.date(2026, 5, 2))),
+        ("north3", at(dt.date(2026, 6, 1), 0)),
+    ]
+    for name, when in plan:
+        kudos = give(org, "north0", [name])
+        Kudos.objects.filter(pk=kudos.pk).update(created_at=when)
+        KudosRecipient.objects.filter(kudos=kudos).update(created_at=when)
+    kudos = services.kudos_give(
+        giver=org.people["north0"], message="Welcome", values=["own-it"], recipients=[starter]
+    )
+    KudosRecipient.objects.filter(kudos=kudos).update(created_at=at(dt.date(2026, 6, 3)))
+    left = org.people["north5"]
+    left.leave_date = dt.date(2026, 4, 10)  # employed in April, not in May
+    left.save(update_fields=["leave_date"])
+    spread = selectors.recognition_spread(
+        org.viewer("hr"), unit_id=org.north.pk, today=today, months=4
+    )
+    assert spread.months == [dt.date(2026, m, 1) for m in (3, 4, 5, 6)]
+    people = [org.people[f"north{n}"] for n in range(6)] + [starter]
+    received = {}
+    for r in KudosRecipient.objects.filter(employee__unit=org.north):
+        key = (r.employee_id, r.created_at.astimezone(tz).month)
+        received[key] = received.get(key, 0) + 1
+    table = spread.table.set_index("month")
+    for first in spread.months:
+        last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        employed = [
+            p
+            for p in people
+            if p.hire_date <= last and (p.leave_date is None or p.leave_date >= first)
+        ]
+        x = np.array([received.get((p.pk, first.month), 0) for p in employed], dtype=float)
+        row = table.loc[first]
+        assert row["people"] == len(employed), first
+        assert row["kudos"] == x.sum(), first
+        assert row["recognised"] == (x > 0).sum(), first
+        assert row["gini"] == pytest.approx(gini(x)), first
+        assert row["top_share"] == pytest.approx(top_share(x, 0.1)), first
+    assert [table.loc[m, "kudos"] for m in spread.months] == [2, 2, 1, 2]
+    assert [table.loc[m, "people"] for m in spread.months] == [
+        6,
+        6,
+        6,
+        6,
+    ]  # May: north5 gone, the starter in
