@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "servicechain.recognition",
     "servicechain.loyalty",
     "servicechain.care",
+    "servicechain.rewards",
 ]
 
 MIDDLEWARE = [

@@ -42,4 +42,5 @@ urlpatterns = [
     path("o/<slug:org>/loyalty/", include("servicechain.loyalty.urls")),
     path("o/<slug:org>/recognition/", include("servicechain.recognition.urls")),
     path("o/<slug:org>/care/", include("servicechain.care.urls")),
+    path("o/<slug:org>/rewards/", include("servicechain.rewards.urls")),
 ]
