@@ -103,16 +103,20 @@ def colleague_chip(request, scope):
     return render(request, "recognition/_chip.html", {"person": person})
 
 
-@require_GET
-@org_view()
-def kudos_detail(request, scope, kudos_id: int):
-    viewer = _viewer(request, scope)
-    kudos = selectors.kudos_of(viewer, kudos_id)
+def _kudos_page(request, scope, viewer, kudos, *, error=None, typed=None, status=200):
     context = {"scope": scope, "viewer": viewer, "post": selectors.posts(viewer, [kudos])[0]}
     context["comments"] = selectors.comments_of(kudos)
     context["reactions"] = selectors.reactions_of(kudos)
     context["moderates"] = predicates.moderates(viewer)
-    return render(request, "recognition/kudos.html", context)
+    context["error"], context["typed"] = error, typed or {}
+    return render(request, "recognition/kudos.html", context, status=status)
+
+
+@require_GET
+@org_view()
+def kudos_detail(request, scope, kudos_id: int):
+    viewer = _viewer(request, scope)
+    return _kudos_page(request, scope, viewer, selectors.kudos_of(viewer, kudos_id))
 
 
 @require_POST
@@ -133,16 +137,18 @@ def react(request, scope, kudos_id: int):
 
 
 def _kudos_action(request, scope, kudos_id, act, done: str):
+    """Do `act`; refused, the post's page again with the reason and what was typed (422)."""
     viewer = _viewer(request, scope)
     kudos = selectors.kudos_of(viewer, kudos_id)
-    url = reverse("recognition:kudos", args=[scope.organization.slug, kudos.pk])
     try:
         act(viewer, kudos)
     except ValidationError as error:
-        messages.error(request, _errors(error))
-        return redirect(url)
+        typed = {key: request.POST.get(key, "") for key in ("text", "reason")}
+        return _kudos_page(
+            request, scope, viewer, kudos, error=_errors(error), typed=typed, status=422
+        )
     messages.success(request, done)
-    return redirect(url)
+    return redirect(reverse("recognition:kudos", args=[scope.organization.slug, kudos.pk]))
 
 
 @require_POST
@@ -319,26 +325,32 @@ def goal_detail(request, scope, goal_id: int):
     viewer = _viewer(request, scope)
     goal = selectors.goal_of(viewer, goal_id)
     results = list(goal.key_results.all())
+    typed, comment, error = {}, "", None
     if request.method == "POST":
-        values = {str(kr.pk): request.POST.get(f"kr-{kr.pk}", "") for kr in results}
+        typed = {str(kr.pk): request.POST.get(f"kr-{kr.pk}", "") for kr in results}
+        comment = request.POST.get("comment", "")
         try:
-            services.goal_check_in(
-                viewer=viewer, goal=goal, values=values, comment=request.POST.get("comment", "")
-            )
-        except ValidationError as error:
-            messages.error(request, _errors(error))
+            services.goal_check_in(viewer=viewer, goal=goal, values=typed, comment=comment)
+        except ValidationError as err:
+            error = _errors(err)  # shown with what was typed, nothing saved
         else:
             messages.success(request, "Check-in saved.")
-        return redirect("recognition:goal", scope.organization.slug, goal.pk)
-    context = {"scope": scope, "viewer": viewer, "goal": goal}
+            return redirect("recognition:goal", scope.organization.slug, goal.pk)
+    context = {"scope": scope, "viewer": viewer, "goal": goal, "error": error}
     context["check_ins"] = goal.check_ins.select_related("author")
+    context["comment"] = comment
     context["results"] = [
-        {"kr": kr, "progress": round(100 * selectors.key_result_progress(kr))} for kr in results
+        {
+            "kr": kr,
+            "progress": round(100 * selectors.key_result_progress(kr)),
+            "value": typed.get(str(kr.pk), kr.current.normalize()),
+        }
+        for kr in results
     ]
     context["score"] = (
         goal.final_score if goal.final_score is not None else selectors.goal_score(goal)
     )
-    return render(request, "recognition/goal.html", context)
+    return render(request, "recognition/goal.html", context, status=422 if error else 200)
 
 
 @require_POST

@@ -177,3 +177,49 @@ def test_a_manager_nominates_a_spot_bonus_on_the_page(time_machine):
     )
     html = boss.get(url(org, "spot-bonuses/")).content.decode()
     assert "£79.50" in html and "Waiting for payout" in html
+
+
+def test_a_refused_comment_or_report_is_a_422_that_says_why_and_saves_nothing():
+    org = build_org()
+    kudos = services.kudos_give(
+        giver=org.people["north0"],
+        message="Thanks",
+        values=["own-it"],
+        recipients=[org.people["north1"]],
+    )
+    reader = client_for(org, "south0")
+    response = reader.post(url(org, f"kudos/{kudos.pk}/comment/"), {"text": "   "})
+    assert response.status_code == 422 and "This cannot be empty." in response.content.decode()
+    response = reader.post(url(org, f"kudos/{kudos.pk}/report/"), {"reason": ""})
+    assert response.status_code == 422 and 'role="alert"' in response.content.decode()
+    assert not kudos.comments.exists() and not kudos.reports.exists()
+    done = reader.post(url(org, f"kudos/{kudos.pk}/comment/"), {"text": "Well deserved"})
+    assert done.status_code == 302
+
+
+def test_a_refused_check_in_is_a_422_that_keeps_what_was_typed_and_saves_nothing():
+    from decimal import Decimal
+
+    org = build_org()
+    goal = services.goal_create(
+        viewer=org.viewer("north0"),
+        employee=org.people["north0"],
+        year=2026,
+        quarter=4,
+        title="Faster replies",
+        key_results=[{"title": "Replies within a day", "target": "10"}],
+    )
+    kr = goal.key_results.get()
+    client = client_for(org, "north0")
+    response = client.post(
+        url(org, f"goals/{goal.pk}/"), {f"kr-{kr.pk}": "four", "comment": "Half way there"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 422 and 'role="alert"' in html
+    assert 'value="four"' in html and "Half way there</textarea>" in html
+    kr.refresh_from_db()
+    assert kr.current == Decimal(0) and not goal.check_ins.exists()
+    response = client.post(url(org, f"goals/{goal.pk}/"), {f"kr-{kr.pk}": "4", "comment": "Ok"})
+    assert response.status_code == 302
+    html = client.get(url(org, f"goals/{goal.pk}/")).content.decode()
+    assert f'name="kr-{kr.pk}" inputmode="decimal" size="8" value="4"' in html and "Ok" in html
