@@ -62,9 +62,14 @@ def lists(request, scope):
 @require_GET
 @org_view()
 def customer(request, scope, customer_id: int):
-    target = predicates.visible_customer(scope, customer_id)
+    return _card(request, scope, predicates.visible_customer(scope, customer_id))
+
+
+def _card(request, scope, target, *, error: str = "", typed: dict | None = None):
+    """The customer's card; with `error`, a refused act: 422, the reason, what was typed."""
     card = selectors.customer_card(target, today=timezone.localdate())
-    return render(request, "loyalty/customer.html", {"scope": scope, **card})
+    context = {"scope": scope, **card, "error": error, "typed": typed or {}}
+    return render(request, "loyalty/customer.html", context, status=422 if error else 200)
 
 
 def _reminder(scope, reminder_id: int) -> Reminder:
@@ -92,11 +97,12 @@ def record_service(request, scope, reminder_id: int):
             actor=request.user,
         )
     except ValueError:
-        messages.error(request, f"Usage {usage!r} is not a whole number.")
+        error = f"Usage {usage!r} is not a whole number."
+        typed = {"reminder": reminder.pk, "usage": usage}
+        return _card(request, scope, reminder.customer, error=error, typed=typed)
     except ValidationError as exc:
-        _error(request, exc)
-    else:
-        messages.success(request, f"Service of {reminder.asset.name} recorded.")
+        return _card(request, scope, reminder.customer, error=" ".join(exc.messages))
+    messages.success(request, f"Service of {reminder.asset.name} recorded.")
     return redirect("loyalty:customer", scope.organization.slug, reminder.customer_id)
 
 
@@ -110,9 +116,8 @@ def decline(request, scope, reminder_id: int):
             reminder=reminder, note=request.POST.get("note", ""), actor=request.user
         )
     except ValidationError as exc:
-        _error(request, exc)
-    else:
-        messages.success(request, f"Declined: {reminder.asset.name} stays on the card.")
+        return _card(request, scope, reminder.customer, error=" ".join(exc.messages))
+    messages.success(request, f"Declined: {reminder.asset.name} stays on the card.")
     return redirect("loyalty:customer", scope.organization.slug, reminder.customer_id)
 
 
@@ -126,11 +131,11 @@ def redeem(request, scope, customer_id: int):
         points = int(raw)
         services.redemption_create(customer=target, points=points, actor=request.user)
     except ValueError:
-        messages.error(request, f"{raw!r} is not a whole number of points.")
+        error = f"{raw!r} is not a whole number of points."
+        return _card(request, scope, target, error=error, typed={"points": raw})
     except ValidationError as exc:
-        _error(request, exc)
-    else:
-        messages.success(request, f"{points:,} points redeemed.")
+        return _card(request, scope, target, error=" ".join(exc.messages), typed={"points": raw})
+    messages.success(request, f"{points:,} points redeemed.")
     return redirect("loyalty:customer", scope.organization.slug, target.pk)
 
 

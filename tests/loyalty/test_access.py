@@ -206,16 +206,27 @@ def test_recording_a_service_through_the_api_closes_the_reminder(client, world):
     assert api(client, "get", f"{base}/due").json() == []
 
 
-def test_the_card_page_records_a_service_and_a_bad_redemption_is_one_message(client, world):
+def test_the_card_page_records_a_service_and_bad_input_is_a_422_that_keeps_it(client, world):
     organization, customer = world
     log_in(client, "owner")
     reminder = Reminder.objects.get()
-    client.post(reverse("loyalty:record_service", args=[organization.slug, reminder.pk]))
+    url = reverse("loyalty:record_service", args=[organization.slug, reminder.pk])
+    refused = client.post(url, {"usage": "lots"})
+    assert refused.status_code == 422 and "Usage &#x27;lots&#x27; is not a whole number." in (
+        refused.content.decode()
+    )
+    assert Reminder.objects.get().status == Reminder.Status.OPEN
+    client.post(url)
     page = client.post(
-        reverse("loyalty:redeem", args=[organization.slug, customer.pk]),
-        {"points": "abc"},
-        follow=True,
+        reverse("loyalty:redeem", args=[organization.slug, customer.pk]), {"points": "abc"}
     )
     text = page.content.decode()
+    assert page.status_code == 422 and 'role="alert"' in text
     assert "&#x27;abc&#x27; is not a whole number of points." in text
-    assert "No service due." in text
+    assert "No service due." in text and 'value="abc"' in text  # what was typed stays
+    entries = Entry.objects.count()
+    too_many = client.post(
+        reverse("loyalty:redeem", args=[organization.slug, customer.pk]), {"points": "999999"}
+    )
+    assert too_many.status_code == 422 and 'value="999999"' in too_many.content.decode()
+    assert Entry.objects.count() == entries  # refused: nothing written
