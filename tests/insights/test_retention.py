@@ -144,6 +144,9 @@ def test_shown_units_and_leave_types_describe_at_least_min_n_people(demo_world, 
         for kind, rows in kinds.items():
             if row[f"{kind}_pct"] is not None:
                 assert rows.sum() >= min_n, (row["group"], kind)
+                assert row[f"{kind}_lower_pct"] <= row[f"{kind}_pct"] <= row[f"{kind}_upper_pct"]
+            else:
+                assert row[f"{kind}_lower_pct"] is row[f"{kind}_upper_pct"] is None
     for table in ("by_tenure", "by_job_family", "exit_reasons"):
         for row in body[table]:
             assert "withheld" in row or row.get("people", row.get("respondents", 0)) >= min_n

@@ -99,7 +99,9 @@ class RateRow:
             "rate_upper_pct": _pct(self.rate.upper),
         }
         for code, estimate in self.by_type.items():
-            record[f"{code}_pct"] = None if estimate is None else _pct(estimate.value)
+            for part in ("value", "lower", "upper"):
+                key = f"{code}_pct" if part == "value" else f"{code}_{part}_pct"
+                record[key] = None if estimate is None else _pct(getattr(estimate, part))
         return record
 
 
