@@ -286,13 +286,13 @@ def redemption_create(request, org: str, payload: RedemptionIn):
 
 @router.get(BASE + "/due", response=list[ReminderOut], summary="Services due this week")
 def due_this_week(request, org: str):
-    scope = _scope(request, org)
+    scope = _scope(request, org, predicates.reads_customer_lists)
     return [_reminder_out(r) for r in selectors.due_this_week(scope, today=timezone.localdate())]
 
 
 @router.get(BASE + "/at-risk", response=list[AtRiskOut], summary="Customers overdue a visit")
 def at_risk(request, org: str):
-    scope = _scope(request, org)
+    scope = _scope(request, org, predicates.reads_customer_lists)
     rows = selectors.at_risk(scope, today=timezone.localdate())
     return [
         {

@@ -23,7 +23,8 @@ def due_this_week(persona: Persona) -> dict | None:
     shown = list(due[:SHOWN])
     if not shown and not handovers:
         return None
-    return {"due": shown, "handovers": handovers}
+    openable = predicates.openable_customer_ids(scope, [r.customer_id for r in shown])
+    return {"due": shown, "handovers": handovers, "openable": openable}
 
 
 register_card("loyalty_due", template="loyalty/cards/due.html", build=due_this_week, order=30)

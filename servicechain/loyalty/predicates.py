@@ -71,11 +71,34 @@ def manages_customer(scope, customer) -> bool:
 
 
 can_see_customer = is_admin | (is_manager & manages_customer) | owns_customer | served_customer
+#: The unit's lists of customers due and at risk name customers: never HR (aggregates only).
+reads_customer_lists = is_admin | is_manager | is_employee
 can_read_programme = is_admin | is_hr_analyst | is_manager
 can_edit_programme = is_admin
 can_close_liability = is_admin
 can_confirm_handovers = is_admin | is_manager
 can_post_ledger = is_admin | is_manager | is_employee
+
+
+def openable_customer_ids(scope, customer_ids) -> set[int]:
+    """Which of these customers' cards the member may open (as `can_see_customer`, in two
+    queries): an admin or manager all of their lists; an employee those they own or served."""
+    ids = {int(pk) for pk in customer_ids}
+    if not ids or scope.role in (Role.ADMIN, Role.MANAGER):
+        customers = Customer.objects.filter(organization=scope.organization, pk__in=ids)
+        customers = customers.select_related("owner__unit", "loyalty_account__owner_unit")
+        return {c.pk for c in customers if can_see_customer(scope, c)}
+    employee = _employee_of(scope)
+    if employee is None:
+        return set()
+    owned = Customer.objects.filter(pk__in=ids, owner=employee).values_list("pk", flat=True)
+    served = Transaction.objects.filter(customer_id__in=ids, employee=employee).values_list(
+        "customer_id", flat=True
+    )
+    talked = Interaction.objects.filter(customer_id__in=ids, employee=employee).values_list(
+        "customer_id", flat=True
+    )
+    return set(owned) | set(served) | set(talked)
 
 
 def visible_customer(scope, customer_id) -> Customer:

@@ -33,23 +33,33 @@ def _error(request, exc: ValidationError) -> None:
 @require_GET
 @org_view()
 def lists(request, scope):
+    _require(predicates.reads_customer_lists, scope)
     today = timezone.localdate()
     query = request.GET.get("q", "").strip()[:100]
     found = []
     if query:
-        found = (
+        found = list(
             selectors.customers_in_scope(scope)
             .filter(name__icontains=query)
-            .order_by("name")[:SEARCH_RESULTS]
+            .order_by("name")[: 5 * SEARCH_RESULTS]
         )
+    due = list(selectors.due_this_week(scope, today=today)[:100])
+    at_risk = selectors.at_risk(scope, today=today, limit=30)
+    # The lists are the unit's; a name links to a card only for those who may open it.
+    openable = predicates.openable_customer_ids(
+        scope,
+        [c.pk for c in found] + [r.customer_id for r in due] + [r["customer"].pk for r in at_risk],
+    )
+    found = [c for c in found if c.pk in openable][:SEARCH_RESULTS]
     return render(
         request,
         "loyalty/lists.html",
         {
             "scope": scope,
             "today": today,
-            "due": selectors.due_this_week(scope, today=today)[:100],
-            "at_risk": selectors.at_risk(scope, today=today, limit=30),
+            "due": due,
+            "at_risk": at_risk,
+            "openable": openable,
             "query": query,
             "found": found,
             "handovers_waiting": selectors.handovers(scope).count()

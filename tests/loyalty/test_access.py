@@ -230,3 +230,34 @@ def test_the_card_page_records_a_service_and_bad_input_is_a_422_that_keeps_it(cl
     )
     assert too_many.status_code == 422 and 'value="999999"' in too_many.content.decode()
     assert Entry.objects.count() == entries  # refused: nothing written
+
+
+def test_the_units_lists_link_only_the_cards_the_member_may_open(client, world):
+    """An employee reads their unit's lists, but a colleague's customer is a name, not a
+    link to a card that would answer 404; HR never reads the lists of named customers."""
+    organization, mine = world
+    store = mine.owner.unit
+    colleague = EmployeeFactory(organization=organization, unit=store)
+    theirs = CustomerFactory(organization=organization, owner=colleague, name="Colleague Kept")
+    reminders.asset_create(
+        customer=theirs, name="Bicycle", interval_days=90, last_service_on=dt.date(2025, 12, 1)
+    )
+    reminders.reminders_refresh(organization=organization, today=DAY)
+    lists = reverse("loyalty:lists", args=[organization.slug])
+    log_in(client, "owner")
+    text = client.get(lists).content.decode()
+    assert "Colleague Kept" in text and card_url(organization, theirs) not in text
+    assert card_url(organization, mine) in text
+    assert client.get(card_url(organization, theirs)).status_code == 404
+    home = client.get(reverse("org:home", args=[organization.slug])).content.decode()
+    assert card_url(organization, theirs) not in home and card_url(organization, mine) in home
+    search = client.get(lists, {"q": "Colleague"}).content.decode()
+    assert "No customer of yours is called" in search
+    manager = member(organization, Role.MANAGER, unit=store, username="boss")
+    client.force_login(manager)
+    assert card_url(organization, theirs) in client.get(lists).content.decode()
+    client.force_login(member(organization, Role.HR_ANALYST, username="hr"))
+    assert client.get(lists).status_code == 403
+    base = f"/api/orgs/{organization.slug}/loyalty"
+    assert api(client, "get", f"{base}/due").status_code == 403
+    assert api(client, "get", f"{base}/at-risk").status_code == 403
