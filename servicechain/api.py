@@ -109,6 +109,7 @@ def _mount_routers() -> None:
     from servicechain.notifications.api import router as notifications_router
     from servicechain.org.api import router as org_router
     from servicechain.recognition.api import router as recognition_router
+    from servicechain.rewards.api import router as rewards_router
     from servicechain.surveys.api import respond_router
     from servicechain.surveys.api import router as surveys_router
 
@@ -124,6 +125,7 @@ def _mount_routers() -> None:
     api.add_router("/", loyalty_router)
     api.add_router("/", care_router)
     api.add_router("/", recognition_router)
+    api.add_router("/", rewards_router)
 
 
 _mount_routers()

@@ -10,7 +10,7 @@ class RewardsConfig(AppConfig):
         from servicechain.org.access import Role
         from servicechain.org.context import register_section
 
-        from . import events  # noqa: F401 - notification events
+        from . import cards, events  # noqa: F401 - home card, notification events
 
         register_section(
             "My pay statement",
