@@ -1,7 +1,7 @@
 """Benchmark: survey responses submitted by token against `servicechain serve` on PostgreSQL.
 
     python benchmarks/survey_submit.py [--quick] [--clients 50] [--seconds 30]
-                                       [--workers N] [--threads N]
+                                       [--workers N] [--threads N] [--slice 2]
 
 The script migrates the database in DATABASE_URL (default the local PostgreSQL), creates its
 own organisation, an open census and enough invitations (tokens kept in memory only), then
@@ -15,6 +15,8 @@ Then, on the same wave, database and machine, it runs the same load against the 
 baseline (benchmarks/bare_submit.py: a plain WSGI callable with psycopg doing only what a
 token submission must — token look-up, the response row, the invitation's flag — under the
 same gunicorn settings), and reports `ratio_to_bare`, our responses/s ÷ the baseline's.
+Both servers run side by side and the clients load them in turns (`--slice` seconds each,
+until each has had `--seconds`), so both see the same share of the machine's other work.
 Absolute figures move with the machine and its load; the ratio from one run travels.
 
 Prints a table and, as its last line,
@@ -155,10 +157,19 @@ def create_wave(invitations: int, units: int = 40) -> tuple[str, int, list[str]]
     return slug, wave.pk, issued
 
 
-def stored_responses(wave_id: int) -> int:
+def stored_responses(wave_id: int, issued: list[str] | None = None) -> int:
+    """Responses stored for the wave (only those of the `issued` tokens, if given)."""
     from servicechain.surveys.models import Response
+    from servicechain.surveys.tokens import submission_key
 
-    return Response.objects.filter(wave_id=wave_id).count()
+    stored = Response.objects.filter(wave_id=wave_id)
+    if issued is None:
+        return stored.count()
+    keys = [submission_key(token) for token in issued]
+    return sum(
+        stored.filter(submission_key__in=keys[i : i + 10_000]).count()
+        for i in range(0, len(keys), 10_000)
+    )
 
 
 def drop_organisation(slug: str) -> None:
@@ -337,43 +348,82 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, keep_alive
 
 
-def generate_load(port: int, token_file: str, clients: int, seconds: float, out_file: str) -> None:
-    tokens = Path(token_file).read_text().split()
-    results: list = []
-    cursor = [0]
+def generate_load(config_file: str, out_file: str) -> None:
+    """Load the servers in turns: a slice of `slice_s` seconds each, until each had `seconds`.
 
-    async def main() -> dict:
-        warm_requests, warm_s = await warm_up(port, clients)
-        started = time.perf_counter()
-        stop_at = started + seconds
-        await asyncio.gather(
-            *(client(port, tokens, cursor, stop_at, results) for _ in range(clients))
-        )
-        return {"elapsed": time.perf_counter() - started, "warm_up": [warm_requests, warm_s]}
+    Interleaving short slices (A, B, A, B, …) gives both servers the same share of whatever
+    else the machine is doing, so their ratio holds on a busy machine too.
+    """
+    config = json.loads(Path(config_file).read_text())
+    clients, seconds, slice_s = config["clients"], config["seconds"], config["slice_s"]
+    targets = [
+        {"port": t["port"], "tokens": Path(t["tokens"]).read_text().split(), "cursor": [0]}
+        for t in config["targets"]
+    ]
+    for target in targets:
+        target.update(results=[], elapsed=0.0)
+
+    async def main() -> None:
+        for target in targets:
+            target["warm_up"] = await warm_up(target["port"], clients)
+        while any(t["elapsed"] < seconds - 1e-9 for t in targets):
+            for t in targets:
+                started = time.perf_counter()
+                stop_at = started + min(slice_s, seconds - t["elapsed"])
+                args = (t["port"], t["tokens"], t["cursor"], stop_at, t["results"])
+                await asyncio.gather(*(client(*args) for _ in range(clients)))
+                t["elapsed"] += time.perf_counter() - started
 
     cpu = time.process_time()
-    outcome = asyncio.run(main())
-    outcome["client_cpu_s"] = time.process_time() - cpu
-    Path(out_file).write_text(json.dumps({**outcome, "results": results}))
+    asyncio.run(main())
+    client_cpu_s = time.process_time() - cpu
+    outcomes = [
+        {
+            "elapsed": t["elapsed"],
+            "warm_up": list(t["warm_up"]),
+            "client_cpu_s": client_cpu_s,
+            "results": t["results"],
+        }
+        for t in targets
+    ]
+    Path(out_file).write_text(json.dumps(outcomes))
 
 
 # --------------------------------------------------------------------------- report
 
 
-def run_load(args, workers: int, seconds: float, issued: list[str], *, bare: bool = False) -> dict:
-    """Start the server (ours, or the bare baseline), run the load process, stop the server."""
-    port = free_port()
-    server = start_server(port, workers, args.threads, args.database, bare=bare)
+def run_loads(args, workers: int, seconds: float, issued: dict[bool, list[str]]) -> list[dict]:
+    """Start one server per entry of `issued` (key: bare?), load them in turns, stop them."""
+    servers = []
     try:
+        for bare in issued:
+            port = free_port()
+            servers.append(
+                (port, start_server(port, workers, args.threads, args.database, bare=bare))
+            )
         with tempfile.TemporaryDirectory() as folder:
-            token_file, out_file = Path(folder) / "tokens", Path(folder) / "results.json"
-            token_file.write_text("\n".join(issued))
-            load = [sys.executable, __file__, "--load", str(port), str(token_file)]
-            load += [str(args.clients), str(seconds), str(out_file)]
+            targets = []
+            for (port, _), tokens in zip(servers, issued.values(), strict=True):
+                token_file = Path(folder) / f"tokens-{port}"
+                token_file.write_text("\n".join(tokens))
+                targets.append({"port": port, "tokens": str(token_file)})
+            config, out_file = Path(folder) / "load.json", Path(folder) / "results.json"
+            config.write_text(
+                json.dumps(
+                    {
+                        "targets": targets,
+                        "clients": args.clients,
+                        "seconds": seconds,
+                        "slice_s": args.slice,
+                    }
+                )
+            )
+            load = [sys.executable, __file__, "--load", str(config), str(out_file)]
             subprocess.run(load, check=True)
             return json.loads(out_file.read_text())
     finally:
-        stop_server(server)
+        for _, server in servers:
+            stop_server(server)
 
 
 def server_shape(workers: int | None, threads: int | None) -> str:
@@ -408,11 +458,16 @@ def main() -> int:
         help="threads per process (default: serve's, 1 = sync workers; above 1: gthread)",
     )
     parser.add_argument("--database", default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE)
-    parser.add_argument("--load", nargs=5, help=argparse.SUPPRESS)  # internal: the load process
+    parser.add_argument(
+        "--slice",
+        type=float,
+        default=2.0,
+        help="seconds of load on one server before the other's turn (default 2)",
+    )
+    parser.add_argument("--load", nargs=2, help=argparse.SUPPRESS)  # internal: the load process
     args = parser.parse_args()
     if args.load:
-        port, token_file, clients, seconds, out_file = args.load
-        generate_load(int(port), token_file, int(clients), float(seconds), out_file)
+        generate_load(*args.load)
         return 0
 
     seconds = args.seconds or (5.0 if args.quick else 30.0)
@@ -424,10 +479,11 @@ def main() -> int:
     slug, wave_id, issued = create_wave(2 * planned)
     setup_s = time.perf_counter() - t0
     try:
-        # Ours, then the bare baseline on the same wave and machine, one after the other.
-        outcome = run_load(args, workers, seconds, issued[:planned])
-        stored = stored_responses(wave_id)
-        bare = run_load(args, workers, seconds, issued[planned:], bare=True)
+        # Ours and the bare baseline on the same wave and machine, loaded in turns.
+        outcome, bare = run_loads(
+            args, workers, seconds, {False: issued[:planned], True: issued[planned:]}
+        )
+        stored = stored_responses(wave_id, issued[:planned])
         bare_stored = stored_responses(wave_id) - stored
     finally:
         drop_organisation(slug)
@@ -441,7 +497,11 @@ def main() -> int:
         ("baseline", "benchmarks/bare_submit.py: plain WSGI + psycopg, same gunicorn settings"),
         ("clients", f"{args.clients} concurrent, raw HTTP/1.1 on loopback, separate process"),
         ("set-up", f"{2 * planned:,} invitations in {setup_s:.1f} s"),
-        ("timed run (each)", f"{outcome['elapsed']:.1f} s / {bare['elapsed']:.1f} s"),
+        (
+            "timed run",
+            f"{outcome['elapsed']:.1f} s / {bare['elapsed']:.1f} s (ours / baseline), "
+            f"in turns of {args.slice:g} s",
+        ),
     ]
     for name, run, count in (
         ("servicechain", ours, stored),
@@ -450,7 +510,6 @@ def main() -> int:
         rows += [
             (name, ""),
             ("  warm-up", "{:,} GET /healthz until all fast ({:.1f} s)".format(*run["warm_up"])),
-            ("  load generator CPU", f"{run['client_cpu_s']:.1f} s (warm-up included)"),
             ("  submissions sent", f"{run['sent']:,}"),
             ("  acknowledged (201)", f"{run['acknowledged']:,}"),
             ("  other answers", run["failures"]),
@@ -460,6 +519,7 @@ def main() -> int:
             ("  latency max", f"{run['max']:.1f} ms"),
             ("  acknowledged == stored", "yes" if run["acknowledged"] == count else "NO"),
         ]
+    rows.append(("load generator CPU", f"{outcome['client_cpu_s']:.1f} s (warm-ups included)"))
     rows.append(("ratio to bare", f"{ratio:.2f} (servicechain's responses/s ÷ the baseline's)"))
     width = max(len(name) for name, _ in rows)
     print("Survey submission benchmark")
