@@ -12,7 +12,9 @@ class LoyaltyConfig(AppConfig):
         from servicechain.org.imports import register_listener
 
         from . import cards, importers, ownership, services, signals  # noqa: F401 - home card, import kind, signals
+        from .achievements import register as register_badge_kind
 
+        register_badge_kind()  # recognition's "a customer you look after came back N times"
         register_listener("transactions", services.ledger_earn_imported)
         register_listener("employees", ownership.leavers_imported)
         register_section(

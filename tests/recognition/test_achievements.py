@@ -162,3 +162,40 @@ def test_a_manager_awards_a_badge_by_hand_to_their_people_only():
         services.award_grant(
             viewer=org.viewer("north0"), badge=badge, employee=org.people["north1"], reason="Mates"
         )
+
+
+def test_a_customer_who_came_back_three_times_earns_their_owner_a_badge_once():
+    """The loyalty app's rule kind: the owner of an account whose customer made a fourth
+    visit, once per customer, with the visits as evidence; nobody for a third visit."""
+    from servicechain.org.models import Transaction
+
+    org = build_org()
+    starter(org)
+    rule = AchievementRule.objects.get(organization=org.organization, kind="loyalty_returns")
+    assert rule.threshold == 3 and rule.badge.slug == "loyal-customer"
+    owner, other = org.people["north0"], org.people["north1"]
+    loyal = CustomerFactory(organization=org.organization, owner=owner, name="Loyal Lou")
+    twice = CustomerFactory(organization=org.organization, owner=other)
+    start = timezone.now() - dt.timedelta(days=40)
+    for customer, visits in ((loyal, 5), (twice, 3)):
+        for n in range(visits):
+            Transaction.objects.create(
+                organization=org.organization,
+                customer=customer,
+                external_id=f"{customer.pk}-{n}",
+                amount="12.00",
+                occurred_at=start + dt.timedelta(days=7 * n),
+            )
+    assert services.achievements_evaluate(organization=org.organization) >= 1
+    (award,) = awards(org, "loyal-customer")
+    assert award.employee == owner and award.evidence_key == f"returns:{loyal.pk}"
+    assert award.occurred_at == start + dt.timedelta(days=21)  # the fourth visit
+    assert [item["label"] for item in award.evidence] == [
+        "First visit",
+        "Came back (1)",
+        "Came back (2)",
+        "Came back (3)",
+    ]
+    assert "Loyal Lou" in award.evidence[0]["detail"]
+    services.achievements_evaluate(organization=org.organization)
+    assert awards(org, "loyal-customer").count() == 1
