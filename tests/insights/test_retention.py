@@ -240,6 +240,19 @@ def test_the_back_test_sets_an_earlier_forecast_against_who_then_left(demo_world
         assert row["within_interval"] == (row["lower"] <= row["actual"] <= row["upper"])
 
 
+def test_a_small_units_back_test_is_withheld_in_words_not_as_0_of_0(demo_world, login):
+    tiny = make_unit(
+        demo_world.organization, "Tiny team", parent=demo_world.manager_unit, external_id="tiny"
+    )
+    EmployeeFactory.create_batch(2, unit=tiny, job_family="frontline")
+    client = login(demo_world.users["hr_analyst"])
+    html = client.get(url(demo_world, "flight-risk/"), {"unit": tiny.pk}).content.decode()
+    assert 'data-testid="back-test-withheld"' in html
+    assert "0 of 0" not in html
+    body = client.get(api(demo_world, "flight-risk"), {"unit": tiny.pk}).json()
+    assert [set(r) for r in body["back_test"]] == [{"unit_id", "unit", "withheld"}]
+
+
 def test_a_unit_withheld_to_protect_a_smaller_group_does_not_read_as_small(demo_world, login):
     ctx = pages.context(audience(demo_world, "hr_analyst"), None)
     year = pages.turnover.year_people(ctx.people, ctx.window)
