@@ -23,6 +23,8 @@ from pytest_django.live_server_helper import LiveServer
 
 from servicechain import demo
 from servicechain.insights.models import TurnoverCost
+from servicechain.org import services
+from servicechain.org.models import Membership, Unit
 
 pytestmark = pytest.mark.e2e
 
@@ -148,3 +150,53 @@ def test_a_manager_sees_their_areas_flight_risk_and_cannot_save_costs(page, site
     page.get_by_role("button", name="Show the effect").click()
     page.wait_for_url(re.compile(r"manager-training=3000"))
     assert page.get_by_label("Training, manager").input_value() == "3000"
+
+
+LEFTOVERS = re.compile(r"\{\{|\{%|%\}|\}\}|\bNone\b|\bnan\b|NaN|undefined")
+
+
+def test_a_manager_of_another_area_reads_only_their_area(page, site, artifacts_dir):
+    """Not the demo's main manager: the manager of another area sees their area's units in
+    tables and charts, never a unit outside it, no template text, and a withheld total
+    explained, not called small; the flight-risk page shows how the forecast fared."""
+    url, organization = site
+    main_area = Membership.objects.get(organization=organization, user__username="manager").unit
+    area = (
+        Unit.objects.filter(
+            organization=organization, depth=main_area.depth, children__isnull=False
+        )
+        .exclude(pk=main_area.pk)
+        .order_by("path")
+        .first()
+    )
+    user = services.user_create(username="manager-elsewhere", password="another-area-pass")
+    services.membership_grant(user=user, organization=organization, role="manager", unit=area)
+    mine = set(Unit.objects.subtree(area).values_list("pk", flat=True))
+
+    page.goto(f"{url}/accounts/login/")
+    page.get_by_label("Username").fill("manager-elsewhere")
+    page.get_by_label("Password").fill("another-area-pass")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{url}/o/**")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Retention").click()
+    page.get_by_role("heading", name=f"Turnover and retention — {area.name}").wait_for()
+    main = page.locator("main").inner_text()
+    assert not LEFTOVERS.search(main), LEFTOVERS.search(main)
+    rows = page.locator("#turnover-units tr[data-unit]")
+    shown = {int(rows.nth(i).get_attribute("data-unit")) for i in range(rows.count())}
+    assert area.pk in shown and shown <= mine
+    headline = page.get_by_test_id("turnover-rate").inner_text()
+    assert re.search(r"\d+\.\d%", headline) or "would reveal a smaller group" in headline
+    chart_ready(page, "turnover-units-chart")
+    page.screenshot(path=str(artifacts_dir / "retention-other-area.png"), full_page=True)
+
+    page.get_by_role("link", name="Flight risk by unit").click()
+    page.get_by_role("heading", name=f"Flight risk by unit — {area.name}").wait_for()
+    assert not LEFTOVERS.search(page.locator("main").inner_text())
+    chart_ready(page, "flight-risk-chart")
+    fared = page.get_by_test_id("back-test").inner_text()
+    assert "would have made on" in fared and "ended inside their 95% interval" in fared, fared
+    page.screenshot(path=str(artifacts_dir / "retention-other-area-flight.png"), full_page=True)
+
+    outside = page.goto(f"{url}/o/{organization.slug}/insights/retention/?unit={main_area.pk}")
+    assert outside.status == 404
