@@ -32,20 +32,24 @@ def _purchases(organization, today: dt.date):
     )
 
 
+def _numbered(purchases):
+    """Purchases with their visit number per customer (1 = the first), oldest first."""
+    return purchases.annotate(
+        visit=Window(
+            RowNumber(),
+            partition_by=[F("customer_id")],
+            order_by=[F("occurred_at").asc(), F("pk").asc()],
+        )
+    )
+
+
 def returning_customers(organization, threshold: int, today: dt.date):
     """Each owned customer's visit number `threshold + 1` (their `threshold`-th return),
     credited to the account's owner: one window query over the purchases."""
     from servicechain.recognition.achievements import Candidate
 
     nth = (
-        _purchases(organization, today)
-        .annotate(
-            visit=Window(
-                RowNumber(),
-                partition_by=[F("customer_id")],
-                order_by=[F("occurred_at").asc(), F("pk").asc()],
-            )
-        )
+        _numbered(_purchases(organization, today))
         .filter(visit=threshold + 1)
         .values_list("customer__owner_id", "customer_id", "occurred_at")
     )
@@ -70,18 +74,16 @@ def returning_evidence(organization, threshold: int, candidates) -> dict:
     out: dict[tuple[int, str], list[dict]] = {}
     for start in range(0, len(ids), 5000):
         rows = (
-            Transaction.objects.filter(customer_id__in=ids[start : start + 5000])
+            _numbered(Transaction.objects.filter(customer_id__in=ids[start : start + 5000]))
+            .filter(visit__lte=min(threshold, SHOWN_VISITS) + 1)
             .order_by("customer_id", "occurred_at", "pk")
-            .values_list("customer_id", "customer__name", "occurred_at", "amount")
+            .values_list("customer_id", "visit", "customer__name", "occurred_at", "amount")
         )
-        for customer_id, name, when, amount in rows.iterator(chunk_size=5000):
-            items = out.setdefault(owner[customer_id], [])
-            if len(items) > min(threshold, SHOWN_VISITS):
-                continue
+        for customer_id, visit, name, when, amount in rows.iterator(chunk_size=5000):
             local = when.astimezone(zone)
-            items.append(
+            out.setdefault(owner[customer_id], []).append(
                 {
-                    "label": "First visit" if not items else f"Came back ({len(items)})",
+                    "label": "First visit" if visit == 1 else f"Came back ({visit - 1})",
                     "when": when.isoformat(),
                     "detail": f"{name} bought for {amount} {currency} on {local:%-d %b %Y}",
                 }

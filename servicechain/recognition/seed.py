@@ -25,6 +25,8 @@ from servicechain.simulate.recognition import RecognitionYear, simulate_recognit
 from . import services
 from .access import viewer_of
 from .models import (
+    AchievementRule,
+    Badge,
     CompanyValue,
     Goal,
     Kudos,
@@ -50,7 +52,9 @@ DEMO_VALUES = [
     ("keep-it-simple", "Keep it simple", "Make things easier for customers and for each other."),
     ("care", "Care for each other", "Notice how people are doing and look after them."),
 ]
-DEMO_THRESHOLDS = {"csat_five_star_month": 3}
+# The synthetic customers rate about once per employee a month and buy about monthly, so
+# the demo asks for 3 five-star ratings in a month and a customer back 8 times (of a year).
+DEMO_THRESHOLDS = {"csat_five_star_month": 3, "loyalty_returns": 8}
 BATCH = 5000
 
 
@@ -61,6 +65,7 @@ def seed_demo(*, organization, synthetic=None, today=None, progress=lambda messa
         values = values_install(organization)
         RecognitionSettings.objects.get_or_create(organization=organization)
         services.achievement_rules_install(organization=organization, thresholds=DEMO_THRESHOLDS)
+        _loyal_customer_rule(organization)
         year = simulate_recognition(
             employee_frame(organization),
             start=today - dt.timedelta(days=365),
@@ -74,8 +79,32 @@ def seed_demo(*, organization, synthetic=None, today=None, progress=lambda messa
     progress(f"  {len(year.kudos):>9,} kudos in the last year (recognition)")
     awarded = services.achievements_evaluate(organization=organization, today=today)
     progress(
-        f"  {awarded:>9,} badges earned from ratings, tenure and goals "
+        f"  {awarded:>9,} badges earned from ratings, tenure, goals and loyal customers "
         f"({time.perf_counter() - started:.1f} s)"
+    )
+
+
+def _loyal_customer_rule(organization: Organization) -> None:
+    """The loyalty app's kind ("a customer you look after came back N times") as a demo rule;
+    not a starter rule: on the large organisation it reads every purchase (about 45 s)."""
+    from .achievements import KINDS
+
+    if "loyalty_returns" not in KINDS:
+        return
+    badge, _ = Badge.objects.get_or_create(
+        organization=organization,
+        slug="loyal-customer",
+        defaults={
+            "name": "Loyal customer",
+            "symbol": "🤝",
+            "description": "A customer you look after came back again and again.",
+        },
+    )
+    AchievementRule.objects.get_or_create(
+        organization=organization,
+        badge=badge,
+        kind="loyalty_returns",
+        defaults={"threshold": DEMO_THRESHOLDS["loyalty_returns"]},
     )
 
 

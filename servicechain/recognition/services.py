@@ -904,14 +904,6 @@ def achievement_rules_install(*, organization: Organization, thresholds: dict | 
         ("five-years", "Five years with us", "🏆", "Five years of service.", "tenure_years", 5),
         ("goal-met", "Goal met", "🎯", "A quarterly goal met in full.", "goal_met", None),
         (
-            "loyal-customer",
-            "Loyal customer",
-            "🤝",
-            "A customer you look after came back again and again.",
-            "loyalty_returns",  # registered by the loyalty app; skipped without it
-            None,
-        ),
-        (
             "above-and-beyond",
             "Above and beyond",
             "🌟",
@@ -928,7 +920,7 @@ def achievement_rules_install(*, organization: Organization, thresholds: dict | 
                 slug=slug,
                 defaults={"name": name, "symbol": symbol, "description": description},
             )
-            if kind is None or kind not in KINDS:
+            if kind is None:
                 continue
             threshold = fixed or thresholds.get(kind) or KINDS[kind].default_threshold
             AchievementRule.objects.create(
