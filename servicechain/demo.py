@@ -31,6 +31,7 @@ DEMO_SEEDERS: list[str] = [
     "servicechain.insights.seed",
     "servicechain.loyalty.seed",
     "servicechain.care.seed",
+    "servicechain.rewards.seed",
 ]
 
 

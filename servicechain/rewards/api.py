@@ -53,6 +53,7 @@ class VersionIn(Schema):
     effective_from: dt.date | None = None
     job_family: str = ""
     unit_id: int | None = None
+    unit_kind: str = ""
     min_tenure_days: int = 0
     components: list[ComponentIn] = []
     pool: PoolIn | None = None
@@ -82,6 +83,7 @@ class VersionOut(Schema):
     effective_from: dt.date
     job_family: str
     unit_id: int | None
+    unit_kind: str
     min_tenure_days: int
     components: list[ComponentOut]
     pool: dict | None
@@ -194,6 +196,7 @@ def _version_kwargs(scope, payload: VersionIn) -> dict:
         "effective_from": payload.effective_from,
         "job_family": payload.job_family,
         "unit": _unit(scope, payload.unit_id),
+        "unit_kind": payload.unit_kind,
         "min_tenure_days": payload.min_tenure_days,
         "components": [c.dict() for c in payload.components],
         "pool": pool,
@@ -210,6 +213,7 @@ def _plan_out(plan: Plan) -> dict:
                 "effective_from": version.effective_from,
                 "job_family": version.job_family,
                 "unit_id": version.unit_id,
+                "unit_kind": version.unit_kind,
                 "min_tenure_days": version.min_tenure_days,
                 "components": list(version.components.values()),
                 "pool": None
@@ -381,7 +385,7 @@ def run_payroll(request, org: str, run_id: int):
 
 @router.get(
     BASE + "/statement",
-    response={200: StatementOut, 204: None},
+    response=StatementOut,
     summary="A statement: mine, or an employee's I may see (employee_id)",
 )
 def statement(request, org: str, employee_id: int | None = None, run_id: int | None = None):
@@ -398,7 +402,7 @@ def statement(request, org: str, employee_id: int | None = None, run_id: int | N
             raise Http404("Statements show locked runs only.")
     page = selectors.statement(employee, run) if employee is not None else None
     if page is None:
-        return 204, None
+        raise Http404("No locked payout run has a line for you yet.")
     return {
         "employee_id": employee.pk,
         "period": page["run"].label,

@@ -65,6 +65,12 @@ def tiers_from(rows: Sequence[Mapping]) -> tuple[Tier, ...]:
     )
 
 
+def plain(number: Decimal) -> str:
+    """80, 2.5, 0 — a threshold as people write it."""
+    text = format(Decimal(number).normalize(), "f")
+    return text
+
+
 def gross(rule: Rule, measured: Decimal) -> tuple[Decimal, tuple[str, ...]]:
     """What the rule pays for `measured` (a value or an improvement) before floor and cap."""
     if rule.tiers:
@@ -72,11 +78,11 @@ def gross(rule: Rule, measured: Decimal) -> tuple[Decimal, tuple[str, ...]]:
         if not crossed:
             return ZERO, ()
         top = crossed[-1]
-        return cents(top.amount * rule.weight), tuple(f"≥ {t.threshold}" for t in crossed)
+        return cents(top.amount * rule.weight), tuple(f"≥ {plain(t.threshold)}" for t in crossed)
     if rule.rate is None or measured <= rule.threshold:
         return ZERO, ()
     amount = (measured - rule.threshold) * rule.rate * rule.weight
-    return cents(amount), (f"> {rule.threshold}",)
+    return cents(amount), (f"> {plain(rule.threshold)}",)
 
 
 def capped(raw: Decimal, *, floor: Decimal, cap: Decimal | None, balance: Decimal = ZERO):
@@ -118,9 +124,15 @@ def component_outcome(
         measured -= Decimal(str(round(baseline, 4)))
     raw, crossed = gross(rule, measured)
     paid, withheld, released = capped(raw, floor=rule.floor, cap=rule.cap, balance=balance)
-    what = f"{label} {'improved by' if uses_baseline else 'was'} {measured:.1f}"
+    verb = "was"
+    if uses_baseline:
+        verb = "improved by" if measured >= 0 else "fell by"
+    what = f"{label} {verb} {abs(measured) if uses_baseline else measured:.1f}"
+    if uses_baseline:
+        what += f" against its baseline of {Decimal(str(round(baseline, 4))):.1f}"
     if paid == 0:
-        reason = f"No pay: {what}, below the first threshold."
+        first = rule.tiers[0].threshold if rule.tiers else rule.threshold
+        reason = f"No pay: {what}, not past the first threshold ({plain(first)})."
     else:
         reason = f"Paid {paid} because {what}, crossing {', '.join(crossed)}"
         if withheld:

@@ -87,6 +87,12 @@ class PlanVersion(models.Model):
         related_name="+",
         help_text="Only employees in this unit's subtree (blank: the whole organisation).",
     )
+    unit_kind = models.CharField(
+        max_length=20,
+        choices=Unit.Kind.choices,
+        blank=True,
+        help_text="Only employees of units of this kind, e.g. stores (blank: every kind).",
+    )
     min_tenure_days = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

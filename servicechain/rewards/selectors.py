@@ -50,8 +50,8 @@ def version_at(plan: Plan, day: dt.date) -> PlanVersion | None:
 
 
 def eligible_employees(version: PlanVersion, *, start: dt.date, end: dt.date) -> list[Employee]:
-    """Employees on the books for the whole period, of the version's job family and unit
-    subtree, with at least its minimum tenure on the period's last day."""
+    """Employees on the books for the whole period, of the version's job family, unit
+    subtree and unit kind, with at least its minimum tenure on the period's last day."""
     rows = Employee.objects.filter(
         organization_id=version.plan.organization_id, hire_date__lte=end
     ).filter(Q(leave_date__isnull=True) | Q(leave_date__gte=end))
@@ -59,6 +59,8 @@ def eligible_employees(version: PlanVersion, *, start: dt.date, end: dt.date) ->
         rows = rows.filter(job_family=version.job_family)
     if version.unit_id:
         rows = rows.filter(unit__path__startswith=version.unit.path)
+    if version.unit_kind:
+        rows = rows.filter(unit__kind=version.unit_kind)
     if version.min_tenure_days:
         rows = rows.filter(hire_date__lte=end - dt.timedelta(days=version.min_tenure_days))
     return list(rows.select_related("unit", "user").order_by("pk"))

@@ -36,6 +36,16 @@ from .models import (
     period_start,
 )
 
+METRIC_WORDS = {
+    Metric.CSAT: "CSAT",
+    Metric.NPS: "NPS",
+    Metric.EFFORT: "ease score",
+    Metric.REPEAT_RATE: "repeat-business rate",
+    Metric.REPEAT_REVENUE: "revenue from repeat customers",
+}
+# Nobody is judged on a handful of answers: the share of top scores or the response rate of
+# someone with fewer responses than this is noise, not a pattern.
+FLAG_MIN_RESPONSES = 10
 CORRECTION_LOOKBACK = 4  # locked periods re-checked for corrections by each new run
 
 
@@ -194,6 +204,7 @@ def plan_version_create(
     effective_from: dt.date | None = None,
     job_family: str = "",
     unit: Unit | None = None,
+    unit_kind: str = "",
     min_tenure_days: int = 0,
     today: dt.date | None = None,
 ) -> PlanVersion:
@@ -210,6 +221,7 @@ def plan_version_create(
         effective_from=_effective_from(plan, effective_from, today),
         job_family=job_family or "",
         unit=unit,
+        unit_kind=unit_kind or "",
         min_tenure_days=min_tenure_days or 0,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
@@ -251,6 +263,7 @@ def plan_build(
     effective_from: dt.date | None = None,
     job_family: str = "",
     unit: Unit | None = None,
+    unit_kind: str = "",
     min_tenure_days: int = 0,
     today: dt.date | None = None,
 ) -> PlanVersion:
@@ -264,6 +277,7 @@ def plan_build(
         effective_from=effective_from,
         job_family=job_family,
         unit=unit,
+        unit_kind=unit_kind,
         min_tenure_days=min_tenure_days,
         today=today,
     )
@@ -345,7 +359,7 @@ def _component_lines(data: _Data, version: PlanVersion, component: Component, pe
         for _ in range(component.baseline_months):
             b_start = period_before("month", b_start)
         base = data.table(component.metric, component.scope, b_start, b_end)
-    label = Metric(component.metric).label.split(" (")[0]
+    label = METRIC_WORDS[component.metric]
     lines = []
     for person in people:
         key = person.unit_id if unit_scope else person.pk
@@ -359,7 +373,7 @@ def _component_lines(data: _Data, version: PlanVersion, component: Component, pe
             baseline=before,
             uses_baseline=base is not None,
             balance=balance,
-            label=f"{'your unit' if unit_scope else 'your'} {label}",
+            label=f"{'your unit’s' if unit_scope else 'your'} {label}",
         )
         lines.append(
             {
@@ -551,7 +565,8 @@ def _spot_bonus_lines(run: PayoutRun) -> list[dict]:
             "released": calc.ZERO,
         }
         for bonus in recognition.spot_bonuses_awaiting_payout(run.organization)
-        if bonus.pk not in taken
+        # a bonus nominated after the period arrives in the run of a later period
+        if bonus.pk not in taken and timezone.localtime(bonus.created_at).date() <= run.period_end
     ]
 
 
@@ -569,6 +584,7 @@ def _gaming_flags(run: PayoutRun, start: dt.date, end: dt.date, paid: set[int]) 
         top=("csat", lambda s: float((s == 5).sum()) / max(int(s.notna().sum()), 1)),
     )
     per["rate"] = per["responses"] / per.index.map(lambda e: max(served.get(e, 0.0), 1.0))
+    per = per[per["responses"] >= FLAG_MIN_RESPONSES]
     flags = []
     for kind, column, what in (
         (GamingFlag.Kind.RESPONSE_RATE, "rate", "response rate"),

@@ -245,7 +245,7 @@ def test_a_manager_sees_the_subtree_and_each_persons_statement(org, client):
 
     assert "Your team: 2026-09" in page and "North0 Tester" in page
     assert "Pay statement: South0 Tester, 2026-09" in south0
-    assert "No pay: your CSAT was 75.0, below the first threshold." in south0
+    assert "No pay: your CSAT was 75.0, not past the first threshold (80)." in south0
 
 
 def test_a_preview_is_not_a_statement(org, client):
@@ -253,3 +253,6 @@ def test_a_preview_is_not_a_statement(org, client):
     client.force_login(org.users["north0"])
     assert client.get(url(org) + f"?run={run.pk}").status_code == 404
     assert "No locked payout run has a line for you yet" in client.get(url(org)).content.decode()
+    assert client.get(api_url(org, "statement")).json() == {
+        "detail": "No locked payout run has a line for you yet."
+    }

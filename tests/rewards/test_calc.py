@@ -132,6 +132,9 @@ def test_a_baseline_component_pays_on_improvement_only():
 
     assert better.amount == Decimal("50.00") and "improved by 5.0" in better.reason
     assert worse.amount == 0
+    assert "CSAT fell by 5.0 against its baseline of 80.0, not past the first threshold (0)" in (
+        worse.reason
+    )
 
 
 def test_the_robust_z_score_flags_the_one_person_far_above_the_unit():

@@ -292,6 +292,7 @@ def test_a_spot_bonus_arrives_as_a_line_and_is_marked_paid_when_the_run_locks(or
         employee=org.people["south1"],
         amount=Money("75.00", "GBP"),
         reason="Stayed late to rescue a wedding order",
+        created_at=moment(dt.date(2026, 9, 20)),
     )
     csat_plan(org)
     run = preview(org)
@@ -305,6 +306,21 @@ def test_a_spot_bonus_arrives_as_a_line_and_is_marked_paid_when_the_run_locks(or
     assert bonus.status == SpotBonus.Status.PAID and bonus.payout_reference == run.reference
     october = preview(org, start=OCTOBER)
     assert not october.lines.filter(kind=PayoutLine.Kind.SPOT_BONUS).exists()
+
+
+def test_a_spot_bonus_nominated_after_a_period_waits_for_a_later_periods_run(org):
+    SpotBonus.objects.create(
+        organization=org.organization,
+        manager=org.users["boss"],
+        employee=org.people["south1"],
+        amount=Money("40.00", "GBP"),
+        reason="Covered a colleague's shift",
+        created_at=moment(dt.date(2026, 10, 3)),
+    )
+    csat_plan(org)
+
+    assert not preview(org).lines.filter(kind=PayoutLine.Kind.SPOT_BONUS).exists()
+    assert preview(org, start=OCTOBER).lines.filter(kind=PayoutLine.Kind.SPOT_BONUS).count() == 1
 
 
 def test_a_comment_about_being_asked_for_a_score_flags_the_run_for_hr_before_approval(org):
@@ -339,11 +355,13 @@ def test_a_response_rate_far_above_the_units_is_flagged(org):
         InteractionFactory.create_batch(
             40, unit=org.north, employee=employee, started_at=moment(dt.date(2026, 9, 3))
         )
-        ratings(wave, employee, dt.date(2026, 9, 10), [4] * (38 if n == 6 else 4 + n % 2))
+        ratings(wave, employee, dt.date(2026, 9, 10), [4] * (38 if n == 6 else 10 + n % 2))
+    # Three answers from three contacts is a 100 % response rate, and noise: not judged.
+    ratings(wave, person(org, "north7", org.north), dt.date(2026, 9, 10), [5, 5, 5])
 
     run = preview(org)
 
-    flags = list(run.flags.filter(kind=GamingFlag.Kind.RESPONSE_RATE))
+    flags = list(run.flags.filter(kind__in=["response_rate", "top_scores"]))
     assert [f.employee for f in flags] == [org.people["north6"]]
     assert "robust z" in flags[0].detail
 
@@ -366,7 +384,7 @@ def test_a_statement_explains_the_lines_and_why_the_payout_changed(org):
     change = next(c for c in page["changes"] if c["label"].endswith("Customer satisfaction"))
     assert change["before"] == Decimal("100.00") and change["now"] == Decimal("0.00")
     assert change["difference"] == Decimal("-100.00")
-    assert "below the first threshold" in change["why_now"]
+    assert "not past the first threshold (80)" in change["why_now"]
 
 
 def test_statements_count_only_locked_runs(org):
