@@ -7,16 +7,18 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
 from django.apps import apps
+from lifelines import CoxPHFitter
 from scipy import stats
 
 from servicechain.analytics import anonymity
 from servicechain.analytics.attrition import retention_curve
 from servicechain.insights.access import Audience
 from servicechain.insights.models import TurnoverCost
-from servicechain.insights.retention import data, pages
+from servicechain.insights.retention import data, pages, survival
 from servicechain.org.access import scope_for
 from servicechain.org.models import AuditEvent, Employee, Unit
 from tests.factories import EmployeeFactory, OrganizationFactory, make_unit, member
@@ -202,6 +204,80 @@ def test_the_driver_table_reports_the_check_and_a_model_for_each_score(demo_worl
         assert row["method"] == (
             "cox" if row["proportional_hazards_p"] >= 0.05 else "discrete-time"
         )
+
+
+def synthetic_spells(beta_first_year: float, beta_after: float, seed: int = 3):
+    """Spells of 40 units over six years, with a monthly leaving hazard whose engagement
+    effect (per 10 points of the unit's score) is `beta_first_year` in a person's first
+    year and `beta_after` later; the records show the last two years (delayed entry)."""
+    rng = np.random.default_rng(seed)
+    n = 4000
+    units = pd.Series(rng.normal(65, 10, 40), index=range(1, 41))
+    unit = rng.integers(1, 41, n)
+    x = (units[unit].to_numpy() - 65) / 10
+    # Months to leaving: geometric at the first year's monthly hazard, then at the later one.
+    first = rng.geometric(0.02 * np.exp(beta_first_year * x))
+    later = 12 + rng.geometric(0.02 * np.exp(beta_after * x))
+    months = np.where(first <= 12, first, later) - 1 + rng.uniform(0, 1, n)
+    hired = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 6 * 365, n), unit="D")
+    leave = hired + pd.to_timedelta(np.round(months * 30.4375), unit="D")
+    end = pd.Timestamp("2025-12-31")
+    people = pd.DataFrame(
+        {
+            "person": range(n),
+            "unit_id": unit,
+            "job_family": np.where(np.arange(n) % 2, "specialist", "frontline"),
+            "is_manager": False,
+            "hire_date": hired,
+            "leave_date": pd.Series(leave).where(leave <= end),
+            "leave_type": np.where(leave <= end, "voluntary", ""),
+            "leave_reason": "",
+            "regretted": pd.NA,
+        }
+    )
+    window = data.Window(pd.Timestamp("2024-01-01"), pd.Timestamp("2025-12-01"))
+    scores = pd.DataFrame({"engagement": units})
+    return data.observed(people, window), scores, window
+
+
+def test_the_driver_table_uses_the_cox_model_where_hazards_are_proportional():
+    observed, scores, window = synthetic_spells(-0.5, -0.5)
+    row = next(r for r in survival.leaving_drivers(observed, scores, window).rows)
+    assert row.code == "engagement" and row.method == "cox" and row.ph_p_value >= 0.05
+    # The same model fitted with lifelines directly: delayed entry, clustered by unit.
+    frame = pd.DataFrame(
+        {
+            "tenure": observed["tenure"],
+            "entry": observed["entry"],
+            "left": observed["left"],
+            "x": observed["unit_id"].map(scores["engagement"]) / 10,
+            "unit": observed["unit_id"],
+            "family_specialist": (observed["job_family"] == "specialist").astype(float),
+        }
+    )
+    theirs = CoxPHFitter().fit(
+        frame, "tenure", "left", entry_col="entry", cluster_col="unit", formula=None
+    )
+    assert row.ratio == pytest.approx(np.exp(theirs.params_["x"]), rel=1e-4)
+    lower, upper = np.exp(theirs.confidence_intervals_.loc["x"])
+    assert (row.lower, row.upper) == (
+        pytest.approx(lower, rel=1e-3),
+        pytest.approx(upper, rel=1e-3),
+    )
+    assert row.ratio == pytest.approx(np.exp(-0.5), rel=0.25)
+
+
+def test_the_driver_table_turns_to_the_discrete_time_model_where_the_ph_check_fails():
+    observed, scores, window = synthetic_spells(-1.0, 0.4)
+    row = next(r for r in survival.leaving_drivers(observed, scores, window).rows)
+    assert row.method == "discrete-time" and row.ph_p_value < 0.05
+    first_ratio, first_lower, first_upper = row.first_year
+    # The effect the model reports in the first year and after it, each with its interval,
+    # on the two sides of the truth that made the Cox ratio fail.
+    assert first_lower <= first_ratio <= first_upper < 1 < row.lower <= row.ratio <= row.upper
+    assert first_ratio == pytest.approx(np.exp(-1.0), rel=0.3)
+    assert row.ratio == pytest.approx(np.exp(0.4), rel=0.3)
+    assert row.record()["method"] == "discrete-time" and row.record()["first_year_ratio"]
 
 
 def test_flight_risk_rows_are_units_whose_total_is_the_focus(demo_world, login):
