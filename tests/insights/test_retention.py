@@ -280,6 +280,21 @@ def test_the_driver_table_turns_to_the_discrete_time_model_where_the_ph_check_fa
     assert row.record()["method"] == "discrete-time" and row.record()["first_year_ratio"]
 
 
+def test_the_driver_page_gives_the_organisations_head_counts_to_hr_not_to_managers(
+    demo_world, login
+):
+    """The model is the whole organisation's; its people and leaver counts are an
+    organisation-wide turnover figure, which a manager does not otherwise see."""
+    hr = login(demo_world.users["hr_analyst"]).get(url(demo_world, "drivers/"))
+    drivers = hr.context["page"].drivers
+    counts = f"{drivers.people} people ({drivers.leavers} left)"
+    assert counts in hr.content.decode()
+    manager = login(demo_world.users["manager"]).get(url(demo_world, "drivers/"))
+    html = manager.content.decode()
+    assert manager.status_code == 200 and "Ratio per 10 points" in html
+    assert counts not in html and 'data-testid="driver-population"' not in html
+
+
 def test_flight_risk_rows_are_units_whose_total_is_the_focus(demo_world, login):
     body = login(demo_world.users["hr_analyst"]).get(api(demo_world, "flight-risk")).json()
     shown = [r for r in body["units"] if "withheld" not in r]
