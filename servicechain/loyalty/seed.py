@@ -24,6 +24,9 @@ TIERS = [
 REDEEM_BLOCK = 250  # points redeemed at a time by the demo's redeemers
 REDEEMERS = 150
 RETURNS = 40
+# Shorter than the demo's year of history, so some long-inactive members' points do expire
+# (and the liability's redemption rate has expiries to learn from).
+EXPIRY_MONTHS = 6
 
 
 def seed_demo(*, organization, synthetic, today=None, progress=lambda message: None) -> None:
@@ -48,7 +51,9 @@ def seed_demo(*, organization, synthetic, today=None, progress=lambda message: N
         _redemptions(organization, now=now)
         _returns(organization, now=now)
         expired = services.expiry_run(organization=organization, now=now)
-        progress(f"  {expired:>9,} lots of points expired after a year without a visit")
+        progress(
+            f"  {expired:>9,} lots of points expired after {EXPIRY_MONTHS} months without a visit"
+        )
         raised = _assets(organization, synthetic, today=today)
         progress(f"  {raised:>9,} service reminders raised")
         waiting = _handovers(organization, today=today)
@@ -66,7 +71,7 @@ def _programme(organization, *, start: dt.date, today: dt.date) -> None:
         "spend_unit": "1.00",
         "point_value": "0.01",
         "tiers": TIERS,
-        "expiry_months": 12,
+        "expiry_months": EXPIRY_MONTHS,
         "return_window_days": 30,
         "reminder_lead_days": 14,
     }
