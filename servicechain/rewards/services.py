@@ -336,15 +336,19 @@ def _rule(component: Component, organization: Organization) -> calc.Rule:
     )
 
 
-def _measure(table: pd.DataFrame, metric: str, key) -> tuple[float | None, int]:
-    if key is None or key not in table.index:
-        return None, 0
-    row = table.loc[key]
-    if bool(row.get("suppressed", False)):
-        n = row.get(f"{metric}_n")
-        return None, 0 if pd.isna(n) else int(n)
-    value = row[metric]
-    return (None if pd.isna(value) else float(value)), int(row[f"{metric}_n"])
+def _measures(table: pd.DataFrame | None, metric: str) -> dict:
+    """Group → (value or None, responses): one dictionary, so that 50,000 people are looked up
+    without a pandas row access each. A row the anonymity gate withheld has no value."""
+    if table is None or table.empty:
+        return {}
+    values = table[metric].astype(float)
+    if "suppressed" in table:
+        values = values.where(~table["suppressed"].astype(bool))
+    counts = table[f"{metric}_n"].fillna(0).astype(int)
+    return {
+        key: (None if pd.isna(value) else float(value), int(n))
+        for key, value, n in zip(table.index, values, counts, strict=True)
+    }
 
 
 def _component_lines(data: _Data, version: PlanVersion, component: Component, people, balances):
@@ -360,11 +364,12 @@ def _component_lines(data: _Data, version: PlanVersion, component: Component, pe
             b_start = period_before("month", b_start)
         base = data.table(component.metric, component.scope, b_start, b_end)
     label = METRIC_WORDS[component.metric]
+    now, then = _measures(table, component.metric), _measures(base, component.metric)
     lines = []
     for person in people:
         key = person.unit_id if unit_scope else person.pk
-        value, n = _measure(table, component.metric, key)
-        before = _measure(base, component.metric, key)[0] if base is not None else None
+        value, n = now.get(key, (None, 0))
+        before = then.get(key, (None, 0))[0]
         balance = balances.get((person.pk, version.plan_id, component.name), calc.ZERO)
         outcome = calc.component_outcome(
             rule,
@@ -657,7 +662,8 @@ def run_preview(
     specs = _plan_lines(organization, period, period_start_on, _balances(organization))
     specs += _corrections(run) + _spot_bonus_lines(run)
     PayoutLine.objects.bulk_create(
-        PayoutLine(run=run, amount_currency=currency, **spec) for spec in specs
+        (PayoutLine(run=run, amount_currency=currency, **spec) for spec in specs),
+        batch_size=2000,
     )
     paid = {
         s["employee"].pk
