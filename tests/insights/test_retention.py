@@ -360,6 +360,12 @@ def test_a_unit_withheld_to_protect_a_smaller_group_does_not_read_as_small(demo_
         assert f'data-testid="{testid}"' in html
         assert f"Withheld: fewer than {ctx.min_n} people<" not in html
         assert "would reveal a smaller group by subtraction" in html
+    overview = client.get(url(demo_world), {"unit": large[0]}).context["page"]
+    description = overview.charts["units"].description
+    assert "withheld (too few people, or would reveal such a group)" in description
+    assert overview.curves.withheld
+    html = client.get(url(demo_world), {"unit": large[0]}).content.decode()
+    assert f"fewer than {ctx.min_n} followed when the first of them left" in html
 
 
 # ----------------------------------------------------------------------------- costs

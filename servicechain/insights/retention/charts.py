@@ -79,7 +79,11 @@ def rate_chart(records: list[dict], *, id: str, title: str, label: str) -> Chart
         description=(
             "Annualised turnover with 95% intervals: "
             + "; ".join(f"{r.group} {r.rate_pct:.1f}%" for r in frame.itertuples())
-            + (f". {withheld} withheld (too few people)." if withheld else ".")
+            + (
+                f". {withheld} withheld (too few people, or would reveal such a group)."
+                if withheld
+                else "."
+            )
         ),
     )
 
