@@ -121,7 +121,12 @@ def _amount(value, field: str) -> Decimal:
         raise ValidationError({field: f"{value!r} is not an amount."}) from None
     if not amount.is_finite():
         raise ValidationError({field: f"{value!r} is not an amount."})
+    if abs(amount) >= MAX_AMOUNT:  # what a money column holds (14 digits, 2 after the point)
+        raise ValidationError({field: f"{value!r} is too large an amount."})
     return amount
+
+
+MAX_AMOUNT = Decimal(10) ** 12
 
 
 # ----------------------------------------------------------------------------- booking

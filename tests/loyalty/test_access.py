@@ -177,6 +177,18 @@ def test_the_api_records_a_purchase_and_a_return(client, world):
             "Cannot redeem 9,999 points",
         ),
         ("redemptions", {"customer_external_id": "{customer}", "points": -1}, 422, "above zero"),
+        (  # was a 500: quantizing it overflowed the decimal context
+            "transactions",
+            {"external_id": "X", "customer_external_id": "{customer}", "amount": "1e400"},
+            422,
+            "too large an amount",
+        ),
+        (
+            "transactions",
+            {"external_id": "X", "customer_external_id": "{customer}", "amount": "1e30"},
+            422,
+            "too large an amount",
+        ),
     ],
 )
 def test_bad_input_is_a_clear_4xx_and_changes_nothing(client, world, path, body, status, message):
