@@ -1,4 +1,6 @@
-"""Project middleware: django-csp's, with the unchanged policy built once."""
+"""Project middleware: django-csp's with the unchanged policy built once; no-store; and
+Django's session, CSRF, authentication and messages middleware, which step aside for the
+survey-link API."""
 
 from __future__ import annotations
 
@@ -7,6 +9,61 @@ from csp.middleware import CheckableLazyObject
 from csp.middleware import CSPMiddleware as LibraryCSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
+from django.contrib.auth import middleware as auth_middleware
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages import middleware as messages_middleware
+from django.contrib.sessions import middleware as sessions_middleware
+from django.middleware import csrf
+
+# The survey-link API (`/api/respond/<token>…`): the token in the path is the respondent's
+# only key. Its endpoints never read a session, a signed-in user, a message or a CSRF
+# cookie, so the middleware that prepares those steps aside there: on the survey submit
+# path (benchmarks/survey_submit.py) they cost about a tenth of the request's CPU for
+# nothing. The respondent's HTML pages (/s/<token>/) are not concerned: their form posts
+# need the CSRF check. Security headers, CSP, no-store and the rate limit still apply.
+SURVEY_API_PREFIX = "/api/respond/"
+
+
+def _survey_api(request) -> bool:
+    return request.path_info.startswith(SURVEY_API_PREFIX)
+
+
+class SessionMiddleware(sessions_middleware.SessionMiddleware):
+    """Django's, except on the survey-link API: no session is loaded, saved or sent."""
+
+    def __call__(self, request):
+        if _survey_api(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class CsrfViewMiddleware(csrf.CsrfViewMiddleware):
+    """Django's, except on the survey-link API (no cookie authenticates it, nothing to forge)."""
+
+    def __call__(self, request):
+        if _survey_api(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    """Django's, except on the survey-link API, where the visitor is anonymous by definition."""
+
+    def __call__(self, request):
+        if _survey_api(request):
+            request.user = AnonymousUser()
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class MessageMiddleware(messages_middleware.MessageMiddleware):
+    """Django's, except on the survey-link API (JSON answers carry no flash messages)."""
+
+    def __call__(self, request):
+        if _survey_api(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
 
 # Per-view changes to the policy (django-csp's decorators) leave these on the response.
 _OVERRIDES = (

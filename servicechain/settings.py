@@ -117,11 +117,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's session, CSRF, auth and messages middleware, stepping aside for the
+    # survey-link API (/api/respond/<token>: the token is the key; see the module).
+    "servicechain.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "servicechain.middleware.CsrfViewMiddleware",
+    "servicechain.middleware.AuthenticationMiddleware",
+    "servicechain.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "servicechain.middleware.CSPMiddleware",
     "servicechain.middleware.NoStoreMiddleware",

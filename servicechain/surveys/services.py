@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import re
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -1050,19 +1052,47 @@ def invitation_issue_link(*, wave: Wave, employee: Employee, now: dt.datetime | 
 
 @dataclass(frozen=True)
 class Link:
-    """An invitation as seen through its link: what the respondent page needs, no person."""
+    """An invitation as seen through its link: what the respondent page needs, no person.
+
+    The submit path needs only the plain values; the Wave (with its instrument and
+    organisation) that pages and errors show is built from the same row when first asked
+    for — three model instances a submission does not need.
+    """
 
     invitation_id: int
-    wave: Wave
     responded: bool
     unit_id: int
     tenure_band: str
     job_family: str
     interaction_id: int | None
+    wave_id: int
+    wave_status: str
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    instrument_id: int
+    instrument_updated_at: dt.datetime
+    # (wave name, wave kind, instrument name, organisation id, name, min group size)
+    shown: tuple = field(repr=False)
+
+    @cached_property
+    def wave(self) -> Wave:
+        wave_name, kind, instrument_name, org_id, org_name, min_group_size = self.shown
+        return Wave(
+            id=self.wave_id,
+            name=wave_name,
+            kind=kind,
+            status=self.wave_status,
+            opens_at=self.opens_at,
+            closes_at=self.closes_at,
+            instrument=Instrument(
+                id=self.instrument_id, name=instrument_name, updated_at=self.instrument_updated_at
+            ),
+            organization=Organization(id=org_id, name=org_name, min_group_size=min_group_size),
+        )
 
     @property
     def questions(self):
-        return questions_for(self.wave.instrument_id, self.wave.instrument.updated_at)
+        return questions_for(self.instrument_id, self.instrument_updated_at)
 
 
 # The submit path's one read, as plain SQL: building the equivalent ORM query (with its
@@ -1092,14 +1122,21 @@ def _hot_cursor():
     On PostgreSQL: a server-binding psycopg cursor on Django's own connection (same
     transaction state), so each statement is parsed and planned once per connection and
     then executed as a prepared statement, instead of being re-interpolated on the client
-    and re-planned by the server for every respondent.
+    and re-planned by the server for every respondent. The cursor is kept with the
+    connection it belongs to and reused by later submissions (making one costs about as
+    much CPU as the look-up's own Python); a new connection gets a new one.
     """
     if connection.vendor != "postgresql":
         return connection.cursor()
     import psycopg
 
     connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
+    raw = connection.connection
+    kept = getattr(connection, "_survey_hot_cursor", None)
+    if kept is None or kept[0] is not raw or kept[1].closed:
+        kept = (raw, psycopg.Cursor(raw))
+        connection._survey_hot_cursor = kept
+    return contextlib.nullcontext(kept[1])
 
 
 def _hot_execute(cursor, sql: str, params) -> None:
@@ -1124,38 +1161,31 @@ def link_resolve(token: str) -> Link:
     (invitation_id, responded, unit_id, band, family, interaction_id) = row[:6]
     (wave_id, wave_name, kind, status, opens_at, closes_at) = row[6:12]
     (instrument_id, instrument_name, updated_at, org_id, org_name, min_group_size) = row[12:]
-    wave = Wave(
-        id=wave_id,
-        name=wave_name,
-        kind=kind,
-        status=status,
-        opens_at=_aware(opens_at),
-        closes_at=_aware(closes_at),
-        instrument=Instrument(
-            id=instrument_id, name=instrument_name, updated_at=_aware(updated_at)
-        ),
-        organization=Organization(id=org_id, name=org_name, min_group_size=min_group_size),
-    )
     return Link(
         invitation_id=invitation_id,
-        wave=wave,
         responded=bool(responded),
         unit_id=unit_id,
         tenure_band=band,
         job_family=family,
         interaction_id=interaction_id,
+        wave_id=wave_id,
+        wave_status=status,
+        opens_at=_aware(opens_at),
+        closes_at=_aware(closes_at),
+        instrument_id=instrument_id,
+        instrument_updated_at=_aware(updated_at),
+        shown=(wave_name, kind, instrument_name, org_id, org_name, min_group_size),
     )
 
 
 def link_check(link: Link, now: dt.datetime | None = None) -> None:
     """Raise the reason a resolved link cannot be answered now (closed, already used)."""
     now = now or timezone.now()
-    wave = link.wave
-    if wave.status == Wave.Status.CLOSED or now >= wave.closes_at:
-        raise WaveClosed(wave)
-    if wave.status != Wave.Status.OPEN or now < wave.opens_at:
+    if link.wave_status == Wave.Status.CLOSED or now >= link.closes_at:
+        raise WaveClosed(link.wave)
+    if link.wave_status != Wave.Status.OPEN or now < link.opens_at:
         # Invitations go out only once a wave is open, so this is a wave paused back to draft.
-        raise WaveClosed(wave)
+        raise WaveClosed(link.wave)
     if link.responded:
         raise AlreadySubmitted()
 
@@ -1189,7 +1219,7 @@ def response_submit(*, token: str, answers: Any, now: dt.datetime | None = None)
 def _new_response(link: Link, token: str, cleaned: dict, now: dt.datetime):
     if link.interaction_id is None:
         return Response(
-            wave_id=link.wave.pk,
+            wave_id=link.wave_id,
             submission_key=tokens.submission_key(token),
             unit_id=link.unit_id,
             tenure_band=link.tenure_band,
@@ -1197,7 +1227,7 @@ def _new_response(link: Link, token: str, cleaned: dict, now: dt.datetime):
             answers=cleaned,
         )
     return CustomerResponse(
-        wave_id=link.wave.pk,
+        wave_id=link.wave_id,
         interaction_id=link.interaction_id,
         unit_id=link.unit_id,
         answers=cleaned,
@@ -1219,25 +1249,16 @@ def _store(link: Link, token: str, cleaned: dict, now: dt.datetime):
     return response
 
 
-def _store_postgresql(link: Link, token: str, cleaned: dict, now: dt.datetime):
-    """The same three writes as `_store`, as one statement: one round trip, one commit.
+@functools.cache
+def _store_statement(model) -> tuple[str, list]:
+    """The one statement that stores a `model` response (built once per model), and its fields.
 
     Data-modifying CTEs of one statement run in one snapshot and commit together; the
     INSERT reads from the UPDATE, so it only happens when this call flipped the flag.
     """
-    response = _new_response(link, token, cleaned, now)
-    model = type(response)
     fields = [f for f in model._meta.concrete_fields if f.column != "id" or model is Response]
-    if model is Response:
-        response.id = uuid.uuid4()
     columns = ", ".join(f.column for f in fields)
     values = ", ".join("%s::jsonb" if f.name == "answers" else "%s" for f in fields)
-    params = [
-        json.dumps(cleaned)
-        if f.name == "answers"
-        else f.get_db_prep_save(getattr(response, f.attname), connection)
-        for f in fields
-    ]
     # Table and columns come from the model; every value is a %s parameter.
     sql = f"""
         WITH marked AS (
@@ -1250,6 +1271,22 @@ def _store_postgresql(link: Link, token: str, cleaned: dict, now: dt.datetime):
         )
         SELECT id FROM stored
     """  # nosec B608
+    return sql, fields
+
+
+def _store_postgresql(link: Link, token: str, cleaned: dict, now: dt.datetime):
+    """The same three writes as `_store`, as one statement: one round trip, one commit."""
+    response = _new_response(link, token, cleaned, now)
+    model = type(response)
+    if model is Response:
+        response.id = uuid.uuid4()
+    sql, fields = _store_statement(model)
+    params = [
+        json.dumps(cleaned)
+        if f.name == "answers"
+        else f.get_db_prep_save(getattr(response, f.attname), connection)
+        for f in fields
+    ]
     # Outside a transaction the statement is its own (autocommit: no BEGIN/COMMIT round
     # trips); inside one (tests, callers) a savepoint keeps a unique violation contained.
     scope = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
@@ -1269,7 +1306,7 @@ def draft_save(*, token: str, answers: Any, now: dt.datetime | None = None) -> d
     link_check(link, now)
     cleaned = clean_answers(link.questions, answers, partial=True)
     Draft.objects.update_or_create(
-        key=tokens.draft_key(token), defaults={"wave_id": link.wave.pk, "answers": cleaned}
+        key=tokens.draft_key(token), defaults={"wave_id": link.wave_id, "answers": cleaned}
     )
     return cleaned
 

@@ -307,3 +307,22 @@ def test_draft_through_the_api(client, token):
 def test_openapi_lists_the_survey_endpoints(client):
     paths = client.get("/api/openapi.json").json()["paths"]
     assert "/api/respond/{token}" in paths and "/api/orgs/{org}/waves/{wave_id}/results" in paths
+
+
+def test_survey_link_api_keeps_security_headers_and_sets_no_session_or_csrf_cookie(client, token):
+    wave, link = token
+    client.force_login(member(wave.organization, role="hr_analyst"))  # a staff cookie too
+    response = post(client, f"/api/respond/{link}", {"answers": PULSE_ANSWERS})
+    assert response.status_code == 201
+    assert response["Cache-Control"] == "private, no-store"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert not response.cookies  # no session saved, no CSRF cookie issued
+    assert Response.objects.filter(wave=wave, submission_key__gt="").count() == 1
+
+
+def test_unknown_path_under_the_survey_link_api_is_a_404(client, token):
+    wave, link = token
+    response = client.get(f"/api/respond/{link}/nothing-here")
+    assert response.status_code == 404
