@@ -84,6 +84,9 @@ def log_in(page, site: Site, username: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{site.url}/o/**")
+    # The home page loads its deferred cards after it shows; let them finish before the next
+    # page: the live server's in-memory SQLite can deadlock two requests at once.
+    page.wait_for_load_state("networkidle")
 
 
 def no_axe_violations(page, what: str) -> None:
