@@ -16,7 +16,17 @@ Measured, each `--repeat` times, logged in as the HR analyst (whole organisation
   sessions, freshness checks of both waves, heatmap, headline, drivers, plan effects,
   charts, template).
 
-Prints a table; the last line is {"responses", "units", "heatmap_p50_ms", "page_p50_ms"}.
+And, as the yardstick, in the same run and as often:
+* the raw aggregate — the one SQL statement that computes what the heatmap shows from the
+  wave's responses (respondents and the mean of every numeric answer, per item, for the
+  focus unit's subtree and each child's subtree: a GROUP BY over the answers' JSONB);
+  `ratio_to_query` = page p50 ÷ this query's p50 (below 1: publishing the results when the
+  wave closed makes the page cheaper than one pass over the answers);
+* the stored-cell read — the page's own necessary query (the published cells of the rows
+  shown), the floor under any page: `cells_query_p50_ms`.
+
+Prints a table; the last line is {"responses", "units", "heatmap_p50_ms", "page_p50_ms",
+"publish_seconds", "query_p50_ms", "cells_query_p50_ms", "ratio_to_query"}.
 Goal: page p50 < 300 ms.
 """
 
@@ -381,6 +391,40 @@ def hr_user(organization):
 
 # ----------------------------------------------------------------------------- timing
 
+# What the heatmap shows, computed from the raw answers in one statement: for the focus unit
+# and each of its children, the respondents of the subtree and, per item, the number of
+# numeric answers and their mean (the scales are means of their items).
+RAW_AGGREGATE = """
+SELECT shown.id, count(DISTINCT r.id), kv.key, count(*), avg((kv.value)::text::numeric)
+FROM org_unit shown
+JOIN org_unit u ON u.organization_id = shown.organization_id AND u.path LIKE shown.path || '%%'
+JOIN surveys_response r ON r.wave_id = %s AND r.unit_id = u.id
+CROSS JOIN LATERAL jsonb_each(r.answers) kv
+WHERE shown.id = ANY(%s) AND jsonb_typeof(kv.value) = 'number'
+GROUP BY shown.id, kv.key
+"""
+# The page's own necessary read: the published cells of the rows shown.
+CELLS_QUERY = """
+SELECT unit_id, scale, value, lower, upper, se, n, suppressed, reason
+FROM surveys_unitscore
+WHERE snapshot_id = %s AND dimension = '' AND category = '' AND unit_id = ANY(%s)
+"""
+
+
+def timed_query(sql: str, params: list, repeat: int) -> list[float]:
+    """Milliseconds of each of `repeat` runs of one statement, rows fetched (after one warm run)."""
+    from django.db import connection
+
+    times = []
+    with connection.cursor() as cursor:
+        for i in range(repeat + 1):
+            started = time.perf_counter()
+            cursor.execute(sql, params)
+            cursor.fetchall()
+            if i:
+                times.append(1000 * (time.perf_counter() - started))
+    return times
+
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -458,6 +502,13 @@ def main() -> int:
         page_ms.append(1000 * (time.perf_counter() - started))
         assert response.status_code == 200
 
+    shown = [row.unit.pk for row in heatmap.rows]
+    query_ms = timed_query(RAW_AGGREGATE, [latest.pk, shown], args.repeat)
+    snapshot = selectors.wave_results(latest).snapshot
+    cells_ms = timed_query(CELLS_QUERY, [snapshot.pk, shown], args.repeat)
+    query_p50, page_p50 = statistics.median(query_ms), statistics.median(page_ms)
+    ratio_to_query = page_p50 / query_p50
+
     responses = Response.objects.filter(wave__organization=organization).count()
     units = Unit.objects.filter(organization=organization).count()
     rows = [
@@ -487,6 +538,21 @@ def main() -> int:
             f"p50 {statistics.median(page_ms):7.1f} ms   p95 {percentile(page_ms, 0.95):7.1f} ms",
         ),
         (
+            "raw aggregate (SQL)",
+            f"p50 {query_p50:7.1f} ms   p95 {percentile(query_ms, 0.95):7.1f} ms"
+            "   (the heatmap's numbers from the wave's answers, one statement)",
+        ),
+        (
+            "stored-cell read (SQL)",
+            f"p50 {statistics.median(cells_ms):7.1f} ms   p95 {percentile(cells_ms, 0.95):7.1f} ms"
+            "   (the page's own necessary query)",
+        ),
+        (
+            "ratio to query",
+            f"{ratio_to_query:.2f} (page p50 ÷ raw aggregate p50; "
+            f"{page_p50 / statistics.median(cells_ms):.0f}× the stored-cell read)",
+        ),
+        (
             "goal",
             "page p50 < 300 ms: " + ("met" if statistics.median(page_ms) < 300 else "NOT met"),
         ),
@@ -503,6 +569,9 @@ def main() -> int:
                 "heatmap_p50_ms": round(statistics.median(heatmap_ms), 1),
                 "page_p50_ms": round(statistics.median(page_ms), 1),
                 "publish_seconds": round(max(publish_seconds.values()), 1),
+                "query_p50_ms": round(query_p50, 1),
+                "cells_query_p50_ms": round(statistics.median(cells_ms), 2),
+                "ratio_to_query": round(ratio_to_query, 3),
             }
         )
     )
