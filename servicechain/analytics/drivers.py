@@ -35,6 +35,8 @@ import pandas as pd
 from scipy import stats
 from sklearn.exceptions import NotFittedError
 
+from .resampling import block_counts, group_cross_products, replicate_sums
+
 __all__ = ["MAX_EXACT_DRIVERS", "KeyDriverAnalysis", "NotFittedError", "relative_importance"]
 
 #: Exact LMG/dominance enumerate 2^p subsets; beyond this they would need gigabytes.
@@ -81,17 +83,31 @@ def _moments(data: np.ndarray, weights: np.ndarray, observed: np.ndarray | None)
     centred by the caller, so raw moments lose no precision.
     """
     if observed is None:
-        total = weights.sum(axis=1)[:, None, None]
-        mean = (weights @ data)[:, :, None] / total
-        cov = _weighted_sums(weights, data, data) / total - mean * np.swapaxes(mean, 1, 2)
-        sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
-        return cov / (sd[:, :, None] * sd[:, None, :])
+        return _correlations_of_sums(
+            weights.sum(axis=1), weights @ data, _weighted_sums(weights, data, data)
+        )
     # Pairwise: the [i, j] sums run over the rows where both i and j are observed.
     total = _weighted_sums(weights, observed, observed)
     mean_i = _weighted_sums(weights, data, observed) / total
     var_i = _weighted_sums(weights, data * data, observed) / total - mean_i**2
     cov = _weighted_sums(weights, data, data) / total - mean_i * np.swapaxes(mean_i, 1, 2)
     return cov / np.sqrt(var_i * np.swapaxes(var_i, 1, 2))
+
+
+def _correlations_of_sums(total: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Correlations (batch, q, q) from weighted sums: Σw (batch,), Σw·x (batch, q) and
+    Σw·x·xᵀ (batch, q, q) of centred data."""
+    total = total[:, None, None]
+    mean = first[:, :, None] / total
+    cov = second / total - mean * np.swapaxes(mean, 1, 2)
+    sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+    return cov / (sd[:, :, None] * sd[:, None, :])
+
+
+def _with_unit_diagonal(corr: np.ndarray) -> np.ndarray:
+    idx = np.arange(corr.shape[-1])
+    corr[:, idx, idx] = 1.0
+    return corr
 
 
 def _correlations(data: np.ndarray, weights: np.ndarray, pairwise: bool) -> np.ndarray:
@@ -102,9 +118,24 @@ def _correlations(data: np.ndarray, weights: np.ndarray, pairwise: bool) -> np.n
         corr = _moments(centred, weights, observed)
     else:
         corr = _moments(data - data.mean(axis=0), weights, None)
-    idx = np.arange(corr.shape[-1])
-    corr[:, idx, idx] = 1.0
-    return corr
+    return _with_unit_diagonal(corr)
+
+
+class _GroupSums:
+    """The cluster bootstrap's fast path (listwise deletion): each group's weighted sums
+    ``Σw``, ``Σw·x``, ``Σw·x·xᵀ`` of the centred data, computed once; a replicate's
+    correlations then come from count-weighted sums over groups (``resampling``), in
+    ``O(groups · q²)`` instead of ``O(n · q²)``. Same numbers as reweighting the rows."""
+
+    def __init__(self, data: np.ndarray, weights: np.ndarray, groups: np.ndarray):
+        # Centred as `_correlations` centres, so both paths sum the same values.
+        design = np.column_stack([np.ones(len(data)), data - data.mean(axis=0)])
+        self.cross = group_cross_products(design, groups, int(groups.max()) + 1, weights)
+
+    def correlations(self, counts: np.ndarray) -> np.ndarray:
+        sums = replicate_sums(counts, self.cross)
+        corr = _correlations_of_sums(sums[:, 0, 0], sums[:, 0, 1:], sums[:, 1:, 1:])
+        return _with_unit_diagonal(corr)
 
 
 # ----------------------------------------------------------------------------- subset R²
@@ -497,19 +528,23 @@ class KeyDriverAnalysis:
         p = q - 1
         exact = self.method != "relative_weights"
         per_rep = 2**p if exact else q * q
-        batch = max(1, min(n_rep, _BATCH_VALUES // max(per_rep, n)))
-        out = np.empty((n_rep, p))
         units = n if groups is None else int(groups.max()) + 1
-        probabilities = np.full(units, 1.0 / units)
+        # Groups with listwise deletion: per-group sums once, then O(groups) per replicate.
+        summed = _GroupSums(data, weights, groups) if groups is not None and not pairwise else None
+        batch = max(1, min(n_rep, _BATCH_VALUES // max(per_rep, units if summed else n)))
+        out = np.empty((n_rep, p))
         for start in range(0, n_rep, batch):
             size = min(batch, n_rep - start)
             # Multinomial counts = how often each row (or group) is drawn: resampling as
             # reweighting; a drawn group brings all its rows.
-            counts = rng.multinomial(units, probabilities, size=size).astype("float64")
-            if groups is not None:
-                counts = counts[:, groups]
+            counts = block_counts(rng, units, size)
             with np.errstate(divide="ignore", invalid="ignore"):
-                corr = _correlations(data, counts * weights[None, :], pairwise)
+                if summed is not None:
+                    corr = summed.correlations(counts)
+                else:
+                    if groups is not None:
+                        counts = counts[:, groups]
+                    corr = _correlations(data, counts * weights[None, :], pairwise)
                 out[start : start + size], _ = self._importance(corr)
             if pairwise:  # a replicate whose pairwise matrix is invalid has no R² to share
                 invalid = np.linalg.eigvalsh(corr)[:, 0] < -1e-10

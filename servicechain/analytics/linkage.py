@@ -81,6 +81,8 @@ import pandas as pd
 from scipy import stats
 from sklearn.exceptions import NotFittedError
 
+from .resampling import block_counts, group_cross_products, replicate_sums
+
 __all__ = ["INDIRECT", "PATHS", "ServiceProfitChain", "business_panel", "survey_mean_se"]
 
 UNIT, PERIOD = "unit", "period"
@@ -248,11 +250,7 @@ class _Path:
         columns = [x, outcome, *nuisance]
         design = frame[columns].to_numpy(dtype="float64")
         self.code = units.get_indexer(frame[UNIT])
-        m = design.shape[1]
-        products = np.einsum("ni,nj->nij", design, design).reshape(len(design), m * m)
-        self.cross = np.zeros((len(units), m * m))
-        np.add.at(self.cross, self.code, products)
-        self.cross = self.cross.reshape(len(units), m, m)
+        self.cross = group_cross_products(design, self.code, len(units))
         self.rows = np.bincount(self.code, minlength=len(units)).astype("float64")
         self.omega = np.zeros(len(units))
         variance = frame[_ERROR_VARIANCE].to_numpy(dtype="float64")
@@ -281,8 +279,7 @@ class _Path:
         """Slope and H on the sample (counts=None) or on count-weighted unit replicates."""
         if counts is None:
             return _corrected_slope(self.cross.sum(axis=0), self.omega.sum(), self.n_obs)
-        m = self.cross.shape[-1]
-        cross = (counts @ self.cross.reshape(len(self.rows), m * m)).reshape(len(counts), m, m)
+        cross = replicate_sums(counts, self.cross)
         return _corrected_slope(cross, counts @ self.omega, counts @ self.rows)
 
     def wald(self) -> tuple[float, float, float]:
@@ -520,8 +517,7 @@ class ServiceProfitChain:
             return None
         rng = np.random.default_rng(self.random_state)
         # counts[b, u]: how many times unit u is drawn in replicate b
-        counts = rng.multinomial(len(units), np.full(len(units), 1.0 / len(units)), size=n_rep)
-        counts = counts.astype("float64")
+        counts = block_counts(rng, len(units), n_rep)
         draws = pd.DataFrame({name: path.slope(counts)[0] for name, path in paths.items()})
         draws[INDIRECT] = draws[[p[0] for p in PATHS]].prod(axis=1)
         return draws

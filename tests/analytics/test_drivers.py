@@ -368,6 +368,27 @@ def test_cluster_bootstrap_equals_refitting_on_resampled_groups():
         assert np.allclose(kda.bootstrap_importance_.iloc[replicate], refit.importance_)
 
 
+@pytest.mark.parametrize("method", ["lmg", "relative_weights"])
+def test_cluster_bootstrap_from_group_sums_equals_refitting_weighted_resamples(method):
+    """The fast path (per-unit sums added up with the draw counts) against the plain
+    computation: the drawn units' rows, with their survey weights, refitted."""
+    X, y = correlated_drivers(n=120, p=4, seed=5)
+    weights = np.random.default_rng(5).uniform(0.5, 2.0, size=120)
+    units = pd.Series(np.random.default_rng(6).integers(0, 11, size=120), index=X.index)
+    kda = KeyDriverAnalysis(method=method, n_bootstrap=8, random_state=7, cluster=units)
+    kda.fit(X, y, sample_weight=weights)
+    codes, labels = pd.factorize(units)
+    counts = np.random.default_rng(7).multinomial(len(labels), np.full(len(labels), 1 / 11), 8)
+    for replicate, draw in enumerate(counts):
+        rows = np.concatenate(
+            [np.flatnonzero(codes == g) for g in range(len(labels)) for _ in range(draw[g])]
+        )
+        refit = KeyDriverAnalysis(method=method).fit(
+            X.iloc[rows], y.iloc[rows], sample_weight=weights[rows]
+        )
+        assert np.allclose(kda.bootstrap_importance_.iloc[replicate], refit.importance_)
+
+
 def test_cluster_labels_align_by_index_and_follow_listwise_deletion():
     X, y = correlated_drivers(n=120, p=3, seed=3)
     X = X.copy()
