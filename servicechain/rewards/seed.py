@@ -158,38 +158,47 @@ def _centre_plan(organization, admin, start: dt.date):
 
 
 def _asked_for_a_score(organization, start: dt.date, today: dt.date) -> str:
-    """Two customers of the store employee (not a demo login) with the most answered contacts
-    this quarter write that they were asked for a score."""
+    """Two customers of the store employee (not a demo login) with the most contacts last
+    month (this quarter's part of it) answer the survey, writing that they were asked for a
+    score."""
     from django.db.models import Count
 
     from servicechain.surveys.models import CustomerResponse
 
-    answered = (
+    this_month = today.replace(day=1)
+    lo, hi = max(start, period_before(Period.MONTH, this_month)), this_month
+    if lo >= hi:  # the quarter's first month: its days so far
+        lo, hi = start, today + dt.timedelta(days=1)
+    wave_id = (
         CustomerResponse.objects.filter(
             wave__organization=organization,
-            interaction__started_at__date__gte=start,
-            interaction__unit__kind=Unit.Kind.STORE,
-            interaction__employee__job_family=Employee.JobFamily.FRONTLINE,
-            interaction__employee__user__isnull=True,  # not one of the demo's logins
+            interaction__started_at__date__gte=lo,
+            interaction__started_at__date__lt=hi,
         )
-        .values("interaction__employee_id", "wave_id")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "interaction__employee_id")
+        .values_list("wave_id", flat=True)
         .first()
     )
-    if answered is None:
-        return ""
-    employee = Employee.objects.get(pk=answered["interaction__employee_id"])
-    contacts = (
-        Interaction.objects.filter(
-            employee=employee, started_at__date__gte=start, started_at__date__lte=today
-        )
-        .exclude(survey_responses__wave_id=answered["wave_id"])
-        .order_by("-started_at")[: len(ASKED)]
+    unanswered = Interaction.objects.filter(
+        organization=organization,
+        started_at__date__gte=lo,
+        started_at__date__lt=hi,
+        unit__kind=Unit.Kind.STORE,
+        employee__job_family=Employee.JobFamily.FRONTLINE,
+        employee__user__isnull=True,  # not one of the demo's logins
+    ).exclude(survey_responses__wave_id=wave_id)
+    busiest = (
+        unanswered.values("employee_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "employee_id")
+        .first()
     )
+    if wave_id is None or busiest is None:
+        return ""
+    employee = Employee.objects.get(pk=busiest["employee_id"])
+    contacts = unanswered.filter(employee=employee).order_by("-started_at")[: len(ASKED)]
     for interaction, comment in zip(contacts, ASKED, strict=False):
         CustomerResponse.objects.create(
-            wave_id=answered["wave_id"],
+            wave_id=wave_id,
             interaction=interaction,
             unit=interaction.unit,
             answers={"csat": 5, "nps": 10, "effort": 1, "CX_COMMENT": comment},
