@@ -303,6 +303,7 @@ def figures(request, org: str):
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied("Your role does not allow this.")
+    services.figures_publish(organization=scope.organization)
     result = selectors.hr_by_unit_month(scope)
     return {
         "months": result["months"],

@@ -537,3 +537,28 @@ class SupportRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Support request {self.pk}"
+
+
+class CareMonthFigures(models.Model):
+    """A closed month's incident and mood figures by unit for the whole organisation, gated,
+    published once after the month ends and never recomputed: a later check-in, a late
+    report or an erasure cannot move a figure someone has read (docs/care.md, "Care
+    figures"). `incidents` and `mood` are lists of `{unit, suppressed, people, value}`."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the month.")
+    incidents = models.JSONField(default=list)
+    mood = models.JSONField(default=list)
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["organization", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month"], name="care_month_figures_once"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="care_month_figures_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Care figures {self.month:%Y-%m}"

@@ -29,6 +29,7 @@ from . import policy as line
 from . import predicates
 from .models import (
     SANCTIONS,
+    CareMonthFigures,
     CarePolicy,
     CarePolicyVersion,
     CheckInTask,
@@ -405,12 +406,24 @@ def _satisfied(answers: dict) -> bool | None:
 def _gated_by_unit(
     scope: Scope, frame: pd.DataFrame, count: str, values: list[str], *, total: bool = False
 ) -> list[dict]:
-    """Per unit of the member's scope (subtree totals), through the anonymity gate: a unit's
+    units = list(scope.units().order_by("path"))
+    return _gated_rows(units, scope.organization.min_group_size, frame, count, values, total=total)
+
+
+def _gated_rows(
+    units: list[Unit],
+    min_n: int,
+    frame: pd.DataFrame,
+    count: str,
+    values: list[str],
+    *,
+    total: bool = False,
+) -> list[dict]:
+    """Per unit of `units` (subtree totals), through the anonymity gate: a unit's
     row is shown only when its `count` of distinct people reaches the organisation's minimum
     group size and cannot be worked out by subtraction. `frame` has one row per person-event
     with `unit_path`, `person` and the value columns (0/1 or numbers); each value is the
     mean over the rows (the sum with `total`)."""
-    units = list(scope.units().order_by("path"))
     if not units:
         return []
     paths = {u.pk: u.path for u in units}
@@ -429,9 +442,7 @@ def _gated_by_unit(
                 row[value] = float(inside[value].mean()) if len(inside) else float("nan")
         rows.append(row)
     table = pd.DataFrame(rows).set_index("unit")
-    gated = anonymity.suppress(
-        table, min_n=scope.organization.min_group_size, count=count, parent="parent"
-    )
+    gated = anonymity.suppress(table, min_n=min_n, count=count, parent="parent")
     names = {u.pk: u for u in units}
     out = []
     for unit_id, row in gated.iterrows():
@@ -579,68 +590,122 @@ def allowance_report(scope: Scope, *, today: dt.date | None = None) -> list[dict
     return rows
 
 
-def hr_by_unit_month(scope: Scope, *, months: int = 6, today: dt.date | None = None) -> dict:
-    """Incidents (people affected) and mean mood (people who checked in) by unit and month,
-    each month's unit table passed through the anonymity gate."""
-    today = today or timezone.localdate()
-    first = (pd.Timestamp(today).to_period("M") - (months - 1)).start_time.date()
+FIGURE_MONTHS = 6
+
+
+def closed_months(*, now: dt.datetime | None = None, months: int = FIGURE_MONTHS) -> list:
+    """The last `months` calendar months that have ended (UTC, as check-ins are bucketed),
+    oldest first: the month in progress is never among them."""
+    now = now or timezone.now()
+    current = pd.Timestamp(now.astimezone(dt.UTC).date()).to_period("M")
+    return [current - i for i in range(months, 0, -1)]
+
+
+def _in_month(frame: pd.DataFrame, column: str, month) -> pd.DataFrame:
+    if not len(frame):
+        return frame
+    periods = pd.to_datetime(frame[column], utc=True).dt.tz_localize(None).dt.to_period("M")
+    return frame[periods == month]
+
+
+def month_figures(organization: Organization, month) -> dict:
+    """One month's incidents (people affected, incidents) and mood (people who checked in,
+    the mean of each person's own mean, so someone who checks in often weighs as one) by
+    unit, gated over the organisation's whole unit tree. Only `services.figures_publish`
+    calls it, once a month has closed."""
+    start = month.start_time.date()
+    end = (month + 1).start_time.date()
     incidents = pd.DataFrame(
         list(
             Incident.objects.filter(
-                organization=scope.organization,
-                occurred_at__date__gte=first,
+                organization=organization,
+                occurred_at__date__gte=start,
+                occurred_at__date__lt=end,
                 employee__isnull=False,
             ).values("unit__path", "employee_id", "occurred_at")
         ),
         columns=["unit__path", "employee_id", "occurred_at"],
     )
+    inc = _in_month(incidents, "occurred_at", month)
     moods = pd.DataFrame(
         list(
             MoodCheckIn.objects.filter(
-                organization=scope.organization, created_at__date__gte=first
+                organization=organization,
+                created_at__date__gte=start - dt.timedelta(days=1),
+                created_at__date__lt=end + dt.timedelta(days=1),
             ).values("unit__path", "employee_id", "created_at", "mood")
         ),
         columns=["unit__path", "employee_id", "created_at", "mood"],
     )
-    labels = [(pd.Timestamp(first).to_period("M") + i) for i in range(months)]
+    mood = _in_month(moods, "created_at", month).sort_values("created_at")
+    per_person = (
+        mood.assign(mood=mood["mood"].astype(float))
+        .groupby("employee_id")
+        .agg(unit_path=("unit__path", "last"), mood=("mood", "mean"))
+        .reset_index()
+        .rename(columns={"employee_id": "person"})
+        if len(mood)
+        else pd.DataFrame(columns=["person", "unit_path", "mood"])
+    )
+    units = list(Unit.objects.filter(organization=organization).order_by("path"))
+    min_n = organization.min_group_size
+    incident_frame = pd.DataFrame(
+        {"unit_path": inc["unit__path"], "person": inc["employee_id"], "incidents": 1.0}
+    )
+    return {
+        "incidents": _published_rows(
+            _gated_rows(units, min_n, incident_frame, "people", ["incidents"], total=True),
+            "incidents",
+        ),
+        "mood": _published_rows(_gated_rows(units, min_n, per_person, "people", ["mood"]), "mood"),
+    }
+
+
+def _published_rows(rows: list[dict], value: str) -> list[dict]:
+    return [
+        {
+            "unit": row["unit"].pk,
+            "suppressed": row["suppressed"],
+            "people": row["people"],
+            "value": None if row[value] is None else float(row[value]),
+        }
+        for row in rows
+    ]
+
+
+def hr_by_unit_month(scope: Scope, *, months: int = FIGURE_MONTHS, now=None) -> dict:
+    """Incidents (people affected) and mean mood (people who checked in) by unit and month, as
+    published once each month closed (`CareMonthFigures`), for the units of the member's
+    scope. The month in progress is never shown, and a published month never changes, so no
+    two readings differ by one person's check-in. A month not published, or a unit created
+    after it was, reads as withheld."""
+    labels = closed_months(now=now, months=months)
+    published = {
+        pd.Timestamp(f.month).to_period("M"): f
+        for f in CareMonthFigures.objects.filter(
+            organization=scope.organization,
+            month__in=[m.start_time.date() for m in labels],
+        )
+    }
+    units = list(scope.units().order_by("path"))
     result = {"months": [str(m) for m in labels], "incidents": {}, "mood": {}}
     for month in labels:
-        inc = (
-            incidents[
-                pd.to_datetime(incidents["occurred_at"], utc=True)
-                .dt.tz_localize(None)
-                .dt.to_period("M")
-                == month
-            ]
-            if len(incidents)
-            else incidents
-        )
-        frame = pd.DataFrame(
-            {
-                "unit_path": inc["unit__path"],
-                "person": inc["employee_id"],
-                "one": 1.0,
-            }
-        )
-        result["incidents"][str(month)] = _gated_by_unit(
-            scope, frame.rename(columns={"one": "incidents"}), "people", ["incidents"], total=True
-        )
-        mood = (
-            moods[
-                pd.to_datetime(moods["created_at"], utc=True).dt.tz_localize(None).dt.to_period("M")
-                == month
-            ]
-            if len(moods)
-            else moods
-        )
-        frame = pd.DataFrame(
-            {
-                "unit_path": mood["unit__path"],
-                "person": mood["employee_id"],
-                "mood": mood["mood"].astype(float),
-            }
-        )
-        result["mood"][str(month)] = _gated_by_unit(scope, frame, "people", ["mood"])
+        figures = published.get(month)
+        for table, value in (("incidents", "incidents"), ("mood", "mood")):
+            cells = {c["unit"]: c for c in (getattr(figures, table) if figures else [])}
+            rows = []
+            for unit in units:
+                cell = cells.get(unit.pk)
+                shown = cell is not None and not cell["suppressed"]
+                rows.append(
+                    {
+                        "unit": unit,
+                        "suppressed": not shown,
+                        "people": cell["people"] if shown else None,
+                        value: cell["value"] if shown else None,
+                    }
+                )
+            result[table][str(month)] = rows
     return result
 
 

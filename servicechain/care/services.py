@@ -30,6 +30,7 @@ from .models import (
     SANCTIONS,
     SEVERITY_MAX,
     SEVERITY_MIN,
+    CareMonthFigures,
     CarePolicy,
     Category,
     CheckInTask,
@@ -1061,3 +1062,29 @@ def support_close(*, scope: Scope, request_id) -> SupportRequest:
     request.closed_at = timezone.now()
     request.save(update_fields=["status", "closed_at"])
     return request
+
+
+def figures_publish(*, organization: Organization, now: dt.datetime | None = None) -> int:
+    """Publish every closed month of the figures' window not yet published (the whole
+    organisation, gated), once: a published month is never recomputed. Returns how many
+    months were published. Called before the figures are read (page and API)."""
+    now = now or timezone.now()
+    months = selectors.closed_months(now=now)
+    have = set(
+        CareMonthFigures.objects.filter(
+            organization=organization, month__in=[m.start_time.date() for m in months]
+        ).values_list("month", flat=True)
+    )
+    rows = [
+        CareMonthFigures(
+            organization=organization,
+            month=month.start_time.date(),
+            published_at=now,
+            **selectors.month_figures(organization, month),
+        )
+        for month in months
+        if month.start_time.date() not in have
+    ]
+    with transaction.atomic():
+        CareMonthFigures.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

@@ -476,6 +476,7 @@ def checkin_done(request, scope, task_id: int):
 @org_view()
 def figures(request, scope):
     _require(predicates.can_read_unit_figures, scope)
+    services.figures_publish(organization=scope.organization)
     figures = selectors.hr_by_unit_month(scope)
     figures["incident_rows"] = _pivot(figures, "incidents", "incidents")
     figures["mood_rows"] = _pivot(figures, "mood", "mood")

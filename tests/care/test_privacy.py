@@ -94,9 +94,12 @@ def test_hr_figures_show_a_unit_once_enough_people_checked_in():
     from tests.care.helpers import employee_with_login
 
     w = world()
+    last_month = timezone.now().replace(day=1) - dt.timedelta(days=5)
     for n in range(6):
         user, _ = employee_with_login(w.organization, w.store, f"acme-extra{n}")
-        services.mood_record(scope=w.scope(user), mood=4)
+        checkin = services.mood_record(scope=w.scope(user), mood=4)
+        MoodCheckIn.objects.filter(pk=checkin.pk).update(created_at=last_month)
+    services.figures_publish(organization=w.organization)
     figures = selectors.hr_by_unit_month(w.scope(w.hr))
     rows = {row["unit"].pk: row for row in figures["mood"][figures["months"][-1]]}
     assert not rows[w.store.pk]["suppressed"] and rows[w.store.pk]["mood"] == 4.0

@@ -1,0 +1,128 @@
+"""Differencing over time on care figures: one more mood check-in (or incident, or one person
+erased) moves nothing anyone can read.
+
+The attack: read *Care figures* (page and API), let one person check in, read again. When the
+month in progress was shown live, ``n1·m1 − n0·m0`` was that person's mood — and with the mean
+taken over check-ins rather than people, a second check-in by someone already counted moved
+the mean without moving the count. Months are now published once, after they close, and never
+change afterwards (docs/care.md, "Care figures: published once a month has closed").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from servicechain.care import selectors, services
+from servicechain.care.models import Incident, MoodCheckIn
+from servicechain.org import services as org_services
+from tests.care.helpers import employee_with_login, world
+
+pytestmark = pytest.mark.django_db
+# Per-request noise that is not a reading of figures.
+NOISE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"|"X-CSRFToken": "[^"]*"')
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def last_month_day() -> dt.datetime:
+    first = timezone.now().replace(day=1, hour=12, minute=0, second=0, microsecond=0)
+    return first - dt.timedelta(days=10)
+
+
+def busy_store():
+    """Seven people of the store checked in last month and this month (moods 2–4)."""
+    w = world()
+    people = [w.clerk, w.colleague]
+    for n in range(5):
+        user, _ = employee_with_login(w.organization, w.store, f"acme-mood{n}")
+        people.append(user)
+    for n, user in enumerate(people):
+        services.mood_record(scope=w.scope(user), mood=2 + n % 3)
+        old = services.mood_record(scope=w.scope(user), mood=2 + n % 3)
+        MoodCheckIn.objects.filter(pk=old.pk).update(created_at=last_month_day())
+    return w, people
+
+
+def readings(w) -> dict:
+    org = w.organization.slug
+    out = {}
+    for user in (w.admin, w.hr, w.region_manager, w.store_manager):
+        client = client_for(user)
+        for url in (f"/api/orgs/{org}/care/figures", f"/o/{org}/care/figures/"):
+            answer = client.get(url)
+            assert answer.status_code == 200, (user.username, url)
+            body = NOISE.sub("", answer.content.decode())
+            # a page's header carries the reader's own notifications (a manager is told of
+            # an incident in their unit): what is compared is the page's content
+            out[(user.username, url)] = body[body.find("<main") :] if "<main" in body else body
+    return out
+
+
+def test_the_closed_month_is_shown_to_hr():
+    w, _ = busy_store()
+    services.figures_publish(organization=w.organization)
+    figures = selectors.hr_by_unit_month(w.scope(w.hr))
+    last = last_month_day().strftime("%Y-%m")
+    assert figures["months"][-1] == last
+    rows = {row["unit"].pk: row for row in figures["mood"][last]}
+    assert not rows[w.store.pk]["suppressed"] and rows[w.store.pk]["people"] == 7
+
+
+def test_one_more_check_in_moves_no_visible_figure_for_any_role():
+    w, people = busy_store()
+    before = readings(w)
+    newcomer, _ = employee_with_login(w.organization, w.store, "acme-newcomer")
+    services.mood_record(scope=w.scope(newcomer), mood=1)
+    assert readings(w) == before
+    # the same person again: the count of people would not move, the mean would
+    services.mood_record(scope=w.scope(people[0]), mood=5)
+    services.mood_record(scope=w.scope(people[0]), mood=5)
+    assert readings(w) == before
+
+
+def test_one_more_incident_moves_no_visible_figure_for_any_role():
+    w, _ = busy_store()
+    before = readings(w)
+    services.incident_report(
+        scope=w.scope(w.clerk),
+        category="upset",
+        severity=1,
+        description="Shouted about the queue.",
+        interaction_id=w.interaction.pk,
+    )
+    assert Incident.objects.filter(organization=w.organization).count() == 1
+    assert readings(w) == before
+
+
+def test_erasing_a_person_does_not_change_a_published_month():
+    w, people = busy_store()
+    before = readings(w)
+    erased = people[-1].employee
+    org_services.employee_erase(employee=erased, actor=w.admin)
+    assert not MoodCheckIn.objects.filter(employee=erased).exists()
+    assert readings(w) == before
+
+
+def test_each_person_weighs_once_in_a_months_mean():
+    w, people = busy_store()
+    last = last_month_day()
+    for _ in range(6):
+        extra = services.mood_record(scope=w.scope(people[0]), mood=5)
+        MoodCheckIn.objects.filter(pk=extra.pk).update(created_at=last)
+    services.figures_publish(organization=w.organization)
+    figures = selectors.hr_by_unit_month(w.scope(w.hr))
+    row = {r["unit"].pk: r for r in figures["mood"][last.strftime("%Y-%m")]}[w.store.pk]
+    # people[0] checked in at 2 once and at 5 six times: their own mean counts once
+    moods = [2 + n % 3 for n in range(7)]
+    moods[0] = (2 + 6 * 5) / 7
+    assert row["people"] == 7
+    assert row["mood"] == pytest.approx(sum(moods) / 7)
