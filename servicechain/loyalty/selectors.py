@@ -403,7 +403,9 @@ def redemption_rate(flows: pd.DataFrame, upto: int) -> Decimal:
     window = flows.iloc[max(0, upto - REDEMPTION_HISTORY_MONTHS + 1) : upto + 1]
     redeemed = -int(window["redeemed"].sum())
     expired = -int(window["expired"].sum())
-    if redeemed + expired <= 0:
+    if redeemed <= 0:
+        # No redemption yet (nothing left, or only expiries): breakage cannot be estimated,
+        # so none is assumed (IFRS 15's constraint) rather than a rate of 0 and no liability.
         return DEFAULT_REDEMPTION_RATE
     return (Decimal(redeemed) / Decimal(redeemed + expired)).quantize(Decimal("0.0001"))
 

@@ -350,6 +350,21 @@ def test_liability_is_outstanding_points_times_value_times_expected_redemption()
     assert april["liability"] == Decimal("0.60")  # 200 × 0.01 × 0.3
 
 
+def test_expiries_without_any_redemption_assume_no_breakage_not_a_rate_of_zero():
+    """Only expiries in the history (nobody has redeemed yet) is no estimate of breakage:
+    the rate stays at the default 1, so the liability is not zero (it was)."""
+    organization, _, _, customer = shop(expiry_months=1)
+    other = CustomerFactory(organization=organization, owner=customer.owner)
+    buy(customer, "90.00", moment(DAY))  # 100 points, expire after a month without a visit
+    services.expiry_run(organization=organization, now=moment(dt.date(2026, 4, 3)))
+    with time_machine.travel(moment(dt.date(2026, 4, 10)), tick=False):
+        buy(other, "190.00", moment(dt.date(2026, 4, 10)))  # 200 points
+    april = selectors.liability_report(organization, through=dt.date(2026, 4, 30))[-1]
+    assert april["expired_points"] == 100 and april["outstanding_points"] == 200
+    assert april["redemption_rate"] == selectors.DEFAULT_REDEMPTION_RATE == Decimal(1)
+    assert april["liability"] == Decimal("2.00")  # 200 × 0.01 × 1
+
+
 def test_a_closed_month_never_changes_and_late_entries_book_in_the_next_one():
     organization, _, _, customer = shop()
     buy(customer, "10.00", moment(DAY))
