@@ -1,6 +1,8 @@
 """Project middleware: django-csp's with the unchanged policy built once; no-store; and
-Django's session, CSRF, authentication and messages middleware, which step aside for the
-survey-link API."""
+Django's session, authentication and messages middleware, which step aside for the
+survey-link API. Django's own CSRF middleware stays in place everywhere (the deployment
+check asks for it by name); django-ninja exempts the API views from it and checks CSRF
+itself where a session cookie authenticates, which the survey-link API never does."""
 
 from __future__ import annotations
 
@@ -13,14 +15,13 @@ from django.contrib.auth import middleware as auth_middleware
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import middleware as messages_middleware
 from django.contrib.sessions import middleware as sessions_middleware
-from django.middleware import csrf
 
 # The survey-link API (`/api/respond/<token>…`): the token in the path is the respondent's
-# only key. Its endpoints never read a session, a signed-in user, a message or a CSRF
-# cookie, so the middleware that prepares those steps aside there: on the survey submit
-# path (benchmarks/survey_submit.py) they cost about a tenth of the request's CPU for
-# nothing. The respondent's HTML pages (/s/<token>/) are not concerned: their form posts
-# need the CSRF check. Security headers, CSP, no-store and the rate limit still apply.
+# only key. Its endpoints never read a session, a signed-in user or a message, so the
+# middleware that prepares those steps aside there: on the survey submit path
+# (benchmarks/survey_submit.py, profiled in docs/performance.md) it cost a few per cent of
+# the request's CPU for nothing. The respondent's HTML pages (/s/<token>/) are not
+# concerned. Security headers, CSP, no-store and the rate limit still apply.
 SURVEY_API_PREFIX = "/api/respond/"
 
 
@@ -30,15 +31,6 @@ def _survey_api(request) -> bool:
 
 class SessionMiddleware(sessions_middleware.SessionMiddleware):
     """Django's, except on the survey-link API: no session is loaded, saved or sent."""
-
-    def __call__(self, request):
-        if _survey_api(request):
-            return self.get_response(request)
-        return super().__call__(request)
-
-
-class CsrfViewMiddleware(csrf.CsrfViewMiddleware):
-    """Django's, except on the survey-link API (no cookie authenticates it, nothing to forge)."""
 
     def __call__(self, request):
         if _survey_api(request):

@@ -117,11 +117,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Django's session, CSRF, auth and messages middleware, stepping aside for the
+    # Django's session, auth and messages middleware, stepping aside for the
     # survey-link API (/api/respond/<token>: the token is the key; see the module).
     "servicechain.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "servicechain.middleware.CsrfViewMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "servicechain.middleware.AuthenticationMiddleware",
     "servicechain.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
