@@ -562,3 +562,28 @@ class CareMonthFigures(models.Model):
 
     def __str__(self) -> str:
         return f"Care figures {self.month:%Y-%m}"
+
+
+class RecoveryQuarterFigures(models.Model):
+    """A closed quarter's service-recovery figures by unit for the whole organisation, gated,
+    published once after the quarter ends and never recomputed (docs/care.md, "Care
+    figures"): `recovered` over the follow-up answers submitted in the quarter, `returned`
+    over the cases closed in the quarter before (whose 90 days have all passed). Lists of
+    `{unit, suppressed, people, value}`."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    quarter = models.DateField(help_text="The first day of the quarter.")
+    recovered = models.JSONField(default=list)
+    returned = models.JSONField(default=list)
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["organization", "quarter"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "quarter"], name="care_recovery_quarter_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recovery figures from {self.quarter:%Y-%m}"

@@ -38,6 +38,7 @@ from .models import (
     Incident,
     MoodCheckIn,
     RecoveryCase,
+    RecoveryQuarterFigures,
     Sanction,
     SupportPerson,
     SupportRequest,
@@ -457,29 +458,63 @@ def _gated_rows(
     return out
 
 
-def recovery_by_unit(scope: Scope, *, days_after: int = 90) -> list[dict]:
-    """Recovery rate (share of followed-up customers satisfied) and repeat business (share of
-    customers who bought again within `days_after` days of closing) by unit, gated on the
-    number of distinct customers."""
+def last_closed_quarter(*, now: dt.datetime | None = None):
+    """The last calendar quarter that has ended (UTC)."""
+    now = now or timezone.now()
+    return pd.Timestamp(now.astimezone(dt.UTC).date()).to_period("Q") - 1
+
+
+def recovery_quarter_figures(organization: Organization, quarter, *, days_after: int = 90) -> dict:
+    """Recovery rate (share of customers satisfied, 4-5 of 5, among the follow-up answers
+    submitted in `quarter`) and repeat business (share of the customers whose cases closed in
+    the quarter before who bought again within `days_after` days of closing) by unit, gated
+    over the whole unit tree on distinct customers. Only `services.figures_publish` calls it,
+    once the quarter has ended."""
     from servicechain.surveys.models import CustomerResponse
 
+    def bounds(period):
+        return (
+            timezone.make_aware(period.start_time.to_pydatetime(), dt.UTC),
+            timezone.make_aware((period + 1).start_time.to_pydatetime(), dt.UTC),
+        )
+
+    start, end = bounds(quarter)
     cases = list(
         RecoveryCase.objects.filter(
-            organization=scope.organization, status=RecoveryCase.Status.CLOSED
-        ).values(
-            "pk", "customer_id", "unit__path", "closed_at", "interaction_id", "followup__wave_id"
-        )
+            organization=organization,
+            status=RecoveryCase.Status.CLOSED,
+            followup__isnull=False,
+        ).values("customer_id", "unit__path", "interaction_id", "followup__wave_id")
     )
     answers = {
         (r["wave_id"], r["interaction_id"]): r["answers"]
         for r in CustomerResponse.objects.filter(
-            wave_id__in={c["followup__wave_id"] for c in cases if c["followup__wave_id"]},
+            wave_id__in={c["followup__wave_id"] for c in cases},
             interaction_id__in={c["interaction_id"] for c in cases if c["interaction_id"]},
+            submitted_at__gte=start,
+            submitted_at__lt=end,
         ).values("wave_id", "interaction_id", "answers")
     }
-    records, repeat = [], []
+    records = []
     for case in cases:
-        satisfied = _satisfied(answers.get((case["followup__wave_id"], case["interaction_id"]), {}))
+        answer = answers.get((case["followup__wave_id"], case["interaction_id"]))
+        satisfied = _satisfied(answer or {})
+        if satisfied is not None:
+            records.append(
+                {
+                    "unit_path": case["unit__path"],
+                    "person": case["customer_id"],
+                    "recovered": float(satisfied),
+                }
+            )
+    before_start, before_end = bounds(quarter - 1)
+    repeat = []
+    for case in RecoveryCase.objects.filter(
+        organization=organization,
+        status=RecoveryCase.Status.CLOSED,
+        closed_at__gte=before_start,
+        closed_at__lt=before_end,
+    ).values("customer_id", "unit__path", "closed_at"):
         bought = Transaction.objects.filter(
             customer_id=case["customer_id"],
             occurred_at__gt=case["closed_at"],
@@ -492,34 +527,60 @@ def recovery_by_unit(scope: Scope, *, days_after: int = 90) -> list[dict]:
                 "returned": float(bought),
             }
         )
-        if satisfied is not None:
-            records.append(
-                {
-                    "unit_path": case["unit__path"],
-                    "person": case["customer_id"],
-                    "recovered": float(satisfied),
-                }
-            )
-    surveyed = _gated_by_unit(
-        scope,
-        pd.DataFrame(records, columns=["unit_path", "person", "recovered"]),
-        "answered",
-        ["recovered"],
-    )
-    returned = _gated_by_unit(
-        scope,
-        pd.DataFrame(repeat, columns=["unit_path", "person", "returned"]),
-        "customers",
-        ["returned"],
-    )
-    return [
-        {
-            **a,
-            **{k: b[k] for k in ("customers", "returned")},
-            "returned_suppressed": b["suppressed"],
-        }
-        for a, b in zip(surveyed, returned, strict=True)
-    ]
+    units = list(Unit.objects.filter(organization=organization).order_by("path"))
+    min_n = organization.min_group_size
+    return {
+        "recovered": _published_rows(
+            _gated_rows(
+                units,
+                min_n,
+                pd.DataFrame(records, columns=["unit_path", "person", "recovered"]),
+                "people",
+                ["recovered"],
+            ),
+            "recovered",
+        ),
+        "returned": _published_rows(
+            _gated_rows(
+                units,
+                min_n,
+                pd.DataFrame(repeat, columns=["unit_path", "person", "returned"]),
+                "people",
+                ["returned"],
+            ),
+            "returned",
+        ),
+    }
+
+
+def recovery_by_unit(scope: Scope, *, now: dt.datetime | None = None) -> dict:
+    """The last closed quarter's recovery figures, as published once it ended
+    (`RecoveryQuarterFigures`), for the units of the member's scope: `recovered` over the
+    follow-up answers of that quarter, `returned` over the cases closed the quarter before.
+    Nothing moves until the next quarter ends, so no two readings differ by one customer."""
+    quarter = last_closed_quarter(now=now)
+    published = RecoveryQuarterFigures.objects.filter(
+        organization=scope.organization, quarter=quarter.start_time.date()
+    ).first()
+    recovered = {c["unit"]: c for c in (published.recovered if published else [])}
+    returned = {c["unit"]: c for c in (published.returned if published else [])}
+    rows = []
+    for unit in scope.units().order_by("path"):
+        a, b = recovered.get(unit.pk), returned.get(unit.pk)
+        shown_a = a is not None and not a["suppressed"]
+        shown_b = b is not None and not b["suppressed"]
+        rows.append(
+            {
+                "unit": unit,
+                "suppressed": not shown_a,
+                "answered": a["people"] if shown_a else None,
+                "recovered": a["value"] if shown_a else None,
+                "returned_suppressed": not shown_b,
+                "customers": b["people"] if shown_b else None,
+                "returned": b["value"] if shown_b else None,
+            }
+        )
+    return {"quarter": str(quarter), "closed_quarter": str(quarter - 1), "rows": rows}
 
 
 def allowance_report(scope: Scope, *, today: dt.date | None = None) -> list[dict]:

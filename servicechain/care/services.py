@@ -40,6 +40,7 @@ from .models import (
     MoodCheckIn,
     Outcome,
     RecoveryCase,
+    RecoveryQuarterFigures,
     Sanction,
     SupportPerson,
     SupportRequest,
@@ -1065,8 +1066,9 @@ def support_close(*, scope: Scope, request_id) -> SupportRequest:
 
 
 def figures_publish(*, organization: Organization, now: dt.datetime | None = None) -> int:
-    """Publish every closed month of the figures' window not yet published (the whole
-    organisation, gated), once: a published month is never recomputed. Returns how many
+    """Publish every closed month of the figures' window, and the last closed quarter's
+    recovery figures, not yet published (the whole organisation, gated), once: a published
+    month or quarter is never recomputed. Returns how many
     months were published. Called before the figures are read (page and API)."""
     now = now or timezone.now()
     months = selectors.closed_months(now=now)
@@ -1085,6 +1087,20 @@ def figures_publish(*, organization: Organization, now: dt.datetime | None = Non
         for month in months
         if month.start_time.date() not in have
     ]
+    quarter = selectors.last_closed_quarter(now=now)
+    recovery = []
+    if not RecoveryQuarterFigures.objects.filter(
+        organization=organization, quarter=quarter.start_time.date()
+    ).exists():
+        recovery.append(
+            RecoveryQuarterFigures(
+                organization=organization,
+                quarter=quarter.start_time.date(),
+                published_at=now,
+                **selectors.recovery_quarter_figures(organization, quarter),
+            )
+        )
     with transaction.atomic():
         CareMonthFigures.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+        RecoveryQuarterFigures.objects.bulk_create(recovery, ignore_conflicts=True)
+    return len(rows) + len(recovery)

@@ -267,12 +267,15 @@ def recovery(request, scope):
         "scope": scope,
         "cases": list(selectors.recovery_cases(scope)[:100]),
         "recent": selectors.my_recent_interactions(scope),
-        "by_unit": selectors.recovery_by_unit(scope)
-        if predicates.can_read_unit_figures(scope)
-        else None,
+        "by_unit": _recovery_figures(scope) if predicates.can_read_unit_figures(scope) else None,
         "error": error,
     }
     return render(request, "care/recovery.html", context, status=status)
+
+
+def _recovery_figures(scope) -> dict:
+    services.figures_publish(organization=scope.organization)
+    return selectors.recovery_by_unit(scope)
 
 
 @require_POST

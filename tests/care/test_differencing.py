@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pandas as pd
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -20,7 +21,9 @@ from django.utils import timezone
 from servicechain.care import selectors, services
 from servicechain.care.models import Incident, MoodCheckIn
 from servicechain.org import services as org_services
+from servicechain.surveys.models import CustomerResponse
 from tests.care.helpers import employee_with_login, world
+from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 # Per-request noise that is not a reading of figures.
@@ -36,6 +39,11 @@ def client_for(user) -> Client:
 def last_month_day() -> dt.datetime:
     first = timezone.now().replace(day=1, hour=12, minute=0, second=0, microsecond=0)
     return first - dt.timedelta(days=10)
+
+
+def last_quarter_day() -> dt.datetime:
+    quarter = pd.Timestamp(timezone.now().date()).to_period("Q") - 1
+    return timezone.make_aware(quarter.start_time + pd.Timedelta(days=10), dt.UTC)
 
 
 def busy_store():
@@ -126,3 +134,56 @@ def test_each_person_weighs_once_in_a_months_mean():
     moods[0] = (2 + 6 * 5) / 7
     assert row["people"] == 7
     assert row["mood"] == pytest.approx(sum(moods) / 7)
+
+
+def answered_case(w, *, csat: int, when: dt.datetime | None = None):
+    """A closed recovery case of the store whose customer answered the follow-up."""
+    interaction = w.interaction_for(customer=CustomerFactory(organization=w.organization))
+    case = services.recovery_open(
+        scope=w.scope(w.clerk), interaction_id=interaction.pk, problem="Sofa delivered broken."
+    )
+    services.recovery_close(scope=w.scope(w.clerk), case=case, gesture="Credit")
+    case.refresh_from_db()
+    CustomerResponse.objects.create(
+        wave=case.followup.wave,
+        interaction=case.interaction,
+        unit=w.store,
+        answers={"csat": csat},
+        submitted_at=when or timezone.now(),
+    )
+    return case
+
+
+def recovery_readings(w) -> dict:
+    org = w.organization.slug
+    out = {}
+    for user in (w.admin, w.hr, w.region_manager, w.store_manager):
+        body = NOISE.sub("", client_for(user).get(f"/o/{org}/care/recovery/").content.decode())
+        start = body.find('id="recovery-by-unit"')
+        assert start > 0, user.username
+        out[user.username] = body[start : body.find("</table>", start)]
+    return out
+
+
+def test_one_more_follow_up_answer_moves_no_recovered_share():
+    """A manager closes a case, its customer answers the follow-up: the share satisfied
+    must not move so that this customer's answer can be read off it."""
+    w = world()
+    for n in range(6):
+        answered_case(w, csat=5 if n < 4 else 2, when=last_quarter_day())
+    for n in range(6):
+        answered_case(w, csat=5 if n < 3 else 1)
+    before = recovery_readings(w)
+    answered_case(w, csat=1)
+    assert recovery_readings(w) == before
+
+
+def test_the_last_closed_quarters_recovered_share_is_shown():
+    w = world()
+    for n in range(6):
+        answered_case(w, csat=5 if n < 4 else 2, when=last_quarter_day())
+    answered_case(w, csat=1)  # this quarter's: not in the last closed quarter's share
+    services.figures_publish(organization=w.organization)
+    rows = {r["unit"].pk: r for r in selectors.recovery_by_unit(w.scope(w.store_manager))["rows"]}
+    assert rows[w.store.pk]["answered"] == 6
+    assert rows[w.store.pk]["recovered"] == pytest.approx(4 / 6)

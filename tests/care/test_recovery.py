@@ -60,19 +60,42 @@ def test_only_the_owner_or_their_manager_closes_a_case_and_a_gesture_is_needed()
     assert RecoveryCase.objects.get().status == "open"
 
 
-def test_recovery_and_return_rates_by_unit_are_shown_only_for_enough_customers():
-    w = world()
+def quarter_day(quarters_ago: int) -> dt.datetime:
+    """The 10th day of the calendar quarter `quarters_ago` before the current one."""
+    quarter = selectors.last_closed_quarter() - (quarters_ago - 1)
+    return timezone.make_aware(quarter.start_time.to_pydatetime() + dt.timedelta(days=10), dt.UTC)
+
+
+def closed_case(w, customer, *, scope_user=None, unit=None, employee=None):
+    """A case closed in the quarter before the last closed one."""
+    user = scope_user or w.clerk
+    interaction = w.interaction_for(customer=customer, unit=unit, employee=employee)
+    case = services.recovery_open(
+        scope=w.scope(user), interaction_id=interaction.pk, problem="Sofa delivered broken."
+    )
+    services.recovery_close(scope=w.scope(user), case=case, gesture="Credit")
+    RecoveryCase.objects.filter(pk=case.pk).update(closed_at=quarter_day(2))
+    case.refresh_from_db()
+    return case
+
+
+def by_unit(scope) -> dict:
+    services.figures_publish(organization=scope.organization)
+    return {r["unit"].pk: r for r in selectors.recovery_by_unit(scope)["rows"]}
+
+
+def store_with_six_cases(w):
+    """Six cases of the store closed the quarter before last; their customers answered the
+    follow-up last quarter (4 satisfied) and 3 of them bought again within 90 days."""
     for n in range(6):
         customer = CustomerFactory(organization=w.organization)
-        case = open_case(w, customer)
-        services.recovery_close(scope=w.scope(w.clerk), case=case, gesture="Credit")
-        case.refresh_from_db()
+        case = closed_case(w, customer)
         CustomerResponse.objects.create(
             wave=case.followup.wave,
             interaction=case.interaction,
             unit=w.store,
             answers={"csat": 5 if n < 4 else 2},
-            submitted_at=timezone.now(),
+            submitted_at=quarter_day(1),
         )
         if n < 3:
             TransactionFactory(
@@ -81,26 +104,37 @@ def test_recovery_and_return_rates_by_unit_are_shown_only_for_enough_customers()
                 amount=Decimal("12.00"),
                 occurred_at=case.closed_at + dt.timedelta(days=3),
             )
-    rows = {r["unit"].pk: r for r in selectors.recovery_by_unit(w.scope(w.store_manager))}
-    store = rows[w.store.pk]
+
+
+def test_recovery_and_return_rates_by_unit_are_those_of_the_last_closed_quarter():
+    """Follow-up answers submitted in the last closed quarter, and purchases within 90 days
+    by the customers whose cases closed the quarter before."""
+    w = world()
+    store_with_six_cases(w)
+    store = by_unit(w.scope(w.store_manager))[w.store.pk]
     assert not store["suppressed"] and store["answered"] == 6
     assert store["recovered"] == pytest.approx(4 / 6) and store["returned"] == pytest.approx(0.5)
-    # Another store with two cases is withheld, and the gate withholds what would let anyone
-    # subtract it out: what the shown stores leave of the region is 0 or at least min_n.
-    for _ in range(2):
-        case = services.recovery_open(
-            scope=w.scope(w.region_manager),
-            interaction_id=w.interaction_for(unit=w.other_store, employee=w.colleague_employee).pk,
-            problem="Late.",
+
+
+def test_a_unit_with_too_few_customers_is_withheld_and_cannot_be_subtracted_out():
+    w = world()
+    store_with_six_cases(w)
+    for _ in range(2):  # another store with two cases
+        closed_case(
+            w,
+            CustomerFactory(organization=w.organization),
+            scope_user=w.region_manager,
+            unit=w.other_store,
+            employee=w.colleague_employee,
         )
-        services.recovery_close(scope=w.scope(w.region_manager), case=case, gesture="Sorry")
-    rows = {r["unit"].pk: r for r in selectors.recovery_by_unit(w.scope(w.region_manager))}
+    rows = by_unit(w.scope(w.region_manager))
     assert rows[w.other_store.pk]["returned_suppressed"]
     assert (
         rows[w.other_store.pk]["returned"] is None and rows[w.other_store.pk]["customers"] is None
     )
     region = rows[w.region.pk]
     assert not region["returned_suppressed"] and region["customers"] == 8
+    # What the shown stores leave of the region is 0 or at least min_n.
     shown = sum(
         rows[u.pk]["customers"]
         for u in (w.store, w.other_store)
