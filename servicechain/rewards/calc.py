@@ -206,6 +206,36 @@ def customer_metrics(answers: pd.DataFrame, by: str) -> pd.DataFrame:
     return out[columns]
 
 
+def month_index(day) -> int:
+    """A month as year·12 + month − 1 (the loyalty selectors' `period`)."""
+    return day.year * 12 + day.month - 1
+
+
+def period_repeat_rates(frame: pd.DataFrame, start, end) -> pd.DataFrame:
+    """Per group: the mean of its monthly repeat-business rates (%) from `start`'s month to
+    `end`'s (`repeat_rate`) and the buyers behind them (`repeat_rate_n`). `frame` is the
+    loyalty app's repeat-business table (`group`, `period`, `customers`, `repeat_rate`)."""
+    columns = ["repeat_rate", "repeat_rate_n"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    inside = frame[frame["period"].between(month_index(start), month_index(end))]
+    out = inside.groupby("group").agg(
+        repeat_rate=("repeat_rate", "mean"), repeat_rate_n=("customers", "sum")
+    )
+    out["repeat_rate"] = out["repeat_rate"] * 100
+    return out[columns]
+
+
+def period_spend(frame: pd.DataFrame, start, end, groups: set | None = None) -> Decimal:
+    """Spend of the groups (all when None) from `start`'s month to `end`'s, to the cent."""
+    if frame.empty:
+        return ZERO
+    inside = frame[frame["period"].between(month_index(start), month_index(end))]
+    if groups is not None:
+        inside = inside[inside["group"].isin(groups)]
+    return cents(round(float(inside["spend"].sum()), 2))
+
+
 # ----------------------------------------------------------------------- gaming guard
 
 

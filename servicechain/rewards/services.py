@@ -287,10 +287,13 @@ def plan_build(
 
 
 class _Data:
-    """The period's measurements, read once per run and shared by every component."""
+    """The period's measurements, read once per run and shared by every component: customer
+    answers per window, and the loyalty app's repeat business per grouping over the widest
+    window any component or pool needs (`earliest`)."""
 
-    def __init__(self, organization: Organization, start: dt.date, end: dt.date):
+    def __init__(self, organization: Organization, start: dt.date, end: dt.date, earliest=None):
         self.organization, self.start, self.end = organization, start, end
+        self.earliest = min(earliest or start, start)
         self._cache: dict = {}
 
     def table(self, metric: str, scope: str, start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -306,18 +309,30 @@ class _Data:
             by = "employee" if scope == Component.Scope.EMPLOYEE else "unit"
             table = calc.customer_metrics(answers.dropna(subset=[by]), by)
             table = table[[metric, f"{metric}_n"]]
-            shown = selectors.gated(table, count=f"{metric}_n", min_n=org.min_group_size)
-            return shown
+            return selectors.gated(table, count=f"{metric}_n", min_n=org.min_group_size)
         if metric == Metric.REPEAT_RATE:
             by = "owner" if scope == Component.Scope.EMPLOYEE else "unit"
-            return selectors.repeat_rates(org, by=by, start=start, end=end)
+            return calc.period_repeat_rates(self.repeat(by, start), start, end)
         return selectors.repeat_revenue(org, start=start, end=end)
+
+    def repeat(self, by: str, start: dt.date) -> pd.DataFrame:
+        key = ("repeat", by)
+        if key not in self._cache or start < self._cache[key][0]:
+            first = min(start, self.earliest)
+            frame = selectors.repeat_business(self.organization, by=by, start=first, end=self.end)
+            self._cache[key] = (first, frame)
+        return self._cache[key][1]
 
     def answers(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         key = ("answers", start, end)
         if key not in self._cache:
             self._cache[key] = selectors.customer_answers(self.organization, start=start, end=end)
         return self._cache[key]
+
+    def revenue(self, unit: Unit | None, start: dt.date, end: dt.date) -> Decimal:
+        """Revenue of the customers owned in `unit`'s subtree (or the whole organisation)."""
+        groups = selectors.unit_subtree_ids(unit) if unit is not None else None
+        return calc.period_spend(self.repeat("unit", start), start, end, groups)
 
 
 def _rule(component: Component, organization: Organization) -> calc.Rule:
@@ -406,14 +421,12 @@ def _component_lines(data: _Data, version: PlanVersion, component: Component, pe
 def _pool_total(data: _Data, pool: ProfitSharePool, period: str) -> tuple[Decimal, str]:
     if pool.basis == ProfitSharePool.Basis.FIXED:
         return calc.cents(pool.fixed_amount), f"a fixed pool of {pool.fixed_amount}"
-    now = selectors.revenue(data.organization, unit=pool.unit, start=data.start, end=data.end)
+    now = data.revenue(pool.unit, data.start, data.end)
     whose = pool.unit.name if pool.unit else "the organisation"
     if pool.basis == ProfitSharePool.Basis.REVENUE:
         return calc.cents(now * pool.share), f"{pool.share:%} of {whose}'s revenue of {now}"
     earlier = period_before(period, data.start)
-    then = selectors.revenue(
-        data.organization, unit=pool.unit, start=earlier, end=data.start - dt.timedelta(days=1)
-    )
+    then = data.revenue(pool.unit, earlier, data.start - dt.timedelta(days=1))
     growth = max(now - then, calc.ZERO)
     return (
         calc.cents(growth * pool.share),
