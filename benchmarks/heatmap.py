@@ -197,6 +197,9 @@ def load(size: str, progress) -> None:
         employees["hire_date"] = employees["hire_date"].dt.date
         employees["leave_date"] = employees["leave_date"].dt.date
         employees["user_id"] = None
+        # Blank (not NULL) when the person has not left: the columns are NOT NULL CharFields.
+        employees["leave_type"] = employees["leave_type"].fillna("")
+        employees["leave_reason"] = employees["leave_reason"].fillna("")
         copy_frame(
             "org_employee",
             employees[
@@ -213,6 +216,9 @@ def load(size: str, progress) -> None:
                     "is_manager",
                     "hire_date",
                     "leave_date",
+                    "leave_type",
+                    "leave_reason",
+                    "regretted",
                     "user_id",
                 ]
             ],
