@@ -161,6 +161,20 @@ class ChangeOut(Schema):
     why_before: str
 
 
+class TeamRowOut(Schema):
+    employee_id: int
+    employee_external_id: str
+    name: str
+    total: Decimal
+
+
+class TeamStatementsOut(Schema):
+    run_id: int
+    period: str
+    currency: str
+    employees: list[TeamRowOut]
+
+
 class StatementOut(Schema):
     employee_id: int
     period: str
@@ -411,4 +425,31 @@ def statement(request, org: str, employee_id: int | None = None, run_id: int | N
         "previous_total": page["previous_total"],
         "lines": [_line_out(line) for line in page["lines"]],
         "changes": page["changes"],
+    }
+
+
+@router.get(
+    BASE + "/statements",
+    response=TeamStatementsOut,
+    summary="Totals per employee in a locked run: managers their subtree, HR and admins all",
+)
+def team_statements(request, org: str, run_id: int | None = None):
+    scope = _scope(request, org, predicates.can_see_team_statements)
+    locked = selectors.runs(scope.organization).filter(status=PayoutRun.Status.LOCKED)
+    run = locked.filter(pk=run_id).first() if run_id is not None else locked.first()
+    if run is None:
+        raise Http404("No such locked payout run.")
+    return {
+        "run_id": run.pk,
+        "period": run.label,
+        "currency": str(scope.organization.currency),
+        "employees": [
+            {
+                "employee_id": row["employee_id"],
+                "employee_external_id": row["employee__external_id"],
+                "name": f"{row['employee__first_name']} {row['employee__last_name']}".strip(),
+                "total": row["total"],
+            }
+            for row in selectors.team_statements(scope, run)
+        ],
     }

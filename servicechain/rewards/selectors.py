@@ -14,6 +14,7 @@ from django.http import Http404
 from servicechain.analytics import anonymity
 from servicechain.org.models import Employee, Organization, Unit
 
+from . import calc
 from .models import (
     GamingFlag,
     PayoutLine,
@@ -208,13 +209,20 @@ def run_lines(run: PayoutRun) -> QuerySet[PayoutLine]:
     )
 
 
+def _cents(total) -> Decimal:
+    """A database sum as money: SQLite adds decimals as floats (0.320000000000000), so
+    every total is brought back to the cent before anyone reads it."""
+    return calc.cents(total or 0)
+
+
 def run_totals(run: PayoutRun) -> dict:
     lines = run.lines.all()
+    sums = lines.aggregate(amount=Sum("amount"), withheld=Sum("withheld"))
     return {
         "lines": lines.count(),
         "employees": lines.values("employee").distinct().count(),
-        "amount": lines.aggregate(total=Sum("amount"))["total"] or Decimal("0.00"),
-        "withheld": lines.aggregate(total=Sum("withheld"))["total"] or Decimal("0.00"),
+        "amount": _cents(sums["amount"]),
+        "withheld": _cents(sums["withheld"]),
     }
 
 
@@ -320,8 +328,13 @@ def team_statements(scope, run: PayoutRun) -> list[dict]:
     if not scope.sees_whole_organisation:
         lines = lines.filter(scope.unit_filter("employee__unit"))
     rows = (
-        lines.values("employee_id", "employee__first_name", "employee__last_name")
+        lines.values(
+            "employee_id",
+            "employee__external_id",
+            "employee__first_name",
+            "employee__last_name",
+        )
         .annotate(total=Sum("amount"))
-        .order_by("employee__last_name", "employee__first_name")
+        .order_by("employee__last_name", "employee__first_name", "employee_id")
     )
-    return list(rows)
+    return [{**row, "total": _cents(row["total"])} for row in rows]

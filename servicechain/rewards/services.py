@@ -668,6 +668,10 @@ def run_preview(
         return run
     if run.status == PayoutRun.Status.APPROVED:
         raise ValidationError("This run is approved; lock it, or it stays as approved.")
+    if not created and getattr(actor, "is_authenticated", False):
+        # Whoever computed the figures last is the one who may not approve them: otherwise
+        # the approver could recompute a colleague's preview and sign off their own numbers.
+        run.created_by = actor
     reviewed = {(f.employee_id, f.kind): f for f in run.flags.filter(reviewed_at__isnull=False)}
     run.lines.all().delete()
     run.flags.all().delete()
@@ -691,7 +695,7 @@ def run_preview(
             flag.review_note = before.review_note
     GamingFlag.objects.bulk_create(flags)
     run.computed_at = timezone.now()
-    run.save(update_fields=["computed_at"])
+    run.save(update_fields=["computed_at", "created_by"])
     audit_record(
         action="rewards.run_previewed",
         organization=organization,
@@ -712,7 +716,9 @@ def run_approve(*, run: PayoutRun, actor) -> PayoutRun:
     if run.status != PayoutRun.Status.PREVIEW:
         raise ValidationError(f"Only a preview can be approved; this run is {run.status}.")
     if run.created_by_id is not None and run.created_by_id == getattr(actor, "pk", None):
-        raise ValidationError("You created this run; someone else must approve it.")
+        raise ValidationError(
+            "You created or last recomputed this run; someone else must approve it."
+        )
     waiting = selectors.open_flags(run).count()
     if waiting:
         raise ValidationError(
@@ -779,7 +785,7 @@ def run_lock(*, run: PayoutRun, actor) -> PayoutRun:
         event=STATEMENT_READY.key,
         title=f"Your pay statement for {run.label} is ready",
         body="Each line says what it pays for and why; the page compares it with last period.",
-        url=reverse("rewards:statement", kwargs={"org": run.organization.slug}),
+        url=reverse("rewards:statement", kwargs={"org": run.organization.slug}) + f"?run={run.pk}",
         organization=run.organization,
         actor=actor,
         key=f"run-{run.pk}",

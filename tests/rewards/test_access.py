@@ -15,11 +15,13 @@ import pytest
 from servicechain.org.models import AuditEvent
 from servicechain.rewards.models import PayoutRun, Plan
 from tests.factories import OrganizationFactory, member
+from tests.recognition.helpers import person
 from tests.rewards.helpers import (
     approve_and_lock,
     build_org,
     csat_plan,
     customer_wave,
+    pool_plan,
     preview,
     ratings,
 )
@@ -150,7 +152,7 @@ def test_two_people_approve_and_lock_through_the_pages_and_the_csv_downloads(org
     run = PayoutRun.objects.get(organization=org.organization)
 
     own = client.post(url(org, f"runs/{run.pk}/approve/"), follow=True).content.decode()
-    assert "You created this run; someone else must approve it." in own
+    assert "You created or last recomputed this run; someone else must approve it." in own
     client.force_login(org.users["hr"])
     client.post(url(org, f"runs/{run.pk}/approve/"))
     assert client.get(url(org, f"runs/{run.pk}/payroll.csv")).status_code == 409
@@ -256,3 +258,63 @@ def test_a_preview_is_not_a_statement(org, client):
     assert client.get(api_url(org, "statement")).json() == {
         "detail": "No locked payout run has a line for you yet."
     }
+
+
+def team_of_north_with_two_pools(org):
+    """North's three people share 100.00 and 0.96 equally (33.33 or 33.34, and 0.32 each:
+    sums a database may add as floats) besides the CSAT plan (north0 earns 100.00); and a
+    manager of North only."""
+    pool_plan(org, amount="100.00", unit=org.north)
+    pool_plan(org, amount="0.96", unit=org.north)
+    approve_and_lock(org, preview(org))
+    return person(org, "northboss", org.north, role="manager", scope_unit=org.north)
+
+
+def test_a_manager_reads_their_subtrees_totals_to_the_cent_on_the_page_and_the_api(org, client):
+    team_of_north_with_two_pools(org)
+    client.force_login(org.users["northboss"])
+
+    page = client.get(url(org)).content.decode()
+    api = client.get(api_url(org, "statements"))
+
+    table = page[page.index('id="team"') :]
+    assert "Your team: 2026-09" in page and "Total (GBP)" in table
+    assert table.count(">33.65</td>") == 2 and table.count(">133.66</td>") == 1
+    assert "South0" not in table, "South is outside the manager's subtree"
+    assert api.status_code == 200 and api.json()["period"] == "2026-09"
+    assert {row["name"]: row["total"] for row in api.json()["employees"]} == {
+        "North0 Tester": "133.66",
+        "North1 Tester": "33.65",
+        "North2 Tester": "33.65",
+    }
+
+
+def test_hr_and_admins_read_everyones_totals_and_employees_none(org, client):
+    team_of_north_with_two_pools(org)
+    run = PayoutRun.objects.get(organization=org.organization)
+
+    client.force_login(org.users["hr"])
+    everyone = client.get(api_url(org, "statements") + f"?run_id={run.pk}").json()
+    client.force_login(org.users["admin"])
+    page = client.get(url(org)).content.decode()
+    client.force_login(org.users["south0"])
+    refused = client.get(api_url(org, "statements"))
+
+    totals = {row["name"]: row["total"] for row in everyone["employees"]}
+    assert totals["North0 Tester"] == "133.66" and totals["South0 Tester"] == "0.00"
+    assert "Everyone: 2026-09" in page and "South0 Tester" in page
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "Your role does not allow this."}
+
+
+def test_the_run_page_and_api_total_read_to_the_cent(org, client):
+    pool_plan(org, amount="0.96", unit=org.north)
+    pool_plan(org, amount="100.00", unit=org.north)
+    run = preview(org)
+    client.force_login(org.users["admin"])
+
+    page = client.get(url(org, f"runs/{run.pk}/")).content.decode()
+    api = client.get(api_url(org, f"runs/{run.pk}")).json()
+
+    assert '<strong data-testid="run-total">200.96 GBP</strong>' in page, "100 CSAT + pools"
+    assert api["amount"] == "200.96"

@@ -55,6 +55,10 @@ def withdraw(employee, count: int) -> None:
     CustomerResponse.objects.filter(pk__in=list(ids.values_list("pk", flat=True)[:count])).delete()
 
 
+def note_run(org):
+    return PayoutRun.objects.get(organization=org.organization)
+
+
 def line_of(run, employee, kind=PayoutLine.Kind.COMPONENT):
     return run.lines.get(employee=employee, kind=kind)
 
@@ -194,6 +198,18 @@ def test_the_creator_cannot_approve_their_own_run(org):
     assert run.status == PayoutRun.Status.PREVIEW and run.approved_by is None
 
 
+def test_whoever_recomputed_a_preview_cannot_approve_it_but_its_first_author_can(org):
+    csat_plan(org)
+    run = preview(org, actor="admin")
+    preview(org, actor="hr")
+
+    with pytest.raises(ValidationError, match="last recomputed this run; someone else"):
+        services.run_approve(run=run, actor=org.users["hr"])
+    approved = services.run_approve(run=run, actor=org.users["admin"])
+
+    assert approved.status == PayoutRun.Status.APPROVED and approved.created_by == org.users["hr"]
+
+
 def test_a_locked_run_is_immutable_and_rerunning_it_changes_nothing(org):
     wave = customer_wave(org)
     csat_plan(org)
@@ -219,7 +235,7 @@ def test_locking_tells_each_employee_their_statement_is_ready(org):
 
     note = Notification.objects.get(recipient=org.users["north0"], event="rewards.statement_ready")
     assert note.title == "Your pay statement for 2026-09 is ready"
-    assert note.url == f"/o/{org.organization.slug}/rewards/"
+    assert note.url == f"/o/{org.organization.slug}/rewards/?run={note_run(org).pk}"
     assert AuditEvent.objects.filter(action="rewards.run_locked").count() == 1
     assert AuditEvent.objects.filter(action="rewards.run_approved").count() == 1
 
