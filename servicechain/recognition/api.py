@@ -20,6 +20,7 @@ from servicechain.org.models import Membership, Unit
 
 from . import predicates, selectors, services
 from .access import Viewer, viewer_of
+from .forms import quarter_of
 from .models import Badge, Kudos
 
 router = Router(tags=["recognition"])
@@ -581,7 +582,7 @@ def goals(request, org: str, quarter: str | None = None):
 )
 def goal_create(request, org: str, payload: GoalIn):
     viewer = _viewer(request, org)
-    year, quarter = selectors.parse_quarter(payload.quarter)
+    year, quarter = quarter_of(payload.quarter)
     employee = selectors.employee_of(viewer, payload.employee_id) if payload.employee_id else None
     team = None
     if payload.team_id is not None:
@@ -627,7 +628,7 @@ def goal_check_in(request, org: str, goal_id: int, payload: CheckInIn):
 )
 def goals_close(request, org: str, payload: QuarterIn):
     viewer = _viewer(request, org)
-    year, quarter = selectors.parse_quarter(payload.quarter)
+    year, quarter = quarter_of(payload.quarter)
     return {"archived": services.goals_close_quarter(viewer=viewer, year=year, quarter=quarter)}
 
 

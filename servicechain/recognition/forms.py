@@ -3,12 +3,29 @@ what is allowed (one set of rules for the pages and the API)."""
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 
 from . import selectors, services
 from .access import Viewer
 from .models import MAX_MESSAGE, Kudos
+
+QUARTER = re.compile(r"(?P<year>\d{4})\s*-?\s*Q(?P<quarter>[1-4])", re.IGNORECASE)
+
+
+def quarter_of(value: str | None) -> tuple[int, int]:
+    """A quarter someone asked for ('2026-Q3', '2026Q3', '2026 q3') as (2026, 3). Unlike the
+    lists' lenient reading (anything else shows the current quarter), a write — setting a
+    goal, closing a quarter — refuses anything else: taking it for the current quarter would
+    file or archive goals nobody meant to."""
+    text = (value or "").strip()
+    match = QUARTER.fullmatch(text)
+    if match is None or not 2000 <= int(match["year"]) <= 2100:
+        message = f"Give the quarter as YYYY-Qn with n from 1 to 4, e.g. 2026-Q3, not {text!r}."
+        raise ValidationError({"quarter": message})
+    return int(match["year"]), int(match["quarter"])
 
 
 class GiveKudosForm(forms.Form):

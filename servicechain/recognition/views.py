@@ -17,7 +17,7 @@ from servicechain.org.access import org_view
 
 from . import charts, predicates, selectors, services
 from .access import viewer_of
-from .forms import GiveKudosForm, GoalForm
+from .forms import GiveKudosForm, GoalForm, quarter_of
 from .models import Badge, Report
 
 
@@ -270,8 +270,12 @@ def _quarters(today=None):
 @require_GET
 @org_view()
 def goals(request, scope):
-    viewer = _viewer(request, scope)
     year, quarter = selectors.parse_quarter(request.GET.get("quarter"))
+    return _goals_page(request, scope, year, quarter)
+
+
+def _goals_page(request, scope, year: int, quarter: int, *, status: int = 200):
+    viewer = _viewer(request, scope)
     listed = list(selectors.goals_for(viewer, year=year, quarter=quarter))
     rows = [
         {
@@ -289,7 +293,7 @@ def goals(request, scope):
     context["can_create"] = bool(
         selectors.goal_owners(viewer)[0] or selectors.goal_owners(viewer)[1]
     )
-    return render(request, "recognition/goals.html", context)
+    return render(request, "recognition/goals.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -357,7 +361,12 @@ def goal_detail(request, scope, goal_id: int):
 @org_view()
 def goals_close(request, scope):
     viewer = _viewer(request, scope)
-    year, quarter = selectors.parse_quarter(request.POST.get("quarter"))
+    try:
+        year, quarter = quarter_of(request.POST.get("quarter"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        year, quarter = selectors.current_quarter()
+        return _goals_page(request, scope, year, quarter, status=422)
     count = services.goals_close_quarter(viewer=viewer, year=year, quarter=quarter)
     messages.success(
         request,
