@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from servicechain.org.access import scope_for
@@ -425,23 +425,36 @@ def liability(request, org: str):
 class RepeatOut(Schema):
     group: int
     month: str
-    customers: int
-    visits: int
-    spend: float
-    visits_per_customer: float
-    spend_per_customer: float
-    repeat_rate: float | None
+    suppressed: bool = Field(
+        description="Too few buyers, or recoverable from the total: no figures are shown."
+    )
+    customers: int | None
+    visits: int | None
+    spend: float | None
+    visits_per_customer: float | None
+    spend_per_customer: float | None
+    repeat_suppressed: bool = Field(
+        description="Too few previous buyers, or recoverable: the repeat rate is withheld."
+    )
+    repeat_rate: float | None = Field(
+        description="Share of the group's buyers of the month before who bought again."
+    )
 
 
 @router.get(
     BASE + "/repeat-business",
     response=list[RepeatOut],
     summary="Repeat rate, visits and spend per customer by unit, owner or serving employee",
+    description=(
+        "Finished months only, each month's groups through the anonymity gate: a group of "
+        "fewer buyers than the organisation's minimum group size, or one that could be "
+        "worked out from the others and the organisation's total, is withheld."
+    ),
 )
 def repeat_business(request, org: str, by: str = "unit"):
     scope = _scope(request, org, predicates.is_admin | predicates.is_hr_analyst)
     if by not in selectors.GROUPINGS:
         raise HttpError(400, f"by is one of: {', '.join(selectors.GROUPINGS)}.")
-    frame = selectors.repeat_business(scope.organization, by=by)
+    frame = selectors.repeat_business_shown(scope.organization, by=by)
     frame = frame.astype(object).where(frame.notna(), None)
-    return frame.drop(columns=["period"]).to_dict("records")
+    return frame.drop(columns=["period", "base"]).to_dict("records")

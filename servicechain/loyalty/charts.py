@@ -8,14 +8,19 @@ import pandas as pd
 from servicechain.charts import Chart, bar_chart, to_chart
 
 
-def tiers_chart(tiers: dict[str, int]) -> Chart:
+def tiers_chart(tiers: dict[str, int | None], min_n: int) -> Chart:
+    """Members per tier; a tier the anonymity gate withheld (None) has no bar."""
+    shown = {name: count for name, count in tiers.items() if count is not None}
     frame = pd.DataFrame(
         {
-            "tier": pd.Series(list(tiers), dtype="object"),
-            "members": pd.Series(list(tiers.values()), dtype="int64"),
+            "tier": pd.Series(list(shown), dtype="object"),
+            "members": pd.Series(list(shown.values()), dtype="int64"),
         }
     )
-    parts = ", ".join(f"{name} {count:,}" for name, count in tiers.items()) or "no members yet"
+    parts = ", ".join(
+        f"{name} {count:,}" if count is not None else f"{name} withheld (fewer than {min_n})"
+        for name, count in tiers.items()
+    )
     return bar_chart(
         frame,
         x="tier",
@@ -24,7 +29,7 @@ def tiers_chart(tiers: dict[str, int]) -> Chart:
         y_title="Members",
         id="tiers-chart",
         title="Members per tier",
-        description=f"Members per tier: {parts}.",
+        description=f"Members per tier: {parts or 'no members yet'}.",
     )
 
 
@@ -58,11 +63,13 @@ def liability_chart(rows: list[dict], currency: str) -> Chart:
 
 
 def repeat_rate_chart(frame: pd.DataFrame) -> Chart:
+    """The gated months (`selectors.repeat_rate_by_month`); a withheld month has no point."""
+    frame = frame[~frame["suppressed"].astype(bool)] if "suppressed" in frame else frame
     frame = frame.astype({"month": "object", "repeat_rate": "float64"})
     frame = frame.assign(percent=100 * frame["repeat_rate"])
     last = frame.iloc[-1] if len(frame) else None
     text = (
-        f"Share of each month's previous buyers who bought again; {last['month']}: "
+        f"Share of each finished month's previous buyers who bought again; {last['month']}: "
         f"{last['percent']:.0f}%."
         if last is not None
         else "Not enough purchases yet."

@@ -17,6 +17,7 @@ from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from servicechain.analytics import anonymity
 from servicechain.org.models import Customer, Employee, Organization, Transaction
 
 from . import rules_engine
@@ -499,16 +500,29 @@ def membership_summary(organization: Organization, *, today: dt.date) -> dict:
     version = version_at(organization, today)
     members = Account.objects.filter(organization=organization)
     active_since = today - dt.timedelta(days=365)
-    tiers: dict[str, int] = {}
+    tiers: dict[str, int | None] = {}
+    total = members.count()
     if version is not None and version.tiers:
-        tiers = _tier_counts(organization, version, today)
+        tiers = _gated_tiers(_tier_counts(organization, version, today), total, organization)
     return {
-        "members": members.count(),
+        "members": total,
         "active": members.filter(last_activity_at__date__gte=active_since).count(),
         "opted_in": members.filter(email_opt_in=True).count(),
         "tiers": tiers,
         "version": version,
     }
+
+
+def _gated_tiers(counts: dict[str, int], members: int, organization) -> dict[str, int | None]:
+    """Members per tier as a breakdown of all members through the anonymity gate: a tier of
+    fewer than the minimum group size (or one recoverable from the others) reads None."""
+    if not counts:
+        return {}
+    table = pd.DataFrame({"members": list(counts.values())}, index=list(counts))
+    gated = anonymity.suppress_breakdown(
+        table, min_n=organization.min_group_size, count="members", total=members
+    )
+    return {name: (None if row.suppressed else int(row.members)) for name, row in gated.iterrows()}
 
 
 def _tier_counts(organization: Organization, version, today: dt.date) -> dict[str, int]:
@@ -646,10 +660,24 @@ def repeat_business(
     return out[columns].sort_values(["group", "period"]).reset_index(drop=True)
 
 
-def repeat_rate_by_month(organization: Organization) -> pd.DataFrame:
-    """The organisation's repeat-customer rate per month (every customer, one group)."""
+def last_closed_month_end(today: dt.date) -> dt.date:
+    """The last day of the month before `today`'s: figures about groups of customers are
+    shown for finished months only, so one more purchase never moves a shown figure."""
+    return today.replace(day=1) - dt.timedelta(days=1)
+
+
+def repeat_rate_by_month(
+    organization: Organization, *, through: dt.date | None = None
+) -> pd.DataFrame:
+    """The organisation's repeat-customer rate per month (every customer, one group), up to
+    the month of `through` (default: the last finished month), through the anonymity gate:
+    a month whose previous buyers (``base``, the rate's denominator) or buyers number fewer
+    than the minimum group size shows no rate (``suppressed``)."""
+    columns = ["month", "repeat_rate", "buyers", "base", "suppressed"]
+    if through is None:
+        through = last_closed_month_end(timezone.localdate())
     rows = (
-        Transaction.objects.filter(organization=organization)
+        Transaction.objects.filter(organization=organization, occurred_at__date__lte=through)
         .annotate(month=TruncMonth("occurred_at"))
         .values_list("customer_id", "month")
         .distinct()
@@ -657,7 +685,7 @@ def repeat_rate_by_month(organization: Organization) -> pd.DataFrame:
     )
     frame = pd.DataFrame(list(rows), columns=["customer", "month"])
     if frame.empty:
-        return pd.DataFrame(columns=["month", "repeat_rate", "buyers"])
+        return pd.DataFrame(columns=columns)
     frame["period"] = [m.year * 12 + m.month - 1 for m in frame["month"]]
     buyers = frame.groupby("period")["customer"].apply(set)
     out = []
@@ -669,9 +697,94 @@ def repeat_rate_by_month(organization: Organization) -> pd.DataFrame:
                     "month": f"{period // 12:04d}-{period % 12 + 1:02d}",
                     "repeat_rate": len(customers & previous) / len(previous),
                     "buyers": len(customers),
+                    "base": len(previous),
                 }
             )
-    return pd.DataFrame(out, columns=["month", "repeat_rate", "buyers"])
+    table = pd.DataFrame(out, columns=["month", "repeat_rate", "buyers", "base"])
+    if table.empty:
+        return pd.DataFrame(columns=columns)
+    # a month's rate is about its previous buyers, its buyer count about its buyers: each
+    # month shows only when both groups reach the minimum
+    table["people"] = table[["base", "buyers"]].min(axis=1)
+    gated = anonymity.suppress(
+        table.set_index("month")[["people", "repeat_rate", "buyers", "base"]],
+        min_n=organization.min_group_size,
+        count="people",
+    )
+    return gated.reset_index()[columns]
+
+
+#: the figures of a repeat-business row about the group's buyers of the month
+_BUYER_FIGURES = ["customers", "visits", "spend", "visits_per_customer", "spend_per_customer"]
+
+
+def repeat_business_shown(
+    organization: Organization,
+    *,
+    by: str = "unit",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pd.DataFrame:
+    """`repeat_business` as a person may read it: finished months only (`end` at most the
+    last day of last month) and every month's groups through the anonymity gate as a
+    breakdown of the month's buyers. A group of fewer than the minimum group size of buyers,
+    or one whose figures could be worked out from the organisation's total and the groups
+    shown beside it, shows none of them (``suppressed``); the repeat rate is gated the same
+    way on the previous month's buyers it is a share of (``repeat_suppressed``).
+
+    Serving employees can share a customer, so for ``by="employee"`` the breakdown's total
+    is the number of (employee, customer) pairs rather than of customers."""
+    closed = last_closed_month_end(timezone.localdate())
+    end = closed if end is None else min(end, closed)
+    frame = repeat_business(organization, by=by, start=start, end=end)
+    if frame.empty:
+        return frame.assign(base=[], suppressed=[], repeat_suppressed=[])
+    buyers = _buyers_by_period(organization, start=start, end=end)
+    frame["base"] = _previous_buyers(frame)
+    min_n = organization.min_group_size
+    parts = []
+    for period, month in frame.groupby("period", sort=True):
+        month = month.set_index("group")
+        total = max(buyers.get(period, 0), int(month["customers"].sum()))
+        shown = anonymity.suppress_breakdown(
+            month[_BUYER_FIGURES], min_n=min_n, count="customers", total=total
+        )
+        based = month.loc[month["base"] > 0, ["base", "repeat_rate"]]
+        base_total = max(buyers.get(period - 1, 0), int(based["base"].sum()))
+        rates = anonymity.suppress_breakdown(
+            based, min_n=min_n, count="base", total=base_total
+        ).reindex(month.index)
+        out = shown.assign(
+            period=period,
+            month=month["month"],
+            base=rates["base"],
+            repeat_rate=rates["repeat_rate"],
+            repeat_suppressed=rates["suppressed"].astype("boolean").fillna(False).astype(bool),
+        )
+        parts.append(out.reset_index())
+    return pd.concat(parts, ignore_index=True).sort_values(["group", "period"], ignore_index=True)
+
+
+def _previous_buyers(frame: pd.DataFrame) -> pd.Series:
+    """Each row's group's buyers of the month before (0 when it had none)."""
+    before = frame[["group", "period", "customers"]].assign(period=frame["period"] + 1)
+    merged = frame[["group", "period"]].merge(before, on=["group", "period"], how="left")
+    return merged["customers"].fillna(0).astype(int).to_numpy()
+
+
+def _buyers_by_period(organization, *, start, end) -> dict[int, int]:
+    """Distinct buyers per month (period) in the organisation, grouped or not."""
+    rows = Transaction.objects.filter(organization=organization, occurred_at__date__lte=end)
+    if start is not None:
+        rows = rows.filter(occurred_at__date__gte=start - dt.timedelta(days=31))
+    counts = (
+        rows.annotate(month=TruncMonth("occurred_at"))
+        .values("month")
+        .annotate(buyers=Count("customer_id", distinct=True))
+        .values_list("month", "buyers")
+        .order_by()
+    )
+    return {m.year * 12 + m.month - 1: n for m, n in counts}
 
 
 def open_reminder_count(organization: Organization) -> int:
