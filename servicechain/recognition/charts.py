@@ -26,7 +26,7 @@ def gini_by_month(spread) -> Chart | None:
         alt.Chart(frame)
         .mark_line(point=True)
         .encode(
-            x=alt.X("Month:O", title="Month (the last one so far)"),
+            x=alt.X("Month:O", title="Month"),
             y=alt.Y(
                 "Gini:Q",
                 title="Gini (0 = even, 1 = one person gets all)",
@@ -42,15 +42,17 @@ def gini_by_month(spread) -> Chart | None:
         )
         .properties(height=260)
     )
-    # The last complete month: this month's few days say little yet.
-    focus = table[(table["unit"] == spread.focus.pk) & (table["month"] < spread.months[-1])]
+    # Only closed months are published (recognition_spread): the last is the latest.
+    focus = table[table["unit"] == spread.focus.pk]
     latest = focus.iloc[-1] if len(focus) else None
-    summary = (
-        f"In {latest['month']:%B %Y} the Gini of {spread.focus.name} was {latest['gini']:.2f} and "
-        f"the top 10 % of people received {100 * latest['top_share']:.0f} % of its kudos."
-        if latest is not None
-        else "The unit's own figures for last month are withheld."
-    )
+    summary = "The unit's own figures for last month are withheld."
+    if latest is not None:
+        summary = (
+            f"In {latest['month']:%B %Y} the Gini of {spread.focus.name} was {latest['gini']:.2f}"
+        )
+        if pd.notna(latest["top_share"]):
+            summary += f" and the top 10 % of people received {100 * latest['top_share']:.0f} % of its kudos"
+        summary += "."
     return to_chart(
         chart,
         id="gini-chart",

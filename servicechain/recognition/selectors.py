@@ -569,8 +569,8 @@ class Spread:
     min_n: int
 
     def latest(self) -> list[dict]:
-        """One row per unit: the current 60-day picture and the last complete month."""
-        month = self.months[-2] if len(self.months) > 1 else self.months[-1]
+        """One row per unit: the last closed month, and the 60-day picture at its end."""
+        month = self.months[-1]
         last = self.table[self.table["month"] == month].set_index("unit")
         now = self.now.set_index("unit")
         rows = []
@@ -649,21 +649,46 @@ def recognition_spread(
 ) -> Spread:
     """Kudos received per person in the unit and each unit below it, month by month: the
     share going to the top 10 % of people and the Gini coefficient (zeros included: the
-    people nobody recognised count), then the anonymity gate."""
+    people nobody recognised count), then the anonymity gate.
+
+    Published for closed months only: the last `months` months before the one in progress,
+    and the 60-day counts as of the last closed month's end. A live month moved by one
+    person with each kudos (a private one too), and two readings told who got it."""
     focus, units = spread_units(viewer, unit_id)
     today = today or timezone.localdate()
-    firsts = months_back(today, months)
+    firsts = months_back(today, months + 1)[:-1]
+    as_of = _month_end(firsts[-1])
+    people = _people_of(viewer.organization, focus, firsts[0], as_of)
+    members = _members(people, units)
+    min_n = viewer.organization.min_group_size
+    cells = spread_cells_ungated(viewer.organization, units, firsts, people=people)
+    table = _gated_spread(cells, focus, min_n)
+    now = _unrecognised_by_unit(viewer, people, units, members, as_of)
+    return Spread(focus=focus, units=units, months=firsts, table=table, now=now, min_n=min_n)
+
+
+def _members(people: pd.DataFrame, units: list[Unit]) -> list[np.ndarray]:
+    return [people["path"].str.startswith(u.path).to_numpy(dtype=bool) for u in units]
+
+
+def spread_cells_ungated(
+    organization, units: list[Unit], firsts: list[dt.date], *, people: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Each unit × month's people, kudos, people recognised, top 10 % share and Gini,
+    before the gate (never shown as they are: `recognition_spread` gates them). `units`:
+    the focus first, then units below it; `firsts`: the months' first days."""
+    focus = units[0]
+    if people is None:
+        people = _people_of(organization, focus, firsts[0], _month_end(firsts[-1]))
+    members = _members(people, units)
     periods = np.array([month_number(d) for d in firsts])
-    people = _people_of(viewer.organization, focus, firsts[0], today)
-    received = _received_matrix(viewer.organization, focus, people, periods)
+    received = _received_matrix(organization, focus, people, periods)
     hired = np.array([month_number(d) for d in people["hired"]], dtype="int64")
     left = np.array(
         [np.iinfo("int64").max if d is None else month_number(d) for d in people["left"]],
         dtype="int64",
     )
     active = (hired[:, None] <= periods[None, :]) & (left[:, None] >= periods[None, :])
-    paths = people["path"]
-    members = [paths.str.startswith(u.path).to_numpy(dtype=bool) for u in units]
     rows = []
     for column, first in enumerate(firsts):
         for unit, inside in zip(units, members, strict=True):
@@ -680,10 +705,34 @@ def recognition_spread(
                     "gini": gini(x) if x.size else math.nan,
                 }
             )
-    min_n = viewer.organization.min_group_size
-    table = _gated(pd.DataFrame(rows), focus, min_n, by="month")
-    now = _unrecognised_by_unit(viewer, people, units, members, today)
-    return Spread(focus=focus, units=units, months=firsts, table=table, now=now, min_n=min_n)
+    return pd.DataFrame(rows)
+
+
+def _gated_spread(cells: pd.DataFrame, focus: Unit, min_n: int) -> pd.DataFrame:
+    """The spread through the gate twice: on the people of each unit and month, then on
+    the people recognised in it — its kudos, top share and Gini describe them, and with a
+    few recognised (directly or by subtracting shown units) the total was their count and
+    the Gini gave each one's. The top 10 % share also needs the top group and everyone
+    else to be groups the gate would show (`suppress_filtered`): the top tenth of a team
+    under 50 is fewer than five people, in a team of 8 one person."""
+    table = _gated(cells, focus, min_n, by="month")
+    recognised = cells.assign(people=cells["recognised"])
+    recognised["suppressed"] = table["suppressed"].to_numpy()
+    again = _gated(recognised, focus, min_n, by="month")
+    table["suppressed"] = again["suppressed"].to_numpy()
+    for column in ("people", "kudos", "recognised", "top_share", "gini"):
+        table[column] = table[column].where(~table["suppressed"])
+    top = [
+        math.nan
+        if pd.isna(n)
+        or anonymity.suppress_filtered(
+            int(n), max(1, math.ceil(TOP_FRACTION * int(n) - 1e-9)), min_n=min_n
+        )
+        else share
+        for n, share in zip(table["people"], table["top_share"], strict=True)
+    ]
+    table["top_share"] = top
+    return table
 
 
 def month_number(day: dt.date) -> int:
@@ -749,8 +798,9 @@ def _gated(table: pd.DataFrame, focus: Unit, min_n: int, *, by: str | None) -> p
         "unrecognised",
         "unrecognised_share",
     ]
+    columns = [c for c in [*values, "suppressed"] if c in table]
     gated = anonymity.suppress(
-        table[[c for c in values if c in table]].assign(parent=parents).set_index(keys.to_numpy()),
+        table[columns].assign(parent=parents).set_index(keys.to_numpy()),
         min_n=min_n,
         count="people",
         parent="parent",
@@ -763,12 +813,14 @@ def _gated(table: pd.DataFrame, focus: Unit, min_n: int, *, by: str | None) -> p
 
 
 def _unrecognised_by_unit(viewer, people, units, members, today) -> pd.DataFrame:
-    """How many current people of each unit nobody recognised in 60 days (gated)."""
+    """How many people of each unit on `today` nobody recognised in the 60 days to then
+    (gated)."""
     since = timezone.make_aware(
         dt.datetime.combine(today - dt.timedelta(days=UNRECOGNISED_DAYS), dt.time())
     )
+    until = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=1), dt.time()))
     focus = units[0]
-    rows = KudosRecipient.objects.filter(hidden=False, created_at__gte=since)
+    rows = KudosRecipient.objects.filter(hidden=False, created_at__gte=since, created_at__lt=until)
     if focus.depth == 0:
         rows = rows.filter(unit__organization=viewer.organization)
     else:

@@ -50,24 +50,35 @@ def test_a_hidden_post_is_no_recognition():
     assert "North1" in names
 
 
+def last_month_days() -> int:
+    """Days ago that fall in last month."""
+    today = timezone.localdate()
+    return today.day + 10
+
+
 def test_the_spread_is_the_gini_and_top_share_of_each_persons_kudos_zeros_included():
     org = build_org(team_size=6, min_n=3)
+    days = last_month_days()
     for _ in range(4):
-        give(org, "north0", ["north1"])
-    give(org, "north0", ["north2"])
+        give(org, "north0", ["north1"], days_ago=days)
+    give(org, "north0", ["north2"], days_ago=days)
+    give(org, "north0", ["north3"], days_ago=days)
     spread = selectors.recognition_spread(org.viewer("hr"), unit_id=org.north.pk)
     row = spread.table[(spread.table["unit"] == org.north.pk)].iloc[-1]
-    received = np.array([0, 4, 1, 0, 0, 0])  # north0..north5 this month
-    assert not row["suppressed"] and row["people"] == 6 and row["kudos"] == 5
+    received = np.array([0, 4, 1, 1, 0, 0])  # north0..north5 last month
+    assert not row["suppressed"] and row["people"] == 6 and row["kudos"] == 6
     assert row["gini"] == pytest.approx(gini(received))
-    assert row["top_share"] == pytest.approx(top_share(received)) == pytest.approx(0.8)
+    # the top 10 % of 6 is one person (north1: 4 of 6): a figure about one person
+    assert np.isnan(row["top_share"])
+    cells = selectors.spread_cells_ungated(org.organization, [org.north], spread.months)
+    assert cells.iloc[-1]["top_share"] == pytest.approx(top_share(received))
 
 
 def test_units_too_small_or_recoverable_by_subtraction_show_no_figures():
     org = build_org(team_size=6, min_n=5)
     for _ in range(3):
         EmployeeFactory(unit=org.south, hire_date=dt.date(2020, 1, 1))  # south: 9, north: 6
-    give(org, "north0", ["north1", "south1"])
+    give(org, "north0", ["north1", "south1"], days_ago=last_month_days())
     spread = selectors.recognition_spread(org.viewer("hr"))
     month = spread.table[spread.table["month"] == spread.months[-1]].set_index("unit")
     shown = month[~month["suppressed"]]
@@ -108,7 +119,7 @@ def test_every_month_of_the_spread_matches_a_count_person_by_person():
     from servicechain.analytics.concentration import gini, top_share
 
     org = build_org(team_size=6, min_n=3)
-    today = dt.date(2026, 6, 15)
+    today = dt.date(2026, 7, 15)  # June is the last closed month
     tz = timezone.get_current_timezone()
 
     def at(day: dt.date, hour: int = 12):
@@ -138,12 +149,16 @@ def test_every_month_of_the_spread_matches_a_count_person_by_person():
         org.viewer("hr"), unit_id=org.north.pk, today=today, months=4
     )
     assert spread.months == [dt.date(2026, m, 1) for m in (3, 4, 5, 6)]
+    # one or two people recognised a month: the gate withholds them all; the figures before
+    # the gate are checked here
+    assert spread.table["suppressed"].all()
+    cells = selectors.spread_cells_ungated(org.organization, [org.north], spread.months)
     people = [org.people[f"north{n}"] for n in range(6)] + [starter]
     received = {}
     for r in KudosRecipient.objects.filter(employee__unit=org.north):
         key = (r.employee_id, r.created_at.astimezone(tz).month)
         received[key] = received.get(key, 0) + 1
-    table = spread.table.set_index("month")
+    table = cells.set_index("month")
     for first in spread.months:
         last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
         employed = [
