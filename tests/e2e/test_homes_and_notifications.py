@@ -194,6 +194,40 @@ def test_the_manager_home_lists_open_plans_and_fits_a_phone(page, site, artifact
     assert width <= 390, f"the engagement page is {width} px wide on a 390 px phone"
 
 
+# Pages the 2026-12-07 walk found wider than a phone: a long e-mail address in one line, two
+# chart panels side by side at 420 px each, a wide table outside any scrolling panel.
+PHONE_PAGES = {
+    "employee": ["notifications/preferences/"],
+    "manager": [
+        "notifications/preferences/",
+        "insights/customers/",
+        "insights/retention/",
+        "care/allowance/report/",
+    ],
+}
+
+
+@pytest.mark.parametrize("username", sorted(PHONE_PAGES))
+def test_long_addresses_wide_tables_and_paired_charts_fit_a_phone(
+    page, site, artifacts_dir, username
+):
+    page.set_viewport_size(PHONE)
+    log_in(page, site, username)
+    for path in PHONE_PAGES[username]:
+        page.goto(f"{site.url}/o/{site.organization.slug}/{path}")
+        page.wait_for_load_state("networkidle")
+        for chart in page.locator("[data-chart-spec]").all():
+            if chart.is_visible():
+                chart.and_(page.locator("[data-chart-ready]")).wait_for(timeout=20_000)
+        if path.startswith("notifications"):
+            address = page.locator("main p strong").first.inner_text()
+            assert "@" in address and len(address) >= 30, "no long address: the check proves little"
+        width = page.evaluate("document.documentElement.scrollWidth")
+        name = path.strip("/").replace("/", "-")
+        page.screenshot(path=str(artifacts_dir / f"{name}-{username}-phone.png"), full_page=True)
+        assert width <= 390, f"{username}'s {path} is {width} px wide on a 390 px phone"
+
+
 def test_the_hr_home_shows_each_open_waves_response_rate(page, site, artifacts_dir):
     scope = scope_of(site, "hr")
     open_waves = list(survey_selectors.waves_for(scope).filter(status=Wave.Status.OPEN))
