@@ -97,6 +97,21 @@ def test_managers_and_employees_open_the_wave_list_and_results(client, world, ro
         assert client.get(page_url(name, options, wave)).status_code == 200
 
 
+def test_a_wave_with_answers_but_no_invitations_says_why_its_rate_table_is_empty(client, world):
+    """The demo's customer survey: answers imported with their contacts, nobody invited from
+    here. A table of headers alone read as broken."""
+    org, units, wave = world
+    client.force_login(member(org, "hr_analyst"))
+    page = client.get(url("wave", wave=wave)).content.decode()
+    assert 'id="no-rates"' in page
+    assert "No invitations have been sent from here for this wave" in page
+    assert f'href="{url("results", wave=wave)}">Results</a>' in page
+
+    services.invitation_send(wave=wave, seed=1)
+    page = client.get(url("wave", wave=wave)).content.decode()
+    assert 'id="no-rates"' not in page and units["north_a"].name in page
+
+
 def test_open_wave_results_page_says_results_come_at_close(client, world):
     org, units, wave = world
     client.force_login(member(org, "manager", units["north"]))
