@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from django.utils import timezone
+from django.utils.html import escape
 
 from servicechain.analytics.drivers import KeyDriverAnalysis
 from servicechain.insights import analysis, selectors, services
@@ -15,6 +17,7 @@ from servicechain.org.access import scope_for
 from servicechain.org.models import Customer, Transaction, Unit
 from servicechain.surveys import results as pipeline
 from servicechain.surveys.bank import load_bank
+from servicechain.surveys.models import Wave
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +93,31 @@ def test_the_progress_partial_polls_while_running_and_stops_when_done(demo_world
     assert 'hx-trigger="every 1s"' in running and 'value="40"' in running
     AnalysisRun.objects.filter(pk=run.pk).update(status=AnalysisRun.Status.DONE, progress=100)
     assert "hx-trigger" not in client.get(url).content.decode()
+
+
+def test_the_home_card_links_each_finished_analysis_to_its_result_page(demo_world, client):
+    """Not to the bare progress fragment, which is no page of its own ("Done. Show the result"
+    reloading itself, without the site's header)."""
+    wave = Wave.objects.filter(organization=demo_world.organization).first()
+    unit = demo_world.manager_unit
+    common = {"organization": demo_world.organization, "status": AnalysisRun.Status.DONE}
+    common |= {"progress": 100, "finished_at": timezone.now()}
+    AnalysisRun.objects.create(
+        kind=AnalysisRun.Kind.DRIVER_IMPACT, wave=wave, unit=unit, fingerprint="d", **common
+    )
+    AnalysisRun.objects.create(kind=AnalysisRun.Kind.LINKAGE, fingerprint="l", **common)
+    client.force_login(demo_world.users["hr_analyst"])
+
+    home = client.get(f"/o/{demo_world.slug}/").content.decode()
+    card = home[home.index('data-card="finished_analyses"') :].split("</section>")[0]
+
+    drivers = f"/o/{demo_world.slug}/insights/drivers/?wave={wave.pk}&unit={unit.pk}"
+    linkage = f"/o/{demo_world.slug}/insights/linkage/"
+    assert f'href="{escape(drivers)}"' in card and f'href="{linkage}"' in card
+    assert "/insights/runs/" not in card
+    for url in (drivers, linkage):
+        page = client.get(url)
+        assert page.status_code == 200 and '<nav aria-label="Main">' in page.content.decode()
 
 
 def test_the_same_inputs_reuse_a_finished_run(demo_world):
