@@ -85,7 +85,10 @@ class ActionPlanForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = scope.units().order_by("path")
         self.fields["unit"].label_from_instance = lambda u: u.name
-        self.fields["driver"] = forms.ChoiceField(choices=driver_choices(), label="Driver")
+        # A blank first choice: otherwise the browser shows the first driver as chosen while
+        # the suggested actions still ask for one.
+        choices = [("", "Choose a driver…"), *driver_choices()]
+        self.fields["driver"] = forms.ChoiceField(choices=choices, label="Driver")
         self.fields["owner"] = OwnerChoice(queryset=planners(scope.organization), label="Owner")
         self.library = plan_suggestions(self["driver"].value() or "")
         actions = self.library.actions if self.library else ()

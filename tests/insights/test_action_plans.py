@@ -186,6 +186,21 @@ def test_a_new_plan_starts_from_the_drivers_suggested_actions(demo_world, client
     assert AuditEvent.objects.filter(action="insights.plan_task.add", actor=manager).count() >= 4
 
 
+def test_a_new_plan_without_a_driver_asks_for_one_instead_of_showing_the_first_as_chosen(
+    demo_world, client
+):
+    client.force_login(demo_world.users["manager"])
+    url = f"/o/{demo_world.slug}/insights/plans/new/?unit={demo_world.manager_unit.pk}"
+    fields = page_form(client, url)
+    html = client.get(url).content.decode()
+    assert fields["driver"] == "", "the browser shows the blank 'Choose a driver' choice"
+    assert "Choose a driver…" in html and "Pick a driver to see suggested actions." in html
+
+    response = client.post(url, fields | {"title": "No driver", "due_date": "2030-03-31"})
+    assert response.status_code == 422 and "This field is required." in response.content.decode()
+    assert not ActionPlan.objects.filter(title="No driver").exists()
+
+
 def test_changing_the_driver_swaps_in_its_suggestions(demo_world, client):
     client.force_login(demo_world.users["manager"])
     response = client.get(f"/o/{demo_world.slug}/insights/plans/new/suggestions/?driver=pay")
