@@ -119,6 +119,25 @@ def plan_form(data, organization) -> dict:
     }
 
 
+COMPONENT_FIELDS = ("name", "metric", "scope", "min_responses", "baseline_months", "tiers")
+COMPONENT_FIELDS += ("threshold", "rate", "floor", "cap", "weight")
+COMPONENT_DEFAULTS = {"min_responses": "10", "baseline_months": "6", "weight": "1"}
+
+
+def component_rows(data) -> list[dict]:
+    """The builder's component rows as typed, so a refused save shows them again (not blank)."""
+    return [
+        {"i": i}
+        | {f: data.get(f"{f}_{i}", COMPONENT_DEFAULTS.get(f, "")) for f in COMPONENT_FIELDS}
+        for i in range(1, COMPONENT_ROWS + 1)
+    ]
+
+
+def role_weight_rows(data) -> list[tuple[str, str, str]]:
+    """(job family, label, weight as typed) for the pool's split by role."""
+    return [(v, label, data.get(f"weight_{v}", "")) for v, label in Employee.JobFamily.choices]
+
+
 CHOICES = {
     "metrics": Metric.choices,
     "scopes": Component.Scope.choices,
@@ -127,5 +146,4 @@ CHOICES = {
     "unit_kinds": Unit.Kind.choices,
     "bases": ProfitSharePool.Basis.choices,
     "splits": ProfitSharePool.Split.choices,
-    "rows": range(1, COMPONENT_ROWS + 1),
 }

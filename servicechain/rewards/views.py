@@ -57,6 +57,8 @@ def _plans_page(request, scope, data, status: int = 200):
         "units": Unit.objects.filter(organization=scope.organization).order_by("path"),
         "form": data,
         "can_build": predicates.can_build_plans(scope),
+        "components": forms.component_rows(data),
+        "role_weights": forms.role_weight_rows(data),
         **forms.CHOICES,
     }
     return render(request, "rewards/plans.html", context, status=status)
