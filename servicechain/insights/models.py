@@ -274,3 +274,31 @@ class TurnoverCost(models.Model):
 
     def __str__(self) -> str:
         return f"Turnover cost of {self.job_family} in {self.organization}"
+
+
+class RetentionPublication(models.Model):
+    """The employment records retention figures are computed from, frozen once for each
+    closed month (the first time a retention page is read after it closes) and never
+    recomputed: a leaver recorded late, or a corrected leave type, waits for the next
+    month's publication, so two readings of a page never differ by one person's record
+    (a manager saw a late leaver's type and regretted flag move a leave-type rate).
+
+    Holds, per person, only what the figures read (row id, unit, job family, manager flag,
+    hire and leave dates, leave type, reason code, regretted) — no name — as `data.spells`
+    gives it.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="First day of the last closed month the figures run to.")
+    spells = models.JSONField(help_text="data.spells' rows, dates as ISO text.")
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month"], name="retention_publication_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Retention figures of {self.organization} to {self.month:%B %Y}"

@@ -16,7 +16,7 @@ from servicechain.org.models import Employee, Organization, Unit
 from servicechain.org.services import audit_record
 from servicechain.surveys.models import Wave
 
-from .models import ActionPlan, AnalysisRun, PlanTask, ProgressUpdate
+from .models import ActionPlan, AnalysisRun, PlanTask, ProgressUpdate, RetentionPublication
 
 # Below this much work an analysis runs inline: queueing it would only add a wait.
 INLINE_ANALYSIS_ROWS = 5_000
@@ -41,6 +41,24 @@ def insights_prepare(*, organization: Organization, progress=lambda message: Non
 
 
 # ----------------------------------------------------------------------------- analyses
+
+
+def retention_publish_due(*, organization: Organization, today: dt.date) -> RetentionPublication:
+    """Freeze the employment records retention figures read for the last closed month, once
+    (the first call after it closes); later calls return that publication unchanged."""
+    from .retention import data
+
+    month = data.publication_month(today)
+    found = RetentionPublication.objects.filter(organization=organization, month=month).first()
+    if found is not None:
+        return found
+    with transaction.atomic():
+        publication, _ = RetentionPublication.objects.get_or_create(
+            organization=organization,
+            month=month,
+            defaults={"spells": data.spell_rows(organization)},
+        )
+    return publication
 
 
 def fingerprint(parts: dict) -> str:

@@ -75,38 +75,71 @@ def _months_between(first: pd.Timestamp, last: pd.Timestamp) -> int:
     return (last.year - first.year) * 12 + last.month - first.month
 
 
-def spells(organization: Organization) -> pd.DataFrame:
-    """Every employment spell of the organisation: `person` (row id, never shown), unit,
-    job family, manager flag, hire and leave dates, leave type, reason and regretted."""
-    rows = Employee.objects.filter(organization=organization).values_list(
-        "pk",
-        "unit_id",
-        "job_family",
-        "is_manager",
-        "hire_date",
-        "leave_date",
-        "leave_type",
-        "leave_reason",
-        "regretted",
-    )
-    frame = pd.DataFrame(
-        list(rows),
-        columns=[
-            "person",
-            "unit_id",
-            "job_family",
-            "is_manager",
-            "hire_date",
-            "leave_date",
-            "leave_type",
-            "leave_reason",
-            "regretted",
-        ],
-    )
+SPELL_COLUMNS = [
+    "person",
+    "unit_id",
+    "job_family",
+    "is_manager",
+    "hire_date",
+    "leave_date",
+    "leave_type",
+    "leave_reason",
+    "regretted",
+]
+
+
+def spell_rows(organization: Organization) -> list[list]:
+    """Every employment spell as it is recorded now, one list per person (`SPELL_COLUMNS`),
+    dates as ISO text: what a `RetentionPublication` freezes."""
+    rows = Employee.objects.filter(organization=organization).values_list("pk", *SPELL_COLUMNS[1:])
+    return [
+        [
+            *row[:4],
+            row[4].isoformat(),
+            None if row[5] is None else row[5].isoformat(),
+            *row[6:],
+        ]
+        for row in rows.order_by("pk")
+    ]
+
+
+def spells_frame(rows: list[list]) -> pd.DataFrame:
+    """`spell_rows` as a frame: `person` (row id, never shown), unit, job family, manager
+    flag, hire and leave dates, leave type, reason and regretted."""
+    frame = pd.DataFrame(list(rows), columns=SPELL_COLUMNS)
+    frame["person"] = frame["person"].astype("int64")
+    frame["unit_id"] = frame["unit_id"].astype("int64")
+    frame["is_manager"] = frame["is_manager"].astype(bool)
     frame["hire_date"] = pd.to_datetime(frame["hire_date"])
     frame["leave_date"] = pd.to_datetime(frame["leave_date"])
     frame["regretted"] = frame["regretted"].astype("boolean")
     return frame
+
+
+def spells(organization: Organization) -> pd.DataFrame:
+    """Every employment spell of the organisation as recorded now (HR's own card); pages
+    read `published_spells`."""
+    return spells_frame(spell_rows(organization))
+
+
+def publication_month(today: dt.date) -> dt.date:
+    """The last closed month before `today`'s: the month retention figures run to."""
+    return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+def published_spells(organization: Organization, today: dt.date) -> pd.DataFrame:
+    """The spells frozen for the last closed month (`services.retention_publish_due`
+    publishes them before a page reads them; as recorded now if it has not)."""
+    from servicechain.insights.models import RetentionPublication
+
+    rows = (
+        RetentionPublication.objects.filter(
+            organization=organization, month=publication_month(today)
+        )
+        .values_list("spells", flat=True)
+        .first()
+    )
+    return spells_frame(rows) if rows is not None else spells(organization)
 
 
 def window(people: pd.DataFrame, today: dt.date) -> Window | None:

@@ -28,6 +28,7 @@ from servicechain.org.models import Employee, Unit
 from servicechain.surveys import services as survey_services
 from servicechain.surveys.models import WaveSnapshot
 
+from .. import services as insights_services
 from ..access import Audience
 from ..models import AnalysisRun
 from . import charts, costs, data, exits, forecast, survival, turnover
@@ -94,7 +95,8 @@ class Context:
 
     @cached_property
     def people(self):
-        return data.spells(self.organization)
+        # Published once per closed month, never recomputed (RetentionPublication).
+        return data.published_spells(self.organization, self.today)
 
     @cached_property
     def window(self):
@@ -122,7 +124,9 @@ def context(audience: Audience, unit_id) -> Context:
     survey_services.results_publish_due(organization=organization)
     focus = audience.focus(unit_id)
     children = list(Unit.objects.filter(parent=focus).order_by("path"))
-    return Context(audience, focus, children, timezone.localdate())
+    today = timezone.localdate()
+    insights_services.retention_publish_due(organization=organization, today=today)
+    return Context(audience, focus, children, today)
 
 
 # ----------------------------------------------------------------------------- overview
