@@ -153,6 +153,10 @@ def redeem(request, scope, customer_id: int):
 @org_view()
 def programme(request, scope):
     _require(predicates.can_read_programme, scope)
+    return _programme_page(request, scope)
+
+
+def _programme_page(request, scope, *, status: int = 200):
     organization = scope.organization
     today = timezone.localdate()
     summary = selectors.membership_summary(organization, today=today)
@@ -173,6 +177,7 @@ def programme(request, scope):
             "can_close": predicates.can_close_liability(scope),
             "closable": _closable_month(organization, today),
         },
+        status=status,
     )
 
 
@@ -194,8 +199,10 @@ def close_month(request, scope):
         )
     except ValueError:
         messages.error(request, "Give the month as YYYY-MM-01.")
+        return _programme_page(request, scope, status=422)
     except ValidationError as exc:
         _error(request, exc)
+        return _programme_page(request, scope, status=422)
     else:
         messages.success(
             request,
@@ -208,6 +215,10 @@ def close_month(request, scope):
 @org_view()
 def handovers(request, scope):
     _require(predicates.can_confirm_handovers, scope)
+    return _handovers_page(request, scope)
+
+
+def _handovers_page(request, scope, *, status: int = 200):
     today = timezone.localdate()
     waiting = list(selectors.handovers(scope))
     units = {h.to_unit_id for h in waiting}
@@ -226,6 +237,7 @@ def handovers(request, scope):
             "orphaned": orphaned[:50],
             "orphan_count": orphaned.count(),
         },
+        status=status,
     )
 
 
@@ -244,13 +256,13 @@ def confirm_handover(request, scope, handover_id: int):
         ).first()
         if to_employee is None:
             messages.error(request, "Choose one of the colleagues listed.")
-            return redirect("loyalty:handovers", scope.organization.slug)
+            return _handovers_page(request, scope, status=422)
     try:
         ownership.handover_confirm(
             handover=handover, actor=request.user, to_employee=to_employee, scope=scope
         )
     except ValidationError as exc:
         _error(request, exc)
-    else:
-        messages.success(request, f"Hand-over of {handover.customer} confirmed.")
+        return _handovers_page(request, scope, status=422)
+    messages.success(request, f"Hand-over of {handover.customer} confirmed.")
     return redirect("loyalty:handovers", scope.organization.slug)

@@ -201,8 +201,8 @@ def hide(request, scope, kudos_id: int):
         services.kudos_hide(viewer=viewer, kudos=kudos, reason=request.POST.get("reason", ""))
     except ValidationError as error:
         messages.error(request, _errors(error))
-    else:
-        messages.success(request, "The post is hidden from everyone.")
+        return _moderation_page(request, scope, viewer, status=422)
+    messages.success(request, "The post is hidden from everyone.")
     return redirect("recognition:moderation", scope.organization.slug)
 
 
@@ -223,11 +223,14 @@ def me(request, scope):
 @org_view()
 def profile(request, scope, employee_id: int):
     viewer = _viewer(request, scope)
-    person = selectors.employee_of(viewer, employee_id)
+    return _profile_page(request, scope, viewer, selectors.employee_of(viewer, employee_id))
+
+
+def _profile_page(request, scope, viewer, person, *, status: int = 200):
     context = {"scope": scope, "viewer": viewer, "profile": selectors.profile(viewer, person)}
     context["badges"] = selectors.badges(scope.organization) if context["profile"].can_award else []
     context["show_points"] = selectors.settings_of(scope.organization).show_points
-    return render(request, "recognition/profile.html", context)
+    return render(request, "recognition/profile.html", context, status=status)
 
 
 # --------------------------------------------------------------------------- fairness
@@ -403,6 +406,10 @@ def bonuses(request, scope):
         else:
             messages.success(request, f"{chosen.full_name} is nominated; the payout follows.")
             return redirect("recognition:bonuses", scope.organization.slug)
+    return _bonuses_page(request, scope, viewer, status=422 if failed else 200)
+
+
+def _bonuses_page(request, scope, viewer, *, status: int = 200):
     year = timezone.localdate().year
     context = {"scope": scope, "viewer": viewer, "year": year, "posted": request.POST}
     context["bonuses"] = selectors.spot_bonuses(viewer)[:100]
@@ -417,7 +424,7 @@ def bonuses(request, scope):
         if predicates.sets_budgets(viewer)
         else None
     )
-    return render(request, "recognition/bonuses.html", context, status=422 if failed else 200)
+    return render(request, "recognition/bonuses.html", context, status=status)
 
 
 @require_POST
@@ -446,8 +453,8 @@ def budget_set(request, scope):
         )
     except ValidationError as error:
         messages.error(request, _errors(error))
-    else:
-        messages.success(request, "Budget saved.")
+        return _bonuses_page(request, scope, viewer, status=422)
+    messages.success(request, "Budget saved.")
     return redirect("recognition:bonuses", scope.organization.slug)
 
 
@@ -464,8 +471,8 @@ def bonus_cancel(request, scope, bonus_id: int):
         )
     except ValidationError as error:
         messages.error(request, _errors(error))
-    else:
-        messages.success(request, "The spot bonus is cancelled.")
+        return _bonuses_page(request, scope, viewer, status=422)
+    messages.success(request, "The spot bonus is cancelled.")
     return redirect("recognition:bonuses", scope.organization.slug)
 
 
@@ -478,13 +485,17 @@ def moderation(request, scope):
     viewer = _viewer(request, scope)
     if not predicates.moderates(viewer):
         raise PermissionDenied("Only admins moderate posts.")
+    return _moderation_page(request, scope, viewer)
+
+
+def _moderation_page(request, scope, viewer, *, status: int = 200):
     context = {
         "scope": scope,
         "viewer": viewer,
         "reports": selectors.open_reports(scope.organization),
     }
     context["decided"] = selectors.recent_reports(scope.organization)
-    return render(request, "recognition/moderation.html", context)
+    return render(request, "recognition/moderation.html", context, status=status)
 
 
 @require_POST
@@ -500,8 +511,8 @@ def report_dismiss(request, scope, report_id: int):
         services.report_dismiss(viewer=viewer, report=found)
     except ValidationError as error:
         messages.error(request, _errors(error))
-    else:
-        messages.success(request, "Report dismissed; the post stays.")
+        return _moderation_page(request, scope, viewer, status=422)
+    messages.success(request, "Report dismissed; the post stays.")
     return redirect("recognition:moderation", scope.organization.slug)
 
 
@@ -522,16 +533,20 @@ def points(request, scope):
                 else "A whole number of points, at least 1."
             )
             messages.error(request, text)
-        else:
-            messages.success(
-                request, f"{redemption.points:,} points of {redemption.people} people exported."
-            )
+            return _points_page(request, scope, viewer, status=422)
+        messages.success(
+            request, f"{redemption.points:,} points of {redemption.people} people exported."
+        )
         return redirect("recognition:points", scope.organization.slug)
+    return _points_page(request, scope, viewer)
+
+
+def _points_page(request, scope, viewer, *, status: int = 200):
     context = {"scope": scope, "viewer": viewer}
     context["redemptions"] = selectors.redemptions(scope.organization)[:50]
     context["waiting"] = selectors.redeemable_balances(scope.organization)
     context["waiting_points"] = sum(row["balance"] for row in context["waiting"])
-    return render(request, "recognition/points.html", context)
+    return render(request, "recognition/points.html", context, status=status)
 
 
 @require_GET
@@ -599,8 +614,8 @@ def award_grant(request, scope, employee_id: int):
         )
     except ValidationError as error:
         messages.error(request, _errors(error))
-    else:
-        messages.success(request, f"{person.full_name} earned {badge.name}.")
+        return _profile_page(request, scope, viewer, person, status=422)
+    messages.success(request, f"{person.full_name} earned {badge.name}.")
     return redirect("recognition:profile", scope.organization.slug, person.pk)
 
 
