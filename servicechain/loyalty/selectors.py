@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, TruncMonth
 from django.utils import timezone
 
 from servicechain.analytics import anonymity
@@ -615,13 +615,17 @@ def repeat_business(
         "owner": F("customer__owner_id"),
         "employee": F("employee_id"),
     }[by]
+    # The month as an integer (year·12 + month − 1) computed by the database: a truncated
+    # datetime per row made timezone-aware in Python was most of a payout run's time at a
+    # million and a half rows (benchmarks/payouts.py).
+    period = ExtractYear("occurred_at") * 12 + ExtractMonth("occurred_at") - 1
     data = (
-        rows.annotate(month=TruncMonth("occurred_at"), group=key)
-        .values_list("group", "customer_id", "month")
+        rows.annotate(period=period, group=key)
+        .values_list("group", "customer_id", "period")
         .annotate(visits=Count("pk"), spend=Sum("amount"))
         .order_by()
     )
-    frame = pd.DataFrame(list(data), columns=["group", "customer", "month", "visits", "spend"])
+    frame = pd.DataFrame(list(data), columns=["group", "customer", "period", "visits", "spend"])
     columns = [
         "group",
         "period",
@@ -637,12 +641,15 @@ def repeat_business(
     if frame.empty:
         return pd.DataFrame(columns=columns)
     frame["group"] = frame["group"].astype(int)
-    frame["period"] = [m.year * 12 + m.month - 1 for m in frame["month"]]
-    frame["spend"] = frame["spend"].astype(float)
+    frame["period"] = frame["period"].astype(int)
+    # Summed in whole cents (amounts have two decimals): exact, so a group's spend does not
+    # depend on the order the database returns its rows in, as a float sum would.
+    frame["spend"] = np.rint(frame["spend"].astype(float) * 100).astype(np.int64)
     out = frame.groupby(["group", "period"]).agg(
         customers=("customer", "nunique"), visits=("visits", "sum"), spend=("spend", "sum")
     )
     out = out.reset_index()
+    out["spend"] = out["spend"] / 100
     buyers = frame[["group", "customer", "period"]].drop_duplicates()
     again = buyers.merge(
         buyers.assign(period=buyers["period"] + 1), on=["group", "customer", "period"]

@@ -4,11 +4,12 @@ reviews and the payroll export. Keyword-only, one transaction each, validated, a
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -291,9 +292,19 @@ class _Data:
     answers per window, and the loyalty app's repeat business per grouping over the widest
     window any component or pool needs (`earliest`)."""
 
-    def __init__(self, organization: Organization, start: dt.date, end: dt.date, earliest=None):
+    def __init__(
+        self,
+        organization: Organization,
+        start: dt.date,
+        end: dt.date,
+        earliest: dt.date | None = None,
+        *,
+        period: str = Period.MONTH,
+        versions: tuple = (),
+    ):
         self.organization, self.start, self.end = organization, start, end
         self.earliest = min(earliest or start, start)
+        self.period, self.versions = period, tuple(versions)
         self._cache: dict = {}
 
     def table(self, metric: str, scope: str, start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -366,6 +377,14 @@ def _measures(table: pd.DataFrame | None, metric: str) -> dict:
     }
 
 
+def _baseline(component: Component, start: dt.date) -> tuple[dt.date, dt.date]:
+    """The component's baseline window: its `baseline_months` whole months before `start`."""
+    first = period_start("month", start)
+    for _ in range(component.baseline_months or 0):
+        first = period_before("month", first)
+    return first, start - dt.timedelta(days=1)
+
+
 def _component_lines(data: _Data, version: PlanVersion, component: Component, people, balances):
     org = data.organization
     rule = _rule(component, org)
@@ -373,11 +392,7 @@ def _component_lines(data: _Data, version: PlanVersion, component: Component, pe
     table = data.table(component.metric, component.scope, data.start, data.end)
     base = None
     if component.baseline_months:
-        b_end = data.start - dt.timedelta(days=1)
-        b_start = period_start("month", data.start)
-        for _ in range(component.baseline_months):
-            b_start = period_before("month", b_start)
-        base = data.table(component.metric, component.scope, b_start, b_end)
+        base = data.table(component.metric, component.scope, *_baseline(component, data.start))
     label = METRIC_WORDS[component.metric]
     now, then = _measures(table, component.metric), _measures(base, component.metric)
     lines = []
@@ -476,20 +491,35 @@ def _pool_lines(data: _Data, version: PlanVersion, pool: ProfitSharePool, people
     return lines
 
 
-def _plan_lines(organization: Organization, period: str, start: dt.date, balances) -> list[dict]:
+def _period_data(organization: Organization, period: str, start: dt.date) -> _Data:
+    """The plan versions in force for the period and its measurements, with the repeat
+    business read once from the earliest month any baseline or growth pool looks back to."""
     end = period_after(period, start) - dt.timedelta(days=1)
-    data = _Data(organization, start, end)
-    lines: list[dict] = []
+    versions = []
     for plan in Plan.objects.filter(organization=organization, period=period).order_by("pk"):
         version = selectors.version_at(plan, start)
-        if version is None:
-            continue
-        people = selectors.eligible_employees(version, start=start, end=end)
+        if version is not None:
+            versions.append(version)
+    earliest = start
+    for version in versions:
+        for component in version.components.all():
+            if component.baseline_months:
+                earliest = min(earliest, _baseline(component, start)[0])
+        pool = ProfitSharePool.objects.filter(version=version).first()
+        if pool is not None and pool.basis == ProfitSharePool.Basis.GROWTH:
+            earliest = min(earliest, period_before(period, start))
+    return _Data(organization, start, end, earliest, period=period, versions=versions)
+
+
+def _plan_lines(data: _Data, balances) -> list[dict]:
+    lines: list[dict] = []
+    for version in data.versions:
+        people = selectors.eligible_employees(version, start=data.start, end=data.end)
         for component in version.components.all():
             lines += _component_lines(data, version, component, people, balances)
         pool = ProfitSharePool.objects.filter(version=version).select_related("unit").first()
         if pool is not None:
-            lines += _pool_lines(data, version, pool, people, period)
+            lines += _pool_lines(data, version, pool, people, data.period)
     return lines
 
 
@@ -514,7 +544,9 @@ def _corrections(run: PayoutRun) -> list[dict]:
     for locked in earlier:
         recomputed = {
             _line_key(line): line
-            for line in _plan_lines(run.organization, locked.period, locked.period_start, {})
+            for line in _plan_lines(
+                _period_data(run.organization, locked.period, locked.period_start), {}
+            )
         }
         originals = locked.lines.filter(
             kind__in=[PayoutLine.Kind.COMPONENT, PayoutLine.Kind.POOL]
@@ -588,20 +620,29 @@ def _spot_bonus_lines(run: PayoutRun) -> list[dict]:
     ]
 
 
-def _gaming_flags(run: PayoutRun, start: dt.date, end: dt.date, paid: set[int]) -> list:
+def _gaming_flags(run: PayoutRun, data: _Data, paid: set[int]) -> list:
     """Flags for the people paid on customer ratings: a response rate or share of top scores
     far above their unit's (robust z), or comments saying they asked for a score."""
-    answers = selectors.customer_answers(run.organization, start=start, end=end)
+    start, end = data.start, data.end
+    answers = data.answers(start, end)
     answers = answers[answers["employee"].isin(paid)]
     if answers.empty:
         return []
     served = selectors.interactions_served(run.organization, start=start, end=end)
-    per = answers.groupby("employee").agg(
-        unit=("unit", "first"),
-        responses=("csat", "size"),
-        top=("csat", lambda s: float((s == 5).sum()) / max(int(s.notna().sum()), 1)),
+    # Vectorised: a Python function per person is most of the guard's time at 50,000 people.
+    per = (
+        answers.assign(top5=answers["csat"] == 5)
+        .groupby("employee")
+        .agg(
+            unit=("unit", "first"),
+            responses=("csat", "size"),
+            top5=("top5", "sum"),
+            rated=("csat", "count"),
+        )
     )
-    per["rate"] = per["responses"] / per.index.map(lambda e: max(served.get(e, 0.0), 1.0))
+    per["top"] = per["top5"].astype(float) / per["rated"].clip(lower=1)
+    per = per.drop(columns=["top5", "rated"])
+    per["rate"] = per["responses"] / served.reindex(per.index).fillna(0.0).clip(lower=1.0)
     per = per[per["responses"] >= FLAG_MIN_RESPONSES]
     flags = []
     for kind, column, what in (
@@ -641,6 +682,31 @@ def _gaming_flags(run: PayoutRun, start: dt.date, end: dt.date, paid: set[int]) 
 # ------------------------------------------------------------------------------ runs
 
 
+LINE_REFERENCES = ("plan_version", "component", "pool", "spot_bonus", "corrects")
+LINE_VALUES = ("kind", "label", "metrics", "thresholds", "reason", "amount", "withheld", "released")
+JSON_VALUES = {"metrics", "thresholds"}
+
+
+def _insert_lines(run: PayoutRun, specs: list[dict], currency: str) -> None:
+    """Write the run's lines. On PostgreSQL through COPY: building and saving 100,000 model
+    instances with bulk_create takes longer than computing them; the rows are the same."""
+    if connection.vendor != "postgresql":
+        PayoutLine.objects.bulk_create(
+            (PayoutLine(run=run, amount_currency=currency, **spec) for spec in specs),
+            batch_size=2000,
+        )
+        return
+    columns = ["run_id", "employee_id", *(f"{name}_id" for name in LINE_REFERENCES)]
+    columns += [*LINE_VALUES, "amount_currency"]
+    table = PayoutLine._meta.db_table
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for spec in specs:
+            references = (getattr(spec.get(name), "pk", None) for name in LINE_REFERENCES)
+            values = (json.dumps(spec[n]) if n in JSON_VALUES else spec[n] for n in LINE_VALUES)
+            copy.write_row((run.pk, spec["employee"].pk, *references, *values, str(currency)))
+
+
 def _balances(organization: Organization) -> dict:
     return {
         (b.employee_id, b.plan_id, b.component_name): b.amount
@@ -676,18 +742,16 @@ def run_preview(
     run.lines.all().delete()
     run.flags.all().delete()
     currency = organization.currency
-    specs = _plan_lines(organization, period, period_start_on, _balances(organization))
+    data = _period_data(organization, period, period_start_on)
+    specs = _plan_lines(data, _balances(organization))
     specs += _corrections(run) + _spot_bonus_lines(run)
-    PayoutLine.objects.bulk_create(
-        (PayoutLine(run=run, amount_currency=currency, **spec) for spec in specs),
-        batch_size=2000,
-    )
+    _insert_lines(run, specs, currency)
     paid = {
         s["employee"].pk
         for s in specs
         if s.get("component") is not None and s["component"].metric in SURVEY_METRICS
     }
-    flags = _gaming_flags(run, period_start_on, run.period_end, paid)
+    flags = _gaming_flags(run, data, paid)
     for flag in flags:  # a flag HR already cleared stays cleared when nothing else changed
         before = reviewed.get((flag.employee_id, flag.kind))
         if before is not None:
