@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import field_validator
 
 from servicechain.org.access import scope_for
 from servicechain.org.models import Employee, Interaction, Transaction
@@ -67,7 +68,19 @@ class EntryOut(Schema):
     reverses_id: int | None
 
 
-class PurchaseIn(Schema):
+class TextIn(Schema):
+    """A request body whose text is refused when no database could store it (a NUL
+    character: PostgreSQL rejects it), before any look-up — a 422 naming the field."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value):
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("The text contains a NUL character; remove it.")
+        return value
+
+
+class PurchaseIn(TextIn):
     external_id: str
     customer_external_id: str
     amount: Decimal
@@ -82,27 +95,27 @@ class LedgerOut(Schema):
     pending: int
 
 
-class ReturnIn(Schema):
+class ReturnIn(TextIn):
     external_id: str
     transaction_external_id: str
     amount: Decimal
     occurred_at: dt.datetime | None = None
 
 
-class RedemptionIn(Schema):
+class RedemptionIn(TextIn):
     customer_external_id: str
     points: int
     reference: str = ""
     transaction_external_id: str | None = None
 
 
-class ServiceIn(Schema):
+class ServiceIn(TextIn):
     transaction_external_id: str | None = None
     interaction_external_id: str | None = None
     usage: int | None = None
 
 
-class DeclineIn(Schema):
+class DeclineIn(TextIn):
     note: str = ""
 
 
@@ -117,7 +130,7 @@ class HandoverOut(Schema):
     status: str
 
 
-class ConfirmIn(Schema):
+class ConfirmIn(TextIn):
     to_employee_external_id: str | None = None
 
 

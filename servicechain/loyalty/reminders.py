@@ -209,6 +209,7 @@ def service_record(
 def reminder_decline(*, reminder: Reminder, note: str = "", actor=None) -> Reminder:
     """The customer declined the work: kept open and shown again at the next visit, no more
     e-mails about it."""
+    services.refuse_nul(note=note)
     reminder = Reminder.objects.select_for_update().get(pk=reminder.pk)
     if reminder.status != Reminder.Status.OPEN:
         raise ValidationError("This service is already recorded.")

@@ -58,6 +58,14 @@ BATCH = 5000
 
 
 @transaction.atomic
+def refuse_nul(**texts: str | None) -> None:
+    """Refuse text no database stores (PostgreSQL rejects a NUL character), naming the field,
+    before anything is looked up or written."""
+    for field, text in texts.items():
+        if text and "\x00" in text:
+            raise ValidationError({field: "The text contains a NUL character; remove it."})
+
+
 def programme_save(
     *,
     organization: Organization,
@@ -277,6 +285,7 @@ def transaction_record(
         raise ValidationError({"customer": "The customer belongs to another organisation."})
     if employee is not None and employee.organization_id != organization.pk:
         raise ValidationError({"employee": "The employee belongs to another organisation."})
+    refuse_nul(external_id=external_id)
     if Transaction.objects.filter(organization=organization, external_id=external_id).exists():
         raise ValidationError({"external_id": f"A transaction {external_id!r} already exists."})
     purchase = Transaction(
@@ -434,6 +443,7 @@ def redemption_create(
     """Redeem points, oldest confirmed lots first; never pending or expired points."""
     now = now or timezone.now()
     points = _points(points, "Redeem")
+    refuse_nul(reference=reference)
     account = _lock_account(customer)
     if account.expires_at is not None and account.expires_at <= now:
         _expire(Account.objects.filter(pk=account.pk), now=now)
@@ -497,6 +507,7 @@ def return_record(
     if purchase.organization_id != organization.pk:
         raise ValidationError({"transaction": "That purchase belongs to another organisation."})
     purchase = Transaction.objects.select_for_update().get(pk=purchase.pk)
+    refuse_nul(external_id=external_id)
     if Return.objects.filter(organization=organization, external_id=external_id).exists():
         raise ValidationError({"external_id": f"A return {external_id!r} is already recorded."})
     returned = Return.objects.filter(transaction=purchase).aggregate(t=Sum("amount"))["t"] or 0

@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import slug_re
 from django.http import Http404
 from ninja import Router, Schema, Status
 from pydantic import Field
@@ -642,7 +643,9 @@ def goals_close(request, org: str, payload: QuarterIn):
 )
 def award_grant(request, org: str, payload: AwardIn):
     viewer = _viewer(request, org)
-    badge = Badge.objects.filter(organization=viewer.organization, slug=payload.badge).first()
+    badge = None
+    if slug_re.match(payload.badge):  # anything else names no badge (and a NUL no database takes)
+        badge = Badge.objects.filter(organization=viewer.organization, slug=payload.badge).first()
     if badge is None:
         raise ValidationError({"badge": f"No badge {payload.badge!r} in this organisation."})
     person = selectors.employee_of(viewer, payload.employee_id)
