@@ -587,3 +587,27 @@ class RecoveryQuarterFigures(models.Model):
 
     def __str__(self) -> str:
         return f"Recovery figures from {self.quarter:%Y-%m}"
+
+
+class GoodwillQuarterFigures(models.Model):
+    """A quarter's goodwill figures by kind and unit for the whole organisation, gated,
+    published once after the quarter that follows it ends (every gesture's 30 and 90 days
+    have passed) and never recomputed (docs/care.md, "Care figures"): `{kind: {given,
+    satisfied, returned_30, returned_90}}`, each a list of `{unit, suppressed, people,
+    value}`."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    quarter = models.DateField(help_text="The first day of the quarter the gestures were made.")
+    figures = models.JSONField(default=dict)
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["organization", "quarter"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "quarter"], name="care_goodwill_quarter_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Goodwill figures from {self.quarter:%Y-%m}"

@@ -34,6 +34,7 @@ from .models import (
     CarePolicyVersion,
     CheckInTask,
     CustomerStanding,
+    GoodwillQuarterFigures,
     GoodwillSpend,
     Incident,
     MoodCheckIn,
@@ -583,72 +584,137 @@ def recovery_by_unit(scope: Scope, *, now: dt.datetime | None = None) -> dict:
     return {"quarter": str(quarter), "closed_quarter": str(quarter - 1), "rows": rows}
 
 
-def allowance_report(scope: Scope, *, today: dt.date | None = None) -> list[dict]:
-    """Goodwill by kind against the customer's satisfaction afterwards (a customer survey
-    answered after the gesture) and return within 30 and 90 days (a purchase), with spends
-    whose 30/90 days have not passed left out of those shares. Each row is gated on the
-    number of distinct customers (and satisfaction on those who answered)."""
+def _quarter_bounds(quarter) -> tuple[dt.datetime, dt.datetime]:
+    return (
+        timezone.make_aware(quarter.start_time.to_pydatetime(), dt.UTC),
+        timezone.make_aware((quarter + 1).start_time.to_pydatetime(), dt.UTC),
+    )
+
+
+def goodwill_quarter_figures(organization: Organization, quarter, *, days_after: int = 90) -> dict:
+    """Goodwill given in `quarter` by kind and unit, gated over the whole unit tree on
+    distinct customers: customers and amount; of each customer's first gesture of the kind,
+    whether their next survey answer within `days_after` days was satisfied (4-5 of 5, over
+    those who answered) and whether they bought again within 30 and 90 days. Only
+    `services.figures_publish` calls it, for the quarter before the last closed one, so every
+    window has passed. Returns `{kind: {given, satisfied, returned_30, returned_90}}`, lists
+    of `{unit, suppressed, people, value}` (`given`'s value: the amount)."""
     from servicechain.surveys.models import CustomerResponse
 
-    today = today or timezone.localdate()
+    start, end = _quarter_bounds(quarter)
     spends = list(
         GoodwillSpend.objects.filter(
-            organization=scope.organization,
+            organization=organization,
             status__in=[GoodwillSpend.Status.SPENT, GoodwillSpend.Status.APPROVED],
+            created_at__gte=start,
+            created_at__lt=end,
         )
-        .filter(scope.unit_filter("unit"))
-        .values("kind", "customer_id", "created_at", "amount")
+        .order_by("created_at", "pk")
+        .values("kind", "customer_id", "created_at", "amount", "unit__path")
     )
-    min_n = scope.organization.min_group_size
-    rows = []
-    for kind, label in GoodwillSpend.Kind.choices:
+    units = list(Unit.objects.filter(organization=organization).order_by("path"))
+    min_n = organization.min_group_size
+    after = dt.timedelta(days=days_after)
+    out = {}
+    for kind, _ in GoodwillSpend.Kind.choices:
         mine = [s for s in spends if s["kind"] == kind]
-        customers = {s["customer_id"] for s in mine}
-        rates = {}
-        for days in (30, 90):
-            due = [s for s in mine if s["created_at"].date() + dt.timedelta(days=days) <= today]
-            people = {s["customer_id"] for s in due}
-            back = {
-                s["customer_id"]
-                for s in due
-                if Transaction.objects.filter(
-                    customer_id=s["customer_id"],
-                    occurred_at__gt=s["created_at"],
-                    occurred_at__lte=s["created_at"] + dt.timedelta(days=days),
-                ).exists()
-            }
-            shown = anonymity.is_reportable(len(people), min_n)
-            rates[days] = (len(back) / len(people)) if shown and people else None
-        scores = []
-        for s in mine:
-            answer = (
+        first: dict[int, dict] = {}
+        for spend in mine:
+            first.setdefault(spend["customer_id"], spend)
+        given = [
+            {"unit_path": s["unit__path"], "person": s["customer_id"], "amount": float(s["amount"])}
+            for s in mine
+        ]
+        satisfied, returned = [], []
+        for customer, spend in first.items():
+            when = spend["created_at"]
+            reply = (
                 CustomerResponse.objects.filter(
-                    interaction__customer_id=s["customer_id"], submitted_at__gt=s["created_at"]
+                    interaction__customer_id=customer,
+                    submitted_at__gt=when,
+                    submitted_at__lte=when + after,
                 )
                 .order_by("submitted_at")
                 .values_list("answers", flat=True)
                 .first()
             )
-            satisfied = _satisfied(answer or {})
-            if satisfied is not None:
-                scores.append(satisfied)
+            happy = _satisfied(reply or {})
+            if happy is not None:
+                satisfied.append(
+                    {
+                        "unit_path": spend["unit__path"],
+                        "person": customer,
+                        "satisfied": float(happy),
+                    }
+                )
+            bought = Transaction.objects.filter(
+                customer_id=customer, occurred_at__gt=when, occurred_at__lte=when + after
+            )
+            returned.append(
+                {
+                    "unit_path": spend["unit__path"],
+                    "person": customer,
+                    "returned_30": float(
+                        bought.filter(occurred_at__lte=when + dt.timedelta(days=30)).exists()
+                    ),
+                    "returned_90": float(bought.exists()),
+                }
+            )
+
+        def gated(records, value, *, total=False):
+            frame = pd.DataFrame(records, columns=["unit_path", "person", value])
+            rows = _gated_rows(units, min_n, frame, "people", [value], total=total)
+            return _published_rows(rows, value)
+
+        out[kind] = {
+            "given": gated(given, "amount", total=True),
+            "satisfied": gated(satisfied, "satisfied"),
+            "returned_30": gated(returned, "returned_30"),
+            "returned_90": gated(returned, "returned_90"),
+        }
+    return out
+
+
+def goodwill_quarter(*, now: dt.datetime | None = None):
+    """The quarter whose goodwill is published: the one before the last closed quarter (its
+    gestures' 30 and 90 days have all passed when the last one ended)."""
+    return last_closed_quarter(now=now) - 1
+
+
+def _shown(cell: dict | None, field: str = "value"):
+    return None if cell is None or cell["suppressed"] else cell[field]
+
+
+def allowance_report(scope: Scope, *, now: dt.datetime | None = None) -> dict:
+    """Goodwill by kind against the customer's satisfaction and return afterwards, for the
+    top unit of the member's scope, as published once (`GoodwillQuarterFigures`): the
+    gestures of `goodwill_quarter`. Nothing moves until the next quarter ends: read live,
+    one more survey answer, purchase or day moved a share by one customer."""
+    quarter = goodwill_quarter(now=now)
+    published = GoodwillQuarterFigures.objects.filter(
+        organization=scope.organization, quarter=quarter.start_time.date()
+    ).first()
+    unit = scope.root_unit
+    rows = []
+    for kind, label in GoodwillSpend.Kind.choices:
+        parts = (published.figures if published else {}).get(kind, {})
+        cell = {
+            name: next((c for c in parts.get(name, []) if unit and c["unit"] == unit.pk), None)
+            for name in ("given", "satisfied", "returned_30", "returned_90")
+        }
+
+        amount = _shown(cell["given"])
         rows.append(
             {
                 "kind": label,
-                "customers": len(customers)
-                if anonymity.is_reportable(len(customers), min_n)
-                else None,
-                "amount": sum((s["amount"] for s in mine), Decimal("0"))
-                if anonymity.is_reportable(len(customers), min_n)
-                else None,
-                "satisfied": (sum(scores) / len(scores))
-                if anonymity.is_reportable(len(scores), min_n)
-                else None,
-                "returned_30": rates[30],
-                "returned_90": rates[90],
+                "customers": _shown(cell["given"], "people"),
+                "amount": None if amount is None else Decimal(str(round(amount, 2))),
+                "satisfied": _shown(cell["satisfied"]),
+                "returned_30": _shown(cell["returned_30"]),
+                "returned_90": _shown(cell["returned_90"]),
             }
         )
-    return rows
+    return {"quarter": str(quarter), "published": published is not None, "rows": rows}
 
 
 FIGURE_MONTHS = 6

@@ -35,6 +35,7 @@ from .models import (
     Category,
     CheckInTask,
     CustomerStanding,
+    GoodwillQuarterFigures,
     GoodwillSpend,
     Incident,
     MoodCheckIn,
@@ -1100,7 +1101,21 @@ def figures_publish(*, organization: Organization, now: dt.datetime | None = Non
                 **selectors.recovery_quarter_figures(organization, quarter),
             )
         )
+    goodwill = []
+    given = selectors.goodwill_quarter(now=now)
+    if not GoodwillQuarterFigures.objects.filter(
+        organization=organization, quarter=given.start_time.date()
+    ).exists():
+        goodwill.append(
+            GoodwillQuarterFigures(
+                organization=organization,
+                quarter=given.start_time.date(),
+                published_at=now,
+                figures=selectors.goodwill_quarter_figures(organization, given),
+            )
+        )
     with transaction.atomic():
         CareMonthFigures.objects.bulk_create(rows, ignore_conflicts=True)
         RecoveryQuarterFigures.objects.bulk_create(recovery, ignore_conflicts=True)
-    return len(rows) + len(recovery)
+        GoodwillQuarterFigures.objects.bulk_create(goodwill, ignore_conflicts=True)
+    return len(rows) + len(recovery) + len(goodwill)

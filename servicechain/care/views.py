@@ -355,8 +355,9 @@ def spend_decide(request, scope, spend_id: int):
 @org_view()
 def allowance_report(request, scope):
     _require(predicates.can_read_unit_figures, scope)
-    rows = selectors.allowance_report(scope)
-    context = {"scope": scope, "rows": rows, "min_n": scope.organization.min_group_size}
+    services.figures_publish(organization=scope.organization)
+    report = selectors.allowance_report(scope)
+    context = {"scope": scope, "report": report, "min_n": scope.organization.min_group_size}
     return render(request, "care/allowance_report.html", context)
 
 

@@ -23,7 +23,7 @@ from servicechain.care.models import Incident, MoodCheckIn
 from servicechain.org import services as org_services
 from servicechain.surveys.models import CustomerResponse
 from tests.care.helpers import employee_with_login, world
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, TransactionFactory
 
 pytestmark = pytest.mark.django_db
 # Per-request noise that is not a reading of figures.
@@ -187,3 +187,117 @@ def test_the_last_closed_quarters_recovered_share_is_shown():
     rows = {r["unit"].pk: r for r in selectors.recovery_by_unit(w.scope(w.store_manager))["rows"]}
     assert rows[w.store.pk]["answered"] == 6
     assert rows[w.store.pk]["recovered"] == pytest.approx(4 / 6)
+
+
+# ----------------------------------------------------------------------------- goodwill report
+
+
+def customer_survey(w):
+    from servicechain.surveys import services as survey_services
+    from servicechain.surveys.models import Wave
+
+    instrument = survey_services.instrument_create(
+        organization=w.organization,
+        name="Customers",
+        population="customer",
+        template="customer_transactional",
+    )
+    return survey_services.wave_create(
+        organization=w.organization,
+        instrument=instrument,
+        name="Customer survey",
+        audience_unit=w.root if hasattr(w, "root") else w.region,
+        opens_at=timezone.now() - dt.timedelta(days=400),
+        closes_at=timezone.now() + dt.timedelta(days=30),
+        kind=Wave.Kind.CUSTOMER,
+    )
+
+
+def gesture(w, *, when: dt.datetime, kind: str = "credit"):
+    """A goodwill credit to a new customer of the store, at `when`; returns the spend."""
+    from servicechain.care.models import GoodwillSpend
+
+    interaction = w.interaction_for(customer=CustomerFactory(organization=w.organization))
+    return GoodwillSpend.objects.create(
+        organization=w.organization,
+        employee=interaction.employee,
+        unit=w.store,
+        interaction=interaction,
+        customer=interaction.customer,
+        kind=kind,
+        reason="delay",
+        amount=10,
+        status=GoodwillSpend.Status.SPENT,
+        created_at=when,
+    )
+
+
+def answer(wave, spend, *, csat: int, when: dt.datetime):
+    CustomerResponse.objects.create(
+        wave=wave,
+        interaction=spend.interaction,
+        unit=spend.unit,
+        answers={"csat": csat},
+        submitted_at=when,
+    )
+
+
+def goodwill_readings(w) -> dict:
+    org = w.organization.slug
+    out = {}
+    for user in (w.admin, w.hr, w.region_manager, w.store_manager):
+        body = client_for(user).get(f"/o/{org}/care/allowance/report/").content.decode()
+        start = body.find('id="allowance-report"')
+        assert start > 0, user.username
+        out[user.username] = body[start : body.find("</table>", start)]
+    return out
+
+
+def goodwill_store():
+    """Credits to 12 customers of the store over the last two quarters, each answered."""
+    w = world()
+    wave = customer_survey(w)
+    spends = []
+    for n in range(12):
+        when = timezone.now() - dt.timedelta(days=30 + 12 * n)
+        spend = gesture(w, when=when)
+        answer(wave, spend, csat=5 if n % 3 else 2, when=when + dt.timedelta(days=2))
+        spends.append(spend)
+    return w, wave, spends
+
+
+def test_one_more_answer_after_a_gesture_moves_no_goodwill_figure():
+    """A manager gives a credit, its customer answers the survey: the share satisfied must
+    not move so that this customer's answer can be read off it."""
+    w, wave, _ = goodwill_store()
+    recent = gesture(w, when=timezone.now() - dt.timedelta(days=3))
+    before = goodwill_readings(w)
+    answer(wave, recent, csat=1, when=timezone.now())
+    assert goodwill_readings(w) == before
+
+
+def test_one_more_purchase_after_a_gesture_moves_no_goodwill_figure():
+    w, _, spends = goodwill_store()
+    before = goodwill_readings(w)
+    TransactionFactory(
+        organization=w.organization,
+        customer=spends[5].customer,
+        occurred_at=spends[5].created_at + dt.timedelta(days=5),
+    )
+    assert goodwill_readings(w) == before
+
+
+def test_the_goodwill_report_is_the_closed_quarters_gestures_gated():
+    w = world()
+    wave = customer_survey(w)
+    quarter = pd.Timestamp(timezone.now().date()).to_period("Q") - 2
+    start = timezone.make_aware(quarter.start_time + pd.Timedelta(days=5), dt.UTC)
+    for n in range(6):
+        spend = gesture(w, when=start + dt.timedelta(days=n))
+        answer(wave, spend, csat=5 if n < 4 else 2, when=start + dt.timedelta(days=n + 3))
+    services.figures_publish(organization=w.organization)
+    report = selectors.allowance_report(w.scope(w.store_manager))
+    credit = next(r for r in report["rows"] if r["kind"] == "Credit")
+    assert credit["customers"] == 6
+    assert credit["satisfied"] == pytest.approx(4 / 6)
+    assert report["quarter"] == str(quarter)
