@@ -195,14 +195,16 @@ def test_the_manager_home_lists_open_plans_and_fits_a_phone(page, site, artifact
 
 
 # Pages the 2026-12-07 walk found wider than a phone: a long e-mail address in one line, two
-# chart panels side by side at 420 px each, a wide table outside any scrolling panel.
+# chart panels side by side at 420 px each, wide tables outside any scrolling panel.
 PHONE_PAGES = {
-    "employee": ["notifications/preferences/"],
+    "employee": ["notifications/preferences/", "care/policy/"],
     "manager": [
         "notifications/preferences/",
         "insights/customers/",
         "insights/retention/",
         "care/allowance/report/",
+        "care/incidents/",
+        "care/policy/",
     ],
 }
 
