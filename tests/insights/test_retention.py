@@ -432,6 +432,22 @@ def test_a_what_if_changes_the_saving_by_the_reduction_of_the_new_cost(demo_worl
     assert not TurnoverCost.objects.filter(organization=demo_world.organization).exists()
 
 
+@pytest.mark.parametrize(("role", "may_open"), [("manager", False), ("hr_analyst", True)])
+def test_the_costs_page_links_to_the_linkage_report_only_for_those_who_may_open_it(
+    demo_world, login, role, may_open
+):
+    client = login(demo_world.users[role])
+    pages = [
+        client.get(url(demo_world, "costs/"), {"unit": unit.pk}).content.decode()
+        for unit in Unit.objects.subtree(demo_world.manager_unit)
+    ]
+    read = [html for html in pages if "On the linkage report" in html or "On the <a" in html]
+    assert read, "no unit's page has a linkage line: the check proves little"
+    linkage = f"/o/{demo_world.slug}/insights/linkage/"
+    assert all((f'href="{linkage}"' in html) is may_open for html in read)
+    assert client.get(linkage).status_code == (200 if may_open else 403)
+
+
 def test_the_engagement_link_is_priced_for_a_shown_unit_and_withheld_for_a_small_one(
     demo_world, login
 ):
