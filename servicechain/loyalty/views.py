@@ -35,7 +35,8 @@ def _error(request, exc: ValidationError) -> None:
 def lists(request, scope):
     _require(predicates.reads_customer_lists, scope)
     today = timezone.localdate()
-    query = request.GET.get("q", "").strip()[:100]
+    # a NUL is no letter of a name, and PostgreSQL refuses it in a query
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     found = []
     if query:
         found = list(

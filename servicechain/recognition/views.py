@@ -84,11 +84,13 @@ def give(request, scope):
 @org_view()
 def colleague_search(request, scope):
     """Colleagues matching the search box (HTMX): each with an Add button."""
-    people = selectors.colleagues(_viewer(request, scope), query=request.GET.get("q", "")[:100])
+    # a NUL is no letter of a name, and PostgreSQL refuses it in a query
+    query = request.GET.get("q", "").replace("\x00", "")[:100]
+    people = selectors.colleagues(_viewer(request, scope), query=query)
     return render(
         request,
         "recognition/_colleagues.html",
-        {"scope": scope, "people": people, "q": request.GET.get("q", "")},
+        {"scope": scope, "people": people, "q": query},
     )
 
 
@@ -242,6 +244,7 @@ def fairness(request, scope):
     viewer = _viewer(request, scope)
     if not predicates.sees_fairness(viewer):
         raise PermissionDenied("Managers, HR and admins read how recognition is spread.")
+    services.spread_publish(organization=scope.organization)
     spread = selectors.recognition_spread(viewer, unit_id=request.GET.get("unit"))
     exported = maybe_export(request, scope, {"spread": spread.records})
     if exported:
