@@ -158,11 +158,14 @@ def main() -> int:
     quarter = period_before(Period.QUARTER, period_start(Period.QUARTER, ends))
     plans(organization, admin, quarter)
 
-    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    started, cpu_started = time.perf_counter(), time.process_time()
     run = services.run_preview(
         organization=organization, period=Period.QUARTER, period_start_on=quarter, actor=admin
     )
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
+    load_after = os.getloadavg()[0]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines = run.lines.count()
     paid = run.lines.filter(amount__gt=0).count()
@@ -175,6 +178,11 @@ def main() -> int:
         ("lines", f"{lines:,} ({paid:,} paying something)"),
         ("gaming flags", f"{run.flags.count():,}"),
         ("run preview", f"{seconds:.1f} s (goal < {GOAL_SECONDS} s)"),
+        ("  of which this process's CPU", f"{cpu_seconds:.1f} s (the database's is not in it)"),
+        (
+            "machine load (1-min average)",
+            f"{load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores",
+        ),
         ("peak resident memory", f"{peak_mb:,.0f} MB"),
     ]
     width = max(len(label) for label, _ in rows)

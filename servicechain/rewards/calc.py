@@ -106,15 +106,17 @@ def component_outcome(
     uses_baseline: bool = False,
     balance: Decimal = ZERO,
     label: str = "the metric",
+    counted: str = "response",
 ) -> Outcome:
-    """One component for one person or unit and period, with a one-sentence reason."""
+    """One component for one person or unit and period, with a one-sentence reason.
+    `counted` names what `responses` counts (responses, customers)."""
     if responses < rule.min_responses:
         return Outcome(
             ZERO,
             ZERO,
             ZERO,
             (),
-            f"No pay: {responses} response{'s' if responses != 1 else ''}, fewer than the "
+            f"No pay: {responses} {counted}{'s' if responses != 1 else ''}, fewer than the "
             f"{rule.min_responses} needed for {label} to mean more than noise.",
         )
     if value is None or (uses_baseline and baseline is None):
@@ -213,16 +215,24 @@ def month_index(day) -> int:
 
 def period_repeat_rates(frame: pd.DataFrame, start, end) -> pd.DataFrame:
     """Per group: the mean of its monthly repeat-business rates (%) from `start`'s month to
-    `end`'s (`repeat_rate`) and the buyers behind them (`repeat_rate_n`). `frame` is the
-    loyalty app's repeat-business table (`group`, `period`, `customers`, `repeat_rate`)."""
+    `end`'s (`repeat_rate`) and the customers behind it (`repeat_rate_n`): the fewest
+    previous-month buyers any of those monthly rates is a share of — a rate of 2 customers
+    says whether each of them came back, however many months it is averaged over. `frame`
+    is the loyalty app's repeat-business table (`group`, `period`, `customers`,
+    `repeat_rate`)."""
     columns = ["repeat_rate", "repeat_rate_n"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
-    inside = frame[frame["period"].between(month_index(start), month_index(end))]
-    out = inside.groupby("group").agg(
-        repeat_rate=("repeat_rate", "mean"), repeat_rate_n=("customers", "sum")
+    before = frame[["group", "period", "customers"]].rename(columns={"customers": "base"})
+    frame = frame.merge(
+        before.assign(period=before["period"] + 1), on=["group", "period"], how="left"
     )
+    inside = frame[frame["period"].between(month_index(start), month_index(end))]
+    rated = inside["repeat_rate"].notna()
+    out = inside.groupby("group").agg(repeat_rate=("repeat_rate", "mean"))
     out["repeat_rate"] = out["repeat_rate"] * 100
+    fewest = inside[rated].groupby("group")["base"].min()
+    out["repeat_rate_n"] = fewest.reindex(out.index).fillna(0).astype(int)
     return out[columns]
 
 

@@ -321,10 +321,14 @@ class _Data:
             table = calc.customer_metrics(answers.dropna(subset=[by]), by)
             table = table[[metric, f"{metric}_n"]]
             return selectors.gated(table, count=f"{metric}_n", min_n=org.min_group_size)
+        # Figures about groups of customers pass the same gate as survey answers: a rate
+        # about two customers says whether each of them came back.
         if metric == Metric.REPEAT_RATE:
             by = "owner" if scope == Component.Scope.EMPLOYEE else "unit"
-            return calc.period_repeat_rates(self.repeat(by, start), start, end)
-        return selectors.repeat_revenue(org, start=start, end=end)
+            table = calc.period_repeat_rates(self.repeat(by, start), start, end)
+        else:
+            table = selectors.repeat_revenue(org, start=start, end=end)
+        return selectors.gated(table, count=f"{metric}_n", min_n=org.min_group_size)
 
     def repeat(self, by: str, start: dt.date) -> pd.DataFrame:
         key = ("repeat", by)
@@ -347,12 +351,10 @@ class _Data:
 
 
 def _rule(component: Component, organization: Organization) -> calc.Rule:
-    survey = component.metric in SURVEY_METRICS
     return calc.Rule(
-        # One number decides both: never pay on fewer answers than the anonymity gate shows.
-        min_responses=max(component.min_responses, organization.min_group_size)
-        if survey
-        else component.min_responses,
+        # One number decides both: never pay on fewer answers (or customers) than the
+        # anonymity gate shows.
+        min_responses=max(component.min_responses, organization.min_group_size),
         tiers=calc.tiers_from(component.tiers),
         rate=component.rate,
         threshold=component.threshold,
@@ -409,6 +411,7 @@ def _component_lines(data: _Data, version: PlanVersion, component: Component, pe
             uses_baseline=base is not None,
             balance=balance,
             label=f"{'your unit’s' if unit_scope else 'your'} {label}",
+            counted="response" if component.metric in SURVEY_METRICS else "customer",
         )
         lines.append(
             {
@@ -672,8 +675,10 @@ def _gaming_flags(run: PayoutRun, data: _Data, paid: set[int]) -> list:
                 run=run,
                 employee_id=int(employee),
                 kind=GamingFlag.Kind.ASKED_FOR_SCORE,
-                detail=f"{len(rows)} customer comment{'s' if len(rows) != 1 else ''} say they "
-                f"were asked for a score, e.g. “{rows['comment'].iloc[0][:120]}”.",
+                # Counted, never quoted: beside the name of who served them, one customer's
+                # words could tell who wrote them (comments are shown for groups of min_n).
+                detail=f"{len(rows)} customer comment{'s' if len(rows) != 1 else ''} this "
+                f"period say{'s' if len(rows) == 1 else ''} they were asked for a score.",
             )
         )
     return flags

@@ -185,3 +185,22 @@ def test_customer_metrics_are_csat_top_two_box_nps_and_share_finding_it_easy():
     assert row["csat"] == pytest.approx(200 / 3) and row["csat_n"] == 3
     assert row["nps"] == pytest.approx(25.0) and row["nps_n"] == 4
     assert row["effort"] == pytest.approx(50.0)
+
+
+def test_a_periods_repeat_rate_counts_the_fewest_previous_buyers_behind_its_months():
+    """Two customers buying every month for a quarter are 6 customer-months, but each monthly
+    rate is a share of 2 people: the rate is about 2 customers."""
+    frame = pd.DataFrame(
+        {
+            "group": [1] * 4 + [2] * 4,
+            "period": [calc.month_index(pd.Timestamp(2026, m, 1)) for m in (6, 7, 8, 9)] * 2,
+            "customers": [2, 2, 2, 2, 40, 30, 35, 50],
+            "repeat_rate": [None, 1.0, 1.0, 1.0, None, 0.5, 0.4, 0.6],
+        }
+    )
+
+    rates = calc.period_repeat_rates(frame, pd.Timestamp(2026, 7, 1), pd.Timestamp(2026, 9, 30))
+
+    assert rates.loc[1, "repeat_rate"] == 100.0 and rates.loc[1, "repeat_rate_n"] == 2
+    assert rates.loc[2, "repeat_rate"] == pytest.approx(50.0)
+    assert rates.loc[2, "repeat_rate_n"] == 30, "August's rate is a share of July's 30 buyers"

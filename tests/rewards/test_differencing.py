@@ -1,7 +1,7 @@
-"""Attacks on rewards' figures about groups of customers, found and reported, not yet fixed
-(the fix belongs in `rewards/services.py`, which another engineer is reworking): each test
-states what must hold and is marked xfail(strict) until it does, so the day the hole closes
-the marker must go.
+"""Attacks on rewards' figures about groups of customers, found and reported, now closed: a
+repeat-rate component is gated on the customers behind it (and pays nothing below the
+minimum group size), and a gaming flag counts the comments that say a score was asked for
+instead of quoting one.
 """
 
 from __future__ import annotations
@@ -40,10 +40,6 @@ def buy(org, customer, day: dt.date, n: int):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported: a repeat-rate component is not gated on the customers behind it",
-)
 def test_a_units_repeat_rate_about_two_customers_is_not_on_its_employees_statements():
     """North's book is two customers, both back in September: every employee of North read
     'your unit's repeat-business rate was 100.0' — whether each of two people came back."""
@@ -78,9 +74,6 @@ def test_a_units_repeat_rate_about_two_customers_is_not_on_its_employees_stateme
     assert "was 100.0" not in page
 
 
-@pytest.mark.xfail(
-    strict=True, reason="reported: a gaming flag quotes one customer's comment verbatim"
-)
 def test_a_gaming_flag_quotes_no_single_customers_comment():
     """One customer of north0 wrote a comment; the flag showed it, word for word, beside the
     employee who served them in the month — a comment of a group of one, with an attribute."""

@@ -9,7 +9,10 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from djmoney.money import Money
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from servicechain.notifications.models import Notification
 from servicechain.org.models import AuditEvent
@@ -224,6 +227,43 @@ def test_a_locked_run_is_immutable_and_rerunning_it_changes_nothing(org):
     assert list(again.lines.values_list("pk", "amount", "reason")) == before
     with pytest.raises(ValidationError, match="Only a preview can be approved"):
         services.run_approve(run=again, actor=org.users["hr"])
+
+
+scores = st.lists(st.integers(1, 5), max_size=14)
+
+
+@settings(
+    max_examples=5,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(north0=scores, south0=scores, late=scores, withdrawn=st.integers(0, 6))
+def test_property_a_locked_run_never_changes_whatever_the_data_does_later(
+    north0, south0, late, withdrawn
+):
+    """Any ratings, locked; then late answers arrive and earlier ones are withdrawn: previewing
+    the locked period again returns the same run, with the same lines, still locked."""
+    with transaction.atomic():
+        org = build_org()
+        wave = customer_wave(org)
+        csat_plan(org)
+        pool_plan(org, amount="10.00")
+        ratings(wave, org.people["north0"], dt.date(2026, 9, 10), north0)
+        ratings(wave, org.people["south0"], dt.date(2026, 9, 12), south0)
+        run = approve_and_lock(org, preview(org))
+        locked = list(run.lines.order_by("pk").values_list("pk", "amount", "reason", "metrics"))
+
+        ratings(wave, org.people["north0"], dt.date(2026, 9, 20), late)
+        withdraw(org.people["south0"], withdrawn)
+        again = preview(org, actor="hr")
+
+        assert again.pk == run.pk and again.status == PayoutRun.Status.LOCKED
+        assert again.approved_by == run.approved_by and again.created_by == run.created_by
+        assert (
+            list(again.lines.order_by("pk").values_list("pk", "amount", "reason", "metrics"))
+            == locked
+        )
+        transaction.set_rollback(True)
 
 
 def test_locking_tells_each_employee_their_statement_is_ready(org):
