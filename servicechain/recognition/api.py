@@ -484,6 +484,7 @@ def spread(request, org: str, unit_id: int | None = None):
     viewer = _viewer(request, org)
     if not predicates.sees_fairness(viewer):
         raise PermissionDenied("Managers, HR and admins read how recognition is spread.")
+    services.spread_publish(organization=viewer.organization)
     result = selectors.recognition_spread(viewer, unit_id=unit_id)
     rows = [
         {

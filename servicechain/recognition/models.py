@@ -568,3 +568,44 @@ class Award(models.Model):
 
     def __str__(self) -> str:
         return f"{self.badge} for {self.employee}"
+
+
+class RecognitionMonth(models.Model):
+    """A closed month of recognition published for the spread: once (the first time the
+    spread is read after the month closes, `services.spread_publish`) and never recomputed.
+    Its `RecognitionMonthPerson` rows are what the spread reads of the month. Read live, an
+    erasure (its posts hidden), a hidden post or a transfer moved closed months by one
+    person's kudos — a private kudos included (docs/recognition.md, "Fairness")."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The month's first day.")
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month"], name="recognition_month_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Recognition of {self.month:%B %Y}"
+
+
+class RecognitionMonthPerson(models.Model):
+    """One person employed in a published month: their unit's path then, the kudos they
+    received in it, whether they were employed on its last day and whether anyone recognised
+    them in the 60 days to it. No name; the employee id only joins nothing shown."""
+
+    published = models.ForeignKey(RecognitionMonth, on_delete=models.CASCADE, related_name="people")
+    employee_id = models.BigIntegerField()
+    unit_path = models.CharField(max_length=255)
+    received = models.PositiveIntegerField()
+    on_last_day = models.BooleanField()
+    recognised_60 = models.BooleanField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["published", "unit_path"], name="recognition_month_path_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.published}: {self.received} kudos"

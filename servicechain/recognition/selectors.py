@@ -26,7 +26,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import ExtractMonth, ExtractYear, TruncMonth
+from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
 from djmoney.money import Money
@@ -49,6 +49,8 @@ from .models import (
     KudosRecipient,
     PointsEntry,
     Reaction,
+    RecognitionMonth,
+    RecognitionMonthPerson,
     RecognitionSettings,
     Redemption,
     Report,
@@ -651,48 +653,119 @@ def recognition_spread(
     share going to the top 10 % of people and the Gini coefficient (zeros included: the
     people nobody recognised count), then the anonymity gate.
 
-    Published for closed months only: the last `months` months before the one in progress,
-    and the 60-day counts as of the last closed month's end. A live month moved by one
-    person with each kudos (a private one too), and two readings told who got it."""
+    Closed months only, as published (`services.spread_publish`, called before this by the
+    page and the API): the last `months` months before the one in progress, and the 60-day
+    counts as of the last one's end. A live month moved by one person with each kudos (a
+    private one too), and a closed month read live moved with an erasure, a hidden post or
+    a transfer. A month not published yet is read as recorded now."""
     focus, units = spread_units(viewer, unit_id)
     today = today or timezone.localdate()
-    firsts = months_back(today, months + 1)[:-1]
-    as_of = _month_end(firsts[-1])
-    people = _people_of(viewer.organization, focus, firsts[0], as_of)
-    members = _members(people, units)
+    firsts = spread_months(today, months)
+    rows = published_month_people(viewer.organization, firsts, focus)
     min_n = viewer.organization.min_group_size
-    cells = spread_cells_ungated(viewer.organization, units, firsts, people=people)
+    cells = spread_cells_ungated(viewer.organization, units, firsts, months=rows)
     table = _gated_spread(cells, focus, min_n)
-    now = _unrecognised_by_unit(viewer, people, units, members, as_of)
+    now = _unrecognised_by_unit(viewer, units, rows[firsts[-1]])
     return Spread(focus=focus, units=units, months=firsts, table=table, now=now, min_n=min_n)
 
 
-def _members(people: pd.DataFrame, units: list[Unit]) -> list[np.ndarray]:
-    return [people["path"].str.startswith(u.path).to_numpy(dtype=bool) for u in units]
+def spread_months(today: dt.date, months: int = SPREAD_MONTHS) -> list[dt.date]:
+    """The first days of the last `months` closed months before `today`'s, oldest first."""
+    return months_back(today, months + 1)[:-1]
+
+
+MONTH_COLUMNS = ["employee", "path", "received", "on_last_day", "recognised_60"]
+
+
+def month_people(organization: Organization, first: dt.date, focus: Unit | None = None):
+    """Everyone employed in the month of `first` (in `focus`'s subtree, or everywhere), as
+    recorded now: unit path, kudos received in the month, employed on its last day,
+    recognised in the 60 days to it. What `RecognitionMonthPerson` freezes."""
+    last = _month_end(first)
+    people = Employee.objects.filter(organization=organization, hire_date__lte=last).filter(
+        Q(leave_date__isnull=True) | Q(leave_date__gte=first)
+    )
+    if focus is not None:
+        people = people.filter(unit__path__startswith=focus.path)
+    frame = pd.DataFrame(
+        list(people.values_list("pk", "unit__path", "leave_date").order_by("pk")),
+        columns=["employee", "path", "left"],
+    )
+
+    def local(day: dt.date) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+    credits = KudosRecipient.objects.filter(
+        hidden=False, employee__organization=organization, employee_id__in=people.values("pk")
+    )
+    inside = credits.filter(
+        created_at__gte=local(first), created_at__lt=local(last + dt.timedelta(days=1))
+    )
+    received = dict(
+        inside.values("employee_id").annotate(n=Count("id")).values_list("employee_id", "n")
+    )
+    recent = set(
+        credits.filter(
+            created_at__gte=local(last - dt.timedelta(days=UNRECOGNISED_DAYS)),
+            created_at__lt=local(last + dt.timedelta(days=1)),
+        )
+        .values_list("employee_id", flat=True)
+        .distinct()
+    )
+    frame["received"] = [int(received.get(e, 0)) for e in frame["employee"]]
+    frame["on_last_day"] = [v is None or v >= last for v in frame["left"]]
+    frame["recognised_60"] = [e in recent for e in frame["employee"]]
+    return frame[MONTH_COLUMNS]
+
+
+def published_month_people(organization: Organization, firsts, focus: Unit) -> dict:
+    """Each month's people in `focus`'s subtree as published (`RecognitionMonthPerson`), or
+    as recorded now for a month not published yet."""
+    published = dict(
+        RecognitionMonth.objects.filter(organization=organization, month__in=firsts).values_list(
+            "month", "pk"
+        )
+    )
+    rows = (
+        RecognitionMonthPerson.objects.filter(
+            published_id__in=list(published.values()), unit_path__startswith=focus.path
+        )
+        .values_list(
+            "published__month",
+            "employee_id",
+            "unit_path",
+            "received",
+            "on_last_day",
+            "recognised_60",
+        )
+        .order_by("published__month", "employee_id")
+    )
+    frame = pd.DataFrame(list(rows), columns=["month", *MONTH_COLUMNS])
+    out = {}
+    for first in firsts:
+        if first in published:
+            out[first] = frame[frame["month"] == first][MONTH_COLUMNS].reset_index(drop=True)
+        else:
+            out[first] = month_people(organization, first, focus)
+    return out
 
 
 def spread_cells_ungated(
-    organization, units: list[Unit], firsts: list[dt.date], *, people: pd.DataFrame | None = None
+    organization, units: list[Unit], firsts: list[dt.date], *, months: dict | None = None
 ) -> pd.DataFrame:
     """Each unit × month's people, kudos, people recognised, top 10 % share and Gini,
     before the gate (never shown as they are: `recognition_spread` gates them). `units`:
-    the focus first, then units below it; `firsts`: the months' first days."""
-    focus = units[0]
-    if people is None:
-        people = _people_of(organization, focus, firsts[0], _month_end(firsts[-1]))
-    members = _members(people, units)
-    periods = np.array([month_number(d) for d in firsts])
-    received = _received_matrix(organization, focus, people, periods)
-    hired = np.array([month_number(d) for d in people["hired"]], dtype="int64")
-    left = np.array(
-        [np.iinfo("int64").max if d is None else month_number(d) for d in people["left"]],
-        dtype="int64",
-    )
-    active = (hired[:, None] <= periods[None, :]) & (left[:, None] >= periods[None, :])
+    the focus first, then units below it; `firsts`: the months' first days; `months`: each
+    month's people (`month_people`; read as recorded now when not given)."""
+    if months is None:
+        months = {first: month_people(organization, first, units[0]) for first in firsts}
     rows = []
-    for column, first in enumerate(firsts):
-        for unit, inside in zip(units, members, strict=True):
-            x = received[inside & active[:, column], column]
+    for first in firsts:
+        people = months[first]
+        paths = people["path"].astype(str)
+        received = people["received"].to_numpy(dtype="float64")
+        for unit in units:
+            x = received[paths.str.startswith(unit.path).to_numpy(dtype=bool)]
             rows.append(
                 {
                     "unit": unit.pk,
@@ -740,46 +813,6 @@ def month_number(day: dt.date) -> int:
     return day.year * 12 + day.month - 1
 
 
-def _people_of(organization, focus: Unit, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """Everyone employed in the unit's subtree at some point between `start` and `end`."""
-    rows = (
-        Employee.objects.filter(organization=organization, unit__path__startswith=focus.path)
-        .filter(hire_date__lte=end)
-        .filter(Q(leave_date__isnull=True) | Q(leave_date__gte=start))
-        .values_list("pk", "unit__path", "hire_date", "leave_date")
-        .order_by()
-    )
-    return pd.DataFrame(list(rows), columns=["employee", "path", "hired", "left"])
-
-
-def _received_matrix(organization, focus: Unit, people: pd.DataFrame, periods) -> np.ndarray:
-    """Kudos received by each person (rows, in `people`'s order) in each month (columns)."""
-    since = timezone.make_aware(dt.datetime(int(periods[0]) // 12, int(periods[0]) % 12 + 1, 1))
-    rows = KudosRecipient.objects.filter(hidden=False, created_at__gte=since)
-    if focus.depth == 0:  # the whole organisation: no need to look up each person's unit
-        rows = rows.filter(unit__organization=organization)
-    else:
-        rows = rows.filter(
-            employee__organization=organization, employee__unit__path__startswith=focus.path
-        )
-    counts = (
-        rows.annotate(period=ExtractYear("created_at") * 12 + ExtractMonth("created_at") - 1)
-        .values("employee_id", "period")
-        .annotate(n=Count("id"))
-        .values_list("employee_id", "period", "n")
-        .order_by()
-    )
-    frame = pd.DataFrame(list(counts), columns=["employee", "period", "n"])
-    matrix = np.zeros((len(people), len(periods)), dtype="float64")
-    if frame.empty or people.empty:
-        return matrix
-    row = pd.Index(people["employee"]).get_indexer(frame["employee"])
-    column = frame["period"].to_numpy(dtype="int64") - int(periods[0])
-    keep = (row >= 0) & (column >= 0) & (column < len(periods))
-    np.add.at(matrix, (row[keep], column[keep]), frame["n"].to_numpy(dtype="float64")[keep])
-    return matrix
-
-
 def _gated(table: pd.DataFrame, focus: Unit, min_n: int, *, by: str | None) -> pd.DataFrame:
     """The rows through the anonymity gate in one call: each `by` group (a month) is its
     own tree, the focus unit the parent of the units below it."""
@@ -812,42 +845,25 @@ def _gated(table: pd.DataFrame, focus: Unit, min_n: int, *, by: str | None) -> p
     return out
 
 
-def _unrecognised_by_unit(viewer, people, units, members, today) -> pd.DataFrame:
-    """How many people of each unit on `today` nobody recognised in the 60 days to then
-    (gated)."""
-    since = timezone.make_aware(
-        dt.datetime.combine(today - dt.timedelta(days=UNRECOGNISED_DAYS), dt.time())
-    )
-    until = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=1), dt.time()))
-    focus = units[0]
-    rows = KudosRecipient.objects.filter(hidden=False, created_at__gte=since, created_at__lt=until)
-    if focus.depth == 0:
-        rows = rows.filter(unit__organization=viewer.organization)
-    else:
-        rows = rows.filter(
-            employee__organization=viewer.organization,
-            employee__unit__path__startswith=focus.path,
-        )
-    recent = pd.Index(rows.values_list("employee_id", flat=True).order_by().distinct())
-    hired = pd.to_datetime(people["hired"]).dt.date.to_numpy()
-    left = people["left"].to_numpy(dtype=object)
-    active = np.array(
-        [h <= today and (lv is None or lv >= today) for h, lv in zip(hired, left, strict=True)],
-        dtype=bool,
-    )
-    missed = ~pd.Index(people["employee"]).isin(recent)
-    table = pd.DataFrame(
-        [
+def _unrecognised_by_unit(viewer, units, people: pd.DataFrame) -> pd.DataFrame:
+    """How many people of each unit on the month's last day nobody recognised in the 60
+    days to then (gated); `people`: the month's (`month_people`)."""
+    paths = people["path"].astype(str)
+    employed = people["on_last_day"].to_numpy(dtype=bool)
+    missed = ~people["recognised_60"].to_numpy(dtype=bool)
+    rows = []
+    for unit in units:
+        inside = paths.str.startswith(unit.path).to_numpy(dtype=bool) & employed
+        rows.append(
             {
                 "unit": unit.pk,
-                "people": int((inside & active).sum()),
-                "unrecognised": float((inside & active & missed).sum()),
+                "people": int(inside.sum()),
+                "unrecognised": float((inside & missed).sum()),
             }
-            for unit, inside in zip(units, members, strict=True)
-        ]
-    )
+        )
+    table = pd.DataFrame(rows)
     table["unrecognised_share"] = table["unrecognised"] / table["people"].where(table["people"] > 0)
-    return _gated(table, focus, viewer.organization.min_group_size, by=None)
+    return _gated(table, units[0], viewer.organization.min_group_size, by=None)
 
 
 def recognition_per_head(organization: Organization) -> pd.DataFrame:

@@ -43,6 +43,8 @@ from .models import (
     KudosRecipient,
     PointsEntry,
     Reaction,
+    RecognitionMonth,
+    RecognitionMonthPerson,
     RecognitionSettings,
     Redemption,
     Report,
@@ -984,3 +986,42 @@ def active_employee(organization: Organization, employee_id) -> Employee:
             {"recipients": f"No current colleague with id {pk} in this organisation."}
         )
     return person
+
+
+def spread_publish(*, organization: Organization, today: dt.date | None = None) -> int:
+    """Publish each of the spread's closed months not published yet, once: who was employed
+    in it, in which unit, with the kudos they received (`selectors.month_people`). A
+    published month is never recomputed. Returns how many months were published; the
+    spread's page and API call it before reading."""
+    today = today or timezone.localdate()
+    firsts = selectors.spread_months(today)
+    have = set(
+        RecognitionMonth.objects.filter(organization=organization, month__in=firsts).values_list(
+            "month", flat=True
+        )
+    )
+    published = 0
+    for first in (f for f in firsts if f not in have):
+        people = selectors.month_people(organization, first)
+        with transaction.atomic():
+            month, created = RecognitionMonth.objects.get_or_create(
+                organization=organization, month=first
+            )
+            if not created:
+                continue
+            RecognitionMonthPerson.objects.bulk_create(
+                [
+                    RecognitionMonthPerson(
+                        published=month,
+                        employee_id=int(row.employee),
+                        unit_path=row.path,
+                        received=int(row.received),
+                        on_last_day=bool(row.on_last_day),
+                        recognised_60=bool(row.recognised_60),
+                    )
+                    for row in people.itertuples()
+                ],
+                batch_size=5000,
+            )
+            published += 1
+    return published

@@ -166,3 +166,36 @@ def test_a_large_team_shows_its_top_ten_percent_and_gini():
     assert not row["suppressed"]
     assert row["month_people"] == 32 and row["recognised"] == 20
     assert row["top_share"] is not None and row["gini"] is not None
+
+
+def test_a_transfer_moves_no_closed_month():
+    """North7 moves to South: read live, both units' closed months moved by their kudos."""
+    org = busy_org()
+    for _ in range(3):
+        give(org, "south0", ["north5"], when=last_month(), visibility="private")
+    before = readings(org)
+    moved = org.people["north5"]
+    moved.unit = org.south
+    moved.save()
+    assert readings(org) == before
+
+
+def test_an_erasure_or_a_hidden_post_moves_no_closed_month():
+    from servicechain.org import services as org_services
+
+    org = busy_org()
+    kudos = give(org, "south7", ["north6"], when=last_month())
+    before = readings(org)
+    services.kudos_hide(viewer=org.viewer("admin"), kudos=kudos, reason="Offensive")
+    assert readings(org) == before
+    org_services.employee_erase(employee=org.people["south1"], actor=org.users["admin"])
+    assert readings(org) == before
+
+
+def test_each_month_is_published_once():
+    from servicechain.recognition.models import RecognitionMonth
+
+    org = busy_org()
+    assert services.spread_publish(organization=org.organization) == 12
+    assert services.spread_publish(organization=org.organization) == 0
+    assert RecognitionMonth.objects.filter(organization=org.organization).count() == 12
