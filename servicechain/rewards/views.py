@@ -188,11 +188,18 @@ def statement(request, scope):
         if chosen.status != chosen.Status.LOCKED:
             raise Http404("Statements show locked runs only.")
     own = selectors.statement(employee, chosen) if employee is not None else None
-    team_run = chosen or selectors.runs(scope.organization).filter(status="locked").first()
+    locked = list(selectors.runs(scope.organization).filter(status="locked"))
+    team_run = chosen or (locked[0] if locked else None)
     team = []
     if predicates.can_see_team_statements(scope) and team_run is not None:
         team = selectors.team_statements(scope, team_run)
-    context = {"scope": scope, "statement": own, "team": team, "team_run": team_run}
+    context = {
+        "scope": scope,
+        "statement": own,
+        "team": team,
+        "team_run": team_run,
+        "team_runs": [r for r in locked if r.pk != team_run.pk] if team else [],
+    }
     return render(request, "rewards/statement.html", context)
 
 

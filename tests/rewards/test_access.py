@@ -17,6 +17,8 @@ from servicechain.rewards.models import PayoutRun, Plan
 from tests.factories import OrganizationFactory, member
 from tests.recognition.helpers import person
 from tests.rewards.helpers import (
+    OCTOBER,
+    SEPTEMBER,
     approve_and_lock,
     build_org,
     csat_plan,
@@ -318,3 +320,18 @@ def test_the_run_page_and_api_total_read_to_the_cent(org, client):
 
     assert '<strong data-testid="run-total">200.96 GBP</strong>' in page, "100 CSAT + pools"
     assert api["amount"] == "200.96"
+
+
+def test_a_manager_opens_an_earlier_locked_period_of_their_team_from_the_page(org, client):
+    team_of_north_with_two_pools(org)
+    pool_plan(org, amount="9.00", unit=org.north, start=OCTOBER)
+    approve_and_lock(org, preview(org, start=OCTOBER))
+    client.force_login(org.users["northboss"])
+
+    latest = client.get(url(org)).content.decode()
+    september = PayoutRun.objects.get(organization=org.organization, period_start=SEPTEMBER)
+    link = f'<a href="?run={september.pk}">2026-09</a>'
+    earlier = client.get(url(org) + f"?run={september.pk}").content.decode()
+
+    assert "Your team: 2026-10" in latest and link in latest
+    assert "Your team: 2026-09" in earlier and ">133.66</td>" in earlier
