@@ -20,6 +20,8 @@ from . import rules_engine, selectors, services
 from .models import Account, Asset, CustomerEmail, Reminder
 
 MAX_REMINDER_EMAILS = 2
+#: the largest reading an asset's usage column holds (a PositiveIntegerField)
+MAX_USAGE = 2_147_483_647
 
 
 @transaction.atomic
@@ -163,8 +165,8 @@ def service_record(
     )
     if reminder.status != Reminder.Status.OPEN:
         raise ValidationError("This service is already recorded.")
-    if usage is not None and (isinstance(usage, bool) or usage < 0):
-        raise ValidationError({"usage": "Usage is a whole number of at least 0."})
+    if usage is not None and (isinstance(usage, bool) or not 0 <= usage <= MAX_USAGE):
+        raise ValidationError({"usage": f"Usage is a whole number from 0 to {MAX_USAGE:,}."})
     for record, what in ((purchase, "purchase"), (interaction, "interaction")):
         if record is not None and record.customer_id != reminder.customer_id:
             raise ValidationError({what: f"That {what} is another customer's."})
