@@ -606,8 +606,12 @@ def _decimal(value, field: str) -> Decimal:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         raise ValidationError({field: "Write a number, e.g. 12 or 4.5."}) from None
-    if not number.is_finite() or abs(number) >= Decimal("1e12"):
+    if not number.is_finite():
         raise ValidationError({field: "Write a number, e.g. 12 or 4.5."})
+    if abs(number) >= Decimal("1e12"):
+        raise ValidationError(
+            {field: "Keep it between -999,999,999,999.99 and 999,999,999,999.99."}
+        )
     return number.quantize(Decimal("0.01"))
 
 
