@@ -468,6 +468,7 @@ def repeat_business(request, org: str, by: str = "unit"):
     scope = _scope(request, org, predicates.is_admin | predicates.is_hr_analyst)
     if by not in selectors.GROUPINGS:
         raise HttpError(400, f"by is one of: {', '.join(selectors.GROUPINGS)}.")
+    services.repeat_business_publish(organization=scope.organization, by=by)
     frame = selectors.repeat_business_shown(scope.organization, by=by)
     frame = frame.astype(object).where(frame.notna(), None)
     return frame.drop(columns=["period", "base"]).to_dict("records")

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 from djmoney.models.fields import MoneyField
 from simple_history.models import HistoricalRecords
 
@@ -530,3 +531,31 @@ class LiabilityStatement(models.Model):
         if not self._state.adding:
             raise ValidationError("A closed month's liability statement cannot change.")
         super().save(*args, **kwargs)
+
+
+class RepeatBusinessMonth(models.Model):
+    """A finished month of repeat business by one grouping (owning unit, owning employee,
+    serving employee), published once — the first time the figures are read after the month
+    ends (`services.repeat_business_publish`) — and never recomputed: a purchase posted late
+    or a customer handed over to another store waits, so two readings never differ by one
+    customer's purchases. Holds the month's figures per group before the gate (the gate
+    runs on them when they are read) and the organisation's buyers that month and the one
+    before."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    grouping = models.CharField(max_length=10)
+    period = models.IntegerField(help_text="year·12 + month − 1")
+    groups = models.JSONField(default=list)
+    buyers = models.IntegerField()
+    previous_buyers = models.IntegerField()
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "grouping", "period"], name="loyalty_repeat_month_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Repeat business by {self.grouping}, {self.period // 12}-{self.period % 12 + 1:02d}"

@@ -12,6 +12,7 @@ open month instead, so a closed month never changes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterable
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
@@ -30,7 +31,15 @@ from servicechain.org.models import Customer, Organization, Transaction
 from servicechain.org.services import audit_record
 
 from . import rules_engine, selectors
-from .models import Account, CustomerEmail, Entry, LiabilityStatement, Programme, Return
+from .models import (
+    Account,
+    CustomerEmail,
+    Entry,
+    LiabilityStatement,
+    Programme,
+    RepeatBusinessMonth,
+    Return,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -857,3 +866,43 @@ def liability_close(
         },
     )
     return statement
+
+
+def repeat_business_publish(
+    *, organization: Organization, by: str, today: dt.date | None = None
+) -> int:
+    """Publish every finished month of repeat business by `by` not published yet, once
+    (`RepeatBusinessMonth`); a published month is never recomputed. Returns how many
+    months were published. The repeat-business API calls it before reading."""
+    today = today or timezone.localdate()
+    end = selectors.last_closed_month_end(today)
+    have = set(
+        RepeatBusinessMonth.objects.filter(organization=organization, grouping=by).values_list(
+            "period", flat=True
+        )
+    )
+    last = end.year * 12 + end.month - 1
+    if have and max(have) >= last:
+        return 0
+    frame, buyers, before = selectors.repeat_business_months(organization, by=by, end=end)
+    periods = set(frame["period"].astype(int)) | set(buyers)
+    if not periods:
+        return 0
+    columns = [c for c in frame.columns if c != "period"]
+    months = []
+    for period in range(min(periods), last + 1):
+        if period in have:
+            continue
+        rows = frame[frame["period"] == period][columns]
+        months.append(
+            RepeatBusinessMonth(
+                organization=organization,
+                grouping=by,
+                period=period,
+                groups=json.loads(rows.to_json(orient="records")),
+                buyers=int(buyers.get(period, 0)),
+                previous_buyers=int(before.get(period, buyers.get(period - 1, 0))),
+            )
+        )
+    RepeatBusinessMonth.objects.bulk_create(months, ignore_conflicts=True)
+    return len(months)
