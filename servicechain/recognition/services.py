@@ -612,6 +612,9 @@ def _decimal(value, field: str) -> Decimal:
         raise ValidationError(
             {field: "Keep it between -999,999,999,999.99 and 999,999,999,999.99."}
         )
+    if number != number.quantize(Decimal("0.01")):
+        # stored to the hundredth: 0.004 would be kept as 0.00 without a word
+        raise ValidationError({field: "Use at most two decimal places, e.g. 4.25."})
     return number.quantize(Decimal("0.01"))
 
 

@@ -1,5 +1,6 @@
 """A check-in's new value must fit the key result: one too large is told the range (it was
-asked for 'a number', which 1e20 is) and the key result keeps its value."""
+asked for 'a number', which 1e20 is), one finer than a hundredth is refused (0.004 was kept
+as 0.00 without a word), and the key result keeps its value."""
 
 import json
 
@@ -17,9 +18,10 @@ pytestmark = pytest.mark.django_db
     [
         ("1e20", "Keep it between -999,999,999,999.99 and 999,999,999,999.99."),
         ("-1000000000000", "Keep it between -999,999,999,999.99 and 999,999,999,999.99."),
+        ("0.004", "Use at most two decimal places, e.g. 4.25."),
     ],
 )
-def test_a_check_in_value_too_large_is_refused_with_the_range(value, message):
+def test_a_check_in_value_that_does_not_fit_is_refused_with_the_reason(value, message):
     org = build_org()
     year, quarter = selectors.current_quarter()
     goal = services.goal_create(
