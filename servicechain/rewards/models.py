@@ -131,6 +131,7 @@ SURVEY_METRICS = {Metric.CSAT, Metric.NPS, Metric.EFFORT}
 class Component(models.Model):
     class Scope(models.TextChoices):
         EMPLOYEE = "employee", "The employee's own customers"
+        SERVED = "served", "The customers the employee served (repeat business)"
         UNIT = "unit", "The employee's unit (team component)"
 
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="components")

@@ -44,6 +44,18 @@ METRIC_WORDS = {
     Metric.REPEAT_RATE: "repeat-business rate",
     Metric.REPEAT_REVENUE: "revenue from repeat customers",
 }
+# Whose repeat business a component measures: the customers the employee owns (their
+# book), the customers they served (the employee on each purchase), or the unit's.
+REPEAT_GROUPING = {
+    Component.Scope.EMPLOYEE: "owner",
+    Component.Scope.SERVED: "employee",
+    Component.Scope.UNIT: "unit",
+}
+WHOSE = {
+    Component.Scope.EMPLOYEE: "your",
+    Component.Scope.SERVED: "your served customers’",
+    Component.Scope.UNIT: "your unit’s",
+}
 # Nobody is judged on a handful of answers: the share of top scores or the response rate of
 # someone with fewer responses than this is noise, not a pattern.
 FLAG_MIN_RESPONSES = 10
@@ -317,14 +329,15 @@ class _Data:
         org = self.organization
         if metric in SURVEY_METRICS:
             answers = self.answers(start, end)
-            by = "employee" if scope == Component.Scope.EMPLOYEE else "unit"
+            # A survey answer is about the interaction served: "own" and "served" are one.
+            by = "unit" if scope == Component.Scope.UNIT else "employee"
             table = calc.customer_metrics(answers.dropna(subset=[by]), by)
             table = table[[metric, f"{metric}_n"]]
             return selectors.gated(table, count=f"{metric}_n", min_n=org.min_group_size)
         # Figures about groups of customers pass the same gate as survey answers: a rate
         # about two customers says whether each of them came back.
         if metric == Metric.REPEAT_RATE:
-            by = "owner" if scope == Component.Scope.EMPLOYEE else "unit"
+            by = REPEAT_GROUPING[scope]
             table = calc.period_repeat_rates(self.repeat(by, start), start, end)
         else:
             table = selectors.repeat_revenue(org, start=start, end=end)
@@ -410,7 +423,7 @@ def _component_lines(data: _Data, version: PlanVersion, component: Component, pe
             baseline=before,
             uses_baseline=base is not None,
             balance=balance,
-            label=f"{'your unit’s' if unit_scope else 'your'} {label}",
+            label=f"{WHOSE[component.scope]} {label}",
             counted="response" if component.metric in SURVEY_METRICS else "customer",
         )
         lines.append(

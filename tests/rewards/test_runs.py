@@ -451,3 +451,54 @@ def test_statements_count_only_locked_runs(org):
 
     assert selectors.statement(org.people["north0"]) is None
     assert PlanVersion.objects.count() == 1
+
+
+def test_repeat_business_pays_on_the_customers_owned_or_on_those_served_as_the_plan_says(org):
+    """north0 owns six customers; north1 served every one of their purchases in August and
+    September: on the owned book north0 earns, on the customers served north1 does."""
+    from servicechain.loyalty import services as loyalty_services
+    from tests.factories import CustomerFactory
+
+    for c in range(6):
+        customer = CustomerFactory(organization=org.organization, owner=org.people["north0"])
+        for day in (dt.date(2026, 8, 10), dt.date(2026, 9, 10)):
+            loyalty_services.transaction_record(
+                organization=org.organization,
+                customer=customer,
+                external_id=f"t-{c}-{day}",
+                amount=Decimal("20.00"),
+                occurred_at=moment(day),
+                employee=org.people["north1"],
+            )
+    rule = {"metric": "repeat_rate", "baseline_months": None, "min_responses": 5, "rate": "1"}
+    services.plan_build(
+        organization=org.organization,
+        actor=org.users["admin"],
+        name="Repeat business",
+        period="month",
+        components=[
+            {"name": "Your book", "scope": "employee", **rule},
+            {"name": "Customers you served", "scope": "served", **rule},
+        ],
+        effective_from=SEPTEMBER,
+    )
+
+    run = preview(org)
+
+    def paid(name, component):
+        line = run.lines.get(employee=org.people[name], component__name=component)
+        return line.amount.amount, line.reason
+
+    assert paid("north0", "Your book") == (
+        Decimal("100.00"),
+        "Paid 100.00 because your repeat-business rate was 100.0, crossing > 0.",
+    )
+    assert paid("north1", "Customers you served")[0] == Decimal("100.00")
+    assert (
+        "your served customers’ repeat-business rate was 100.0"
+        in paid("north1", "Customers you served")[1]
+    )
+    assert paid("north1", "Your book")[0] == paid("north0", "Customers you served")[0] == 0
+    assert (
+        "No pay: 0 customers, fewer than the 5 needed" in paid("north0", "Customers you served")[1]
+    )
