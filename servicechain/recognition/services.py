@@ -736,7 +736,9 @@ def goals_close_quarter(*, viewer: Viewer, year: int, quarter: int) -> int:
             Q(employee__unit__path__startswith=path) | Q(team__path__startswith=path)
         )
     now = timezone.now()
-    closed = list(goals.select_for_update().prefetch_related("key_results"))
+    # Lock the goals only: PostgreSQL refuses FOR UPDATE on the nullable side of the outer
+    # joins the manager's filter needs (employee or team).
+    closed = list(goals.select_for_update(of=("self",)).prefetch_related("key_results"))
     for goal in closed:
         goal.final_score = selectors.goal_score(goal)
         goal.status = Goal.Status.ARCHIVED
