@@ -54,17 +54,34 @@ def database_url(base: str, name: str) -> str:
     return urlunparse(parsed._replace(path=f"/{name}"))
 
 
-def ensure_database(base: str, name: str, *, fresh: bool) -> None:
-    """Create (or, with `fresh`, recreate) the benchmark's own database."""
+def ensure_database(base: str, name: str, *, fresh: bool, template: str | None = None) -> bool:
+    """Create (or, with `fresh`, recreate) the benchmark's own database — as a copy of
+    `template` (`CREATE DATABASE … TEMPLATE`) when that one exists and nobody is connected to
+    it. Returns whether the database was created empty (its data must still be loaded)."""
     import psycopg
 
     with psycopg.connect(base.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+
+        def found(query: str, database: str):
+            return conn.execute(query, (database,)).fetchone()[0]
+
+        exists = found("SELECT count(*) FROM pg_database WHERE datname = %s", name)
         if exists and fresh:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            exists = False
+        if exists:
+            return False
+        if (
+            template
+            and found("SELECT count(*) FROM pg_database WHERE datname = %s", template)
+            and not found("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", template)
+        ):
+            started = time.perf_counter()
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            print(f"  copied {template} in {time.perf_counter() - started:.0f} s", flush=True)
+            return False
+        conn.execute(f'CREATE DATABASE "{name}"')
+        return True
 
 
 def setup_django(url: str) -> None:

@@ -45,31 +45,11 @@ def heatmap_module():
     return module
 
 
-def prepare_database(base: str, size: str, *, fresh: bool) -> tuple[str, bool]:
-    """The benchmark's database, copied from heatmap.py's when there and idle; returns its
-    name and whether the organisation must still be loaded."""
-    import psycopg
-
+def prepare_database(heatmap, base: str, size: str, *, fresh: bool) -> tuple[str, bool]:
+    """The benchmark's database, copied from heatmap.py's when that one is there and idle.
+    Returns its name and whether the organisation must still be loaded."""
     name = f"bench_payouts{'_quick' if size == 'small' else ''}"
-    template = f"bench_{size}"
-    with psycopg.connect(base.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if exists and fresh:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = None
-        if exists:
-            return name, False
-        has_template = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (template,)
-        ).fetchone()
-        busy = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (template,)
-        ).fetchone()[0]
-        if has_template and not busy:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-            return name, False
-        conn.execute(f'CREATE DATABASE "{name}"')
-        return name, True
+    return name, heatmap.ensure_database(base, name, fresh=fresh, template=f"bench_{size}")
 
 
 def plans(organization, admin, start: dt.date) -> None:
@@ -139,7 +119,7 @@ def main() -> int:
     size = "small" if args.quick else "large"
     base = os.environ.get("DATABASE_URL") or DEFAULT_URL
     heatmap = heatmap_module()
-    name, load = prepare_database(base, size, fresh=args.reload)
+    name, load = prepare_database(heatmap, base, size, fresh=args.reload)
     heatmap.setup_django(heatmap.database_url(base, name))
     from django.contrib.auth import get_user_model
     from django.db.models import Max

@@ -61,32 +61,10 @@ def heatmap_module():
 
 
 def prepare_database(heatmap, base: str, size: str, *, fresh: bool) -> tuple[str, bool]:
-    """The benchmark's database: copied from heatmap.py's when that one is there and idle.
+    """The benchmark's database, copied from heatmap.py's when that one is there and idle.
     Returns its name and whether the organisation must still be loaded."""
-    import psycopg
-
     name = f"bench_recognition{'_quick' if size == 'small' else ''}"
-    template = f"bench_{size}"
-    with psycopg.connect(base.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if exists and fresh:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = None
-        if exists:
-            return name, False
-        has_template = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (template,)
-        ).fetchone()
-        busy = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (template,)
-        ).fetchone()[0]
-        if has_template and not busy:
-            started = time.perf_counter()
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-            print(f"  copied {template} in {time.perf_counter() - started:.0f} s", flush=True)
-            return name, False
-        conn.execute(f'CREATE DATABASE "{name}"')
-        return name, True
+    return name, heatmap.ensure_database(base, name, fresh=fresh, template=f"bench_{size}")
 
 
 def load_organisation(heatmap, size: str, progress):
