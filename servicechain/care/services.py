@@ -1067,10 +1067,11 @@ def support_close(*, scope: Scope, request_id) -> SupportRequest:
 
 
 def figures_publish(*, organization: Organization, now: dt.datetime | None = None) -> int:
-    """Publish every closed month of the figures' window, and the last closed quarter's
-    recovery figures, not yet published (the whole organisation, gated), once: a published
-    month or quarter is never recomputed. Returns how many
-    months were published. Called before the figures are read (page and API)."""
+    """Publish what is due and not yet published (the whole organisation, gated), once —
+    every closed month of the figures' window, the last closed quarter's recovery figures and
+    the goodwill figures of the quarter before it; a published month or quarter is never
+    recomputed. Returns how many were published. Called before the figures are read (page
+    and API)."""
     now = now or timezone.now()
     months = selectors.closed_months(now=now)
     have = set(
@@ -1088,34 +1089,30 @@ def figures_publish(*, organization: Organization, now: dt.datetime | None = Non
         for month in months
         if month.start_time.date() not in have
     ]
-    quarter = selectors.last_closed_quarter(now=now)
-    recovery = []
-    if not RecoveryQuarterFigures.objects.filter(
-        organization=organization, quarter=quarter.start_time.date()
-    ).exists():
-        recovery.append(
-            RecoveryQuarterFigures(
-                organization=organization,
-                quarter=quarter.start_time.date(),
-                published_at=now,
-                **selectors.recovery_quarter_figures(organization, quarter),
-            )
-        )
-    goodwill = []
+
+    def quarter_due(model, quarter, figures) -> list:
+        """`model`'s row for `quarter`, built from `figures()`, unless it is published."""
+        first_day = quarter.start_time.date()
+        if model.objects.filter(organization=organization, quarter=first_day).exists():
+            return []
+        return [model(organization=organization, quarter=first_day, published_at=now, **figures())]
+
+    recovery = selectors.last_closed_quarter(now=now)
     given = selectors.goodwill_quarter(now=now)
-    if not GoodwillQuarterFigures.objects.filter(
-        organization=organization, quarter=given.start_time.date()
-    ).exists():
-        goodwill.append(
-            GoodwillQuarterFigures(
-                organization=organization,
-                quarter=given.start_time.date(),
-                published_at=now,
-                figures=selectors.goodwill_quarter_figures(organization, given),
-            )
-        )
+    quarters = [
+        *quarter_due(
+            RecoveryQuarterFigures,
+            recovery,
+            lambda: selectors.recovery_quarter_figures(organization, recovery),
+        ),
+        *quarter_due(
+            GoodwillQuarterFigures,
+            given,
+            lambda: {"figures": selectors.goodwill_quarter_figures(organization, given)},
+        ),
+    ]
     with transaction.atomic():
         CareMonthFigures.objects.bulk_create(rows, ignore_conflicts=True)
-        RecoveryQuarterFigures.objects.bulk_create(recovery, ignore_conflicts=True)
-        GoodwillQuarterFigures.objects.bulk_create(goodwill, ignore_conflicts=True)
-    return len(rows) + len(recovery) + len(goodwill)
+        for row in quarters:
+            type(row).objects.bulk_create([row], ignore_conflicts=True)
+    return len(rows) + len(quarters)
