@@ -473,13 +473,7 @@ def recovery_quarter_figures(organization: Organization, quarter, *, days_after:
     once the quarter has ended."""
     from servicechain.surveys.models import CustomerResponse
 
-    def bounds(period):
-        return (
-            timezone.make_aware(period.start_time.to_pydatetime(), dt.UTC),
-            timezone.make_aware((period + 1).start_time.to_pydatetime(), dt.UTC),
-        )
-
-    start, end = bounds(quarter)
+    start, end = _quarter_bounds(quarter)
     cases = list(
         RecoveryCase.objects.filter(
             organization=organization,
@@ -508,7 +502,7 @@ def recovery_quarter_figures(organization: Organization, quarter, *, days_after:
                     "recovered": float(satisfied),
                 }
             )
-    before_start, before_end = bounds(quarter - 1)
+    before_start, before_end = _quarter_bounds(quarter - 1)
     repeat = []
     for case in RecoveryCase.objects.filter(
         organization=organization,
