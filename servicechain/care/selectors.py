@@ -562,17 +562,15 @@ def recovery_by_unit(scope: Scope, *, now: dt.datetime | None = None) -> dict:
     rows = []
     for unit in scope.units().order_by("path"):
         a, b = recovered.get(unit.pk), returned.get(unit.pk)
-        shown_a = a is not None and not a["suppressed"]
-        shown_b = b is not None and not b["suppressed"]
         rows.append(
             {
                 "unit": unit,
-                "suppressed": not shown_a,
-                "answered": a["people"] if shown_a else None,
-                "recovered": a["value"] if shown_a else None,
-                "returned_suppressed": not shown_b,
-                "customers": b["people"] if shown_b else None,
-                "returned": b["value"] if shown_b else None,
+                "suppressed": _shown(a) is None,
+                "answered": _shown(a, "people"),
+                "recovered": _shown(a),
+                "returned_suppressed": _shown(b) is None,
+                "customers": _shown(b, "people"),
+                "returned": _shown(b),
             }
         )
     return {"quarter": str(quarter), "closed_quarter": str(quarter - 1), "rows": rows}
