@@ -152,7 +152,7 @@ def repeat_revenue(organization: Organization, *, start: dt.date, end: dt.date) 
     if frame.empty:
         return pd.DataFrame(columns=["repeat_revenue", "repeat_revenue_n"])
     first_seen = frame.groupby("customer")["period"].transform("min")
-    lo, hi = start.year * 12 + start.month - 1, end.year * 12 + end.month - 1
+    lo, hi = calc.month_index(start), calc.month_index(end)
     inside = frame[
         (frame["period"] >= lo) & (frame["period"] <= hi) & (frame["period"] > first_seen)
     ]
