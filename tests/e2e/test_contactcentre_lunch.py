@@ -66,6 +66,10 @@ def open_my_day(page, live_server, team, day, username="alex"):
     page.wait_for_url(f"**/o/{team.organization.slug}/")
     page.goto(f"{live_server.url}/o/{team.organization.slug}/contact-centre/me/")
     page.get_by_role("link", name=day.strftime("%a %-d %b")).click()
+    # Today's page has the same heading, and htmx binds the move forms only once the page
+    # has loaded: wait for the day's own page to finish loading before choosing a time,
+    # or the change can fire before anything listens to it (seen in CI under load).
+    page.wait_for_url(f"**day={day.isoformat()}", wait_until="load")
     page.get_by_role("heading", name="My plan").wait_for()
 
 
@@ -227,6 +231,7 @@ def test_readme_tour_the_demo_agent_moves_lunch_into_the_pie_van(
     page.goto(f"{live_server.url}/o/{team.organization.slug}/contact-centre/me/")
     if day != selectors.local_today(team):
         page.get_by_role("link", name=f"{day:%a %-d %b}").click()
+        page.wait_for_url(f"**day={day.isoformat()}", wait_until="load")  # see open_my_day
     page.get_by_role("heading", name="My plan").wait_for()
 
     lunch = page.locator("#my-plan li[data-kind=lunch] .when").inner_text()
