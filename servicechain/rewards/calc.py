@@ -237,13 +237,19 @@ def period_repeat_rates(frame: pd.DataFrame, start, end) -> pd.DataFrame:
 
 
 def period_spend(frame: pd.DataFrame, start, end, groups: set | None = None) -> Decimal:
-    """Spend of the groups (all when None) from `start`'s month to `end`'s, to the cent."""
+    """Spend of the groups (all when None) from `start`'s month to `end`'s, to the cent.
+
+    Each row's ``spend`` is a whole number of cents ÷ 100 (loyalty sums it in cents); it is
+    turned back into integer cents row by row and summed as integers, so the total is exact
+    however many rows there are (a float sum of a million amounts can drift past half a
+    cent)."""
     if frame.empty:
         return ZERO
     inside = frame[frame["period"].between(month_index(start), month_index(end))]
     if groups is not None:
         inside = inside[inside["group"].isin(groups)]
-    return cents(round(float(inside["spend"].sum()), 2))
+    whole_cents = int((inside["spend"].astype(float) * 100).round().astype("int64").sum())
+    return Decimal(whole_cents).scaleb(-2)
 
 
 # ----------------------------------------------------------------------- gaming guard

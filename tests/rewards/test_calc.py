@@ -2,6 +2,7 @@
 cent, too few responses pay nothing, corrections land on the corrected amount, and the robust
 z-score singles out the one person far above their peers."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pandas as pd
@@ -204,3 +205,33 @@ def test_a_periods_repeat_rate_counts_the_fewest_previous_buyers_behind_its_mont
     assert rates.loc[1, "repeat_rate"] == 100.0 and rates.loc[1, "repeat_rate_n"] == 2
     assert rates.loc[2, "repeat_rate"] == pytest.approx(50.0)
     assert rates.loc[2, "repeat_rate_n"] == 30, "August's rate is a share of July's 30 buyers"
+
+
+@given(st.lists(st.integers(min_value=1, max_value=10**11), min_size=1, max_size=400))
+def test_period_spend_is_the_exact_sum_of_the_cents(amounts):
+    """Loyalty hands spend over as cents ÷ 100 in floats; the total comes back exact to the
+    cent whatever the amounts and however many rows (a float sum drifts)."""
+    frame = pd.DataFrame(
+        {
+            "group": [i % 3 for i in range(len(amounts))],
+            "period": [calc.month_index(dt.date(2026, 1, 1))] * len(amounts),
+            "spend": [a / 100 for a in amounts],
+        }
+    )
+    total = calc.period_spend(frame, dt.date(2026, 1, 1), dt.date(2026, 1, 31))
+    assert total == Decimal(sum(amounts)) / 100
+    assert total.as_tuple().exponent == -2
+    ones = calc.period_spend(frame, dt.date(2026, 1, 1), dt.date(2026, 1, 31), groups={1})
+    assert ones == Decimal(sum(amounts[1::3])) / 100
+
+
+def test_period_spend_stays_exact_past_what_a_float_holds_to_the_cent():
+    """Totals above ~9 × 10^13 (a large chain's years in a currency of big numbers) no
+    longer fit a float to the cent; summed as whole cents they stay exact."""
+    amounts = [3_000_000_000_000_01 + i for i in range(40)]  # 3 × 10^12 a row
+    frame = pd.DataFrame({"group": 1, "period": 0, "spend": [a / 100 for a in amounts]})
+    frame["period"] = calc.month_index(dt.date(2026, 1, 1))
+    exact = Decimal(sum(amounts)) / 100
+    # the premise: a float sum rounded to the cent is a cent off here
+    assert Decimal(str(round(float(frame["spend"].sum()), 2))) != exact
+    assert calc.period_spend(frame, dt.date(2026, 1, 1), dt.date(2026, 1, 1)) == exact
