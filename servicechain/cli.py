@@ -349,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     simulate = sub.add_parser("simulate", help="write a synthetic organisation as CSV files")
-    simulate.add_argument("--size", choices=["small", "medium", "large"])
+    simulate.add_argument("--size", choices=["small", "medium", "large", "xlarge"])
     simulate.add_argument("--units", type=int, default=20)
     simulate.add_argument("--months", type=int, default=12)
     simulate.add_argument("--employees", type=int, default=None)

@@ -23,10 +23,29 @@ from servicechain.simulate.workforce import simulate_workforce
 from servicechain.surveys.bank import load_bank
 
 #: Preset sizes: units, employees (positions) and months.
+#:
+#: ``xlarge`` is for dashboards at scale: 10,000 units and 1.3 M positions over 3 months, so
+#: there is one wave — a census, whose ≈78 % response rate gives ≈1,000,000 employee
+#: responses. Twenty-four months of it, or its customer side at the default rates (≈9 M
+#: customers, ≈15 M interactions), would take tens of GB; so the window holds one wave and
+#: the preset thins the customer side (:data:`SIZE_PARAMETERS`), which keeps the whole
+#: simulation to a few GB.
 SIZES: dict[str, dict[str, int]] = {
     "small": {"units": 20, "employees": 200, "months": 12},
     "medium": {"units": 300, "employees": 5_000, "months": 24},
     "large": {"units": 3_000, "employees": 50_000, "months": 24},
+    "xlarge": {"units": 10_000, "employees": 1_300_000, "months": 3},
+}
+#: Parameters a preset size sets besides its counts (explicit overrides still win): the
+#: ``xlarge`` organisation's customers are one per frontline position, who rarely get in
+#: touch and rarely answer the customer survey.
+SIZE_PARAMETERS: dict[str, dict[str, float]] = {
+    "xlarge": {
+        "customers_per_frontline": 1.0,
+        "contact_rate_base": 0.05,
+        "contact_rate_per_repeat": 0.10,
+        "customer_response_rate": 0.10,
+    },
 }
 #: Last simulated month when neither ``start`` nor another end is given (fixed, so tests
 #: and demos are reproducible).
@@ -182,9 +201,10 @@ def simulate_organisation(
 
     Parameters
     ----------
-    size : {"small", "medium", "large"}, optional
-        Preset from :data:`SIZES` (default "small"); explicit ``units``, ``months`` and
-        ``employees`` override it. Given only ``units`` (or only ``employees``), the other
+    size : {"small", "medium", "large", "xlarge"}, optional
+        Preset from :data:`SIZES` (default "small"), with the parameters of
+        :data:`SIZE_PARAMETERS` for that size; explicit ``units``, ``months``,
+        ``employees`` and parameter overrides win over it. Given only ``units`` (or only ``employees``), the other
         follows at about 17 employees per unit.
     units, months, employees : int, optional
         Number of units (tree nodes, at least 5), months, and positions (headcount).
@@ -204,7 +224,7 @@ def simulate_organisation(
     SyntheticOrganisation
     """
     n_units, n_employees, n_months = _resolve_size(size, units, months, employees)
-    chain, org = _split_overrides(overrides)
+    chain, org = _split_overrides({**SIZE_PARAMETERS.get(size or "", {}), **overrides})
     calendar = Calendar.from_month_starts(_month_starts(n_months, start, end))
     # Children of one SeedSequence: adding a stream (the seventh, for leaving) leaves the
     # first six, and so everything drawn before, unchanged.

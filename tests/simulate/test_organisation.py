@@ -124,13 +124,28 @@ def test_tree_levels_nest_root_region_area_outlet(org):
     assert (org.units["kind"] == "contact_centre").sum() == 1
 
 
-@pytest.mark.parametrize("size", ["small", "medium", "large"])
+@pytest.mark.parametrize("size", ["small", "medium", "large", "xlarge"])
 def test_every_size_has_exactly_one_contact_centre(size):
     from servicechain.simulate.structure import build_units
 
     units = build_units(SIZES[size]["units"], np.random.default_rng(0), 0)
     assert (units.kind == "contact_centre").sum() == 1
     assert units.n == SIZES[size]["units"]
+
+
+def test_xlarge_thins_its_customer_side_and_explicit_parameters_win():
+    # Counts shrunk so the test is quick; the preset's parameters still apply.
+    thin = simulate_organisation("xlarge", units=30, employees=400, months=3, seed=0)
+    assert thin.ground_truth["parameters"]["customers_per_frontline"] == 1.0
+    assert thin.ground_truth["parameters"]["customer_response_rate"] == 0.10
+    assert list(thin.employee_waves["kind"]) == ["census"]
+    chosen = simulate_organisation(
+        "xlarge", units=30, employees=400, months=3, seed=0, customer_response_rate=0.2
+    )
+    assert chosen.ground_truth["parameters"]["customer_response_rate"] == 0.2
+    default = simulate_organisation(units=30, employees=400, months=3, seed=0)
+    assert default.ground_truth["parameters"]["customers_per_frontline"] == 8.5
+    assert len(thin.customers) < len(default.customers) / 4
 
 
 def test_non_leaf_units_have_one_current_manager_and_most_outlets_too(org):
