@@ -4,6 +4,7 @@ their owner and the support person they chose."""
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -503,25 +504,28 @@ def recovery_quarter_figures(organization: Organization, quarter, *, days_after:
                 }
             )
     before_start, before_end = _quarter_bounds(quarter - 1)
-    repeat = []
-    for case in RecoveryCase.objects.filter(
-        organization=organization,
-        status=RecoveryCase.Status.CLOSED,
-        closed_at__gte=before_start,
-        closed_at__lt=before_end,
-    ).values("customer_id", "unit__path", "closed_at"):
-        bought = Transaction.objects.filter(
-            customer_id=case["customer_id"],
-            occurred_at__gt=case["closed_at"],
-            occurred_at__lte=case["closed_at"] + dt.timedelta(days=days_after),
-        ).exists()
-        repeat.append(
-            {
-                "unit_path": case["unit__path"],
-                "person": case["customer_id"],
-                "returned": float(bought),
-            }
-        )
+    closed = list(
+        RecoveryCase.objects.filter(
+            organization=organization,
+            status=RecoveryCase.Status.CLOSED,
+            closed_at__gte=before_start,
+            closed_at__lt=before_end,
+        ).values("customer_id", "unit__path", "closed_at")
+    )
+    after = dt.timedelta(days=days_after)
+    purchases = _purchase_times(
+        {c["customer_id"] for c in closed}, before_start, before_end + after
+    )
+    repeat = [
+        {
+            "unit_path": case["unit__path"],
+            "person": case["customer_id"],
+            "returned": float(
+                _any_within(purchases.get(case["customer_id"], []), case["closed_at"], after)
+            ),
+        }
+        for case in closed
+    ]
     units = list(Unit.objects.filter(organization=organization).order_by("path"))
     min_n = organization.min_group_size
     return {
@@ -583,6 +587,44 @@ def _quarter_bounds(quarter) -> tuple[dt.datetime, dt.datetime]:
     )
 
 
+def _purchase_times(customers: set[int], start, end) -> dict[int, list[dt.datetime]]:
+    """Each customer's purchase times from `start` to `end`, sorted: one query for all the
+    customers of a quarter's figures instead of one per customer."""
+    times: dict[int, list[dt.datetime]] = {}
+    rows = (
+        Transaction.objects.filter(
+            customer_id__in=customers, occurred_at__gt=start, occurred_at__lte=end
+        )
+        .order_by("customer_id", "occurred_at")
+        .values_list("customer_id", "occurred_at")
+    )
+    for customer, at in rows.iterator(chunk_size=5000):
+        times.setdefault(customer, []).append(at)
+    return times
+
+
+def _any_within(times: list[dt.datetime], when: dt.datetime, window: dt.timedelta) -> bool:
+    """Whether a sorted list of times holds one in (when, when + window]."""
+    i = bisect.bisect_right(times, when)
+    return i < len(times) and times[i] <= when + window
+
+
+def _replies(first: dict, responses, start, end) -> dict[int, list[tuple]]:
+    """Each customer's survey answers (time, answers) from `start` to `end`, oldest first,
+    in one query."""
+    replies: dict[int, list[tuple]] = {}
+    rows = (
+        responses.objects.filter(
+            interaction__customer_id__in=set(first), submitted_at__gt=start, submitted_at__lte=end
+        )
+        .order_by("submitted_at", "pk")
+        .values_list("interaction__customer_id", "submitted_at", "answers")
+    )
+    for customer, at, answers in rows.iterator(chunk_size=5000):
+        replies.setdefault(customer, []).append((at, answers))
+    return replies
+
+
 def goodwill_quarter_figures(organization: Organization, quarter, *, days_after: int = 90) -> dict:
     """Goodwill given in `quarter` by kind and unit, gated over the whole unit tree on
     distinct customers: customers and amount; of each customer's first gesture of the kind,
@@ -618,17 +660,13 @@ def goodwill_quarter_figures(organization: Organization, quarter, *, days_after:
             for s in mine
         ]
         satisfied, returned = [], []
+        replies = _replies(first, CustomerResponse, start, end + after)
+        purchases = _purchase_times(set(first), start, end + after)
         for customer, spend in first.items():
             when = spend["created_at"]
-            reply = (
-                CustomerResponse.objects.filter(
-                    interaction__customer_id=customer,
-                    submitted_at__gt=when,
-                    submitted_at__lte=when + after,
-                )
-                .order_by("submitted_at")
-                .values_list("answers", flat=True)
-                .first()
+            reply = next(
+                (answers for at, answers in replies.get(customer, []) if when < at <= when + after),
+                None,
             )
             happy = _satisfied(reply or {})
             if happy is not None:
@@ -639,17 +677,13 @@ def goodwill_quarter_figures(organization: Organization, quarter, *, days_after:
                         "satisfied": float(happy),
                     }
                 )
-            bought = Transaction.objects.filter(
-                customer_id=customer, occurred_at__gt=when, occurred_at__lte=when + after
-            )
+            times = purchases.get(customer, [])
             returned.append(
                 {
                     "unit_path": spend["unit__path"],
                     "person": customer,
-                    "returned_30": float(
-                        bought.filter(occurred_at__lte=when + dt.timedelta(days=30)).exists()
-                    ),
-                    "returned_90": float(bought.exists()),
+                    "returned_30": float(_any_within(times, when, dt.timedelta(days=30))),
+                    "returned_90": float(_any_within(times, when, after)),
                 }
             )
 

@@ -292,12 +292,28 @@ def test_the_goodwill_report_is_the_closed_quarters_gestures_gated():
     wave = customer_survey(w)
     quarter = pd.Timestamp(timezone.now().date()).to_period("Q") - 2
     start = timezone.make_aware(quarter.start_time + pd.Timedelta(days=5), dt.UTC)
+    # customers 0-1 buy again within 30 days, 2-4 within 90, 5 after 90 (and before it
+    # bought only before the gesture)
+    bought_after = {0: 3, 1: 29, 2: 31, 3: 60, 4: 89, 5: 95}
     for n in range(6):
-        spend = gesture(w, when=start + dt.timedelta(days=n))
-        answer(wave, spend, csat=5 if n < 4 else 2, when=start + dt.timedelta(days=n + 3))
+        when = start + dt.timedelta(days=n)
+        spend = gesture(w, when=when)
+        answer(wave, spend, csat=5 if n < 4 else 2, when=when + dt.timedelta(days=3))
+        TransactionFactory(
+            organization=w.organization,
+            customer=spend.customer,
+            occurred_at=when + dt.timedelta(days=bought_after[n]),
+        )
+        TransactionFactory(
+            organization=w.organization,
+            customer=spend.customer,
+            occurred_at=when - dt.timedelta(days=2),
+        )
     services.figures_publish(organization=w.organization)
     report = selectors.allowance_report(w.scope(w.store_manager))
     credit = next(r for r in report["rows"] if r["kind"] == "Credit")
     assert credit["customers"] == 6
     assert credit["satisfied"] == pytest.approx(4 / 6)
+    assert credit["returned_30"] == pytest.approx(2 / 6)
+    assert credit["returned_90"] == pytest.approx(5 / 6)
     assert report["quarter"] == str(quarter)
