@@ -99,6 +99,7 @@ def test_hr_opens_retention_changes_a_cost_and_sees_the_saving_update(page, site
 
     page.get_by_role("link", name="Cost calculator").click()
     page.get_by_role("heading", name=re.compile("Turnover cost calculator")).wait_for()
+    page.wait_for_load_state()  # htmx listens to the inputs only once the page has loaded
     saving = page.get_by_test_id("saving")
     frontline = page.get_by_test_id("replacement-frontline")
     before_saving, before_total = money(saving.inner_text()), money(frontline.inner_text())
