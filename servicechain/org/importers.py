@@ -102,6 +102,14 @@ def upsert(model, rows: list[dict], update_fields: list[str]) -> int:
     return len(rows)
 
 
+def service_code(value: Any) -> str:
+    """A product/service code as the till or CRM exports it: text, at most 50 characters (a
+    spreadsheet's numeric code 4012 arrives as 4012.0 and is read back as "4012")."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return imports.text(50)(value)
+
+
 def require(mapping: dict, values: dict, column: str, errors: ErrorLog, number: int, what: str):
     """The record referenced by `values[column]`, or None with an error naming the unknown id."""
     key = values[column]
@@ -324,6 +332,7 @@ class InteractionImporter(Importer):
         Column("channel", imports.choice(Interaction.Channel.values)),
         Column("started_at", imports.datetime),
         Column("duration_s", imports.integer(minimum=0, maximum=7 * 24 * 3600), required=False),
+        Column("service_code", service_code, required=False),
     )
 
     def write(self, rows, errors, *, write):
@@ -364,6 +373,7 @@ class InteractionImporter(Importer):
                     channel=v["channel"],
                     started_at=v["started_at"],
                     duration_s=v["duration_s"] or 0,
+                    service_code=v["service_code"] or "",
                 )
             )
         if not write or errors:
@@ -371,7 +381,7 @@ class InteractionImporter(Importer):
         return upsert(
             Interaction,
             objects,
-            ["customer", "employee", "unit", "channel", "started_at", "duration_s"],
+            ["customer", "employee", "unit", "channel", "started_at", "duration_s", "service_code"],
         )
 
 
@@ -385,6 +395,7 @@ class TransactionImporter(Importer):
         Column("employee_external_id", imports.identifier, required=False),
         Column("amount", imports.decimal),
         Column("occurred_at", imports.datetime),
+        Column("service_code", service_code, required=False),
     )
 
     def write(self, rows, errors, *, write):
@@ -408,6 +419,7 @@ class TransactionImporter(Importer):
                     employee_id=employee_id,
                     amount=v["amount"],
                     occurred_at=v["occurred_at"],
+                    service_code=v["service_code"] or "",
                 )
             )
         if not write or errors:
@@ -415,5 +427,5 @@ class TransactionImporter(Importer):
         return upsert(
             Transaction,
             objects,
-            ["customer", "employee", "amount", "occurred_at"],
+            ["customer", "employee", "amount", "occurred_at", "service_code"],
         )

@@ -327,6 +327,9 @@ class Interaction(models.Model):
     channel = models.CharField(max_length=20, choices=Channel.choices)
     started_at = models.DateTimeField()
     duration_s = models.PositiveIntegerField(default=0)
+    service_code = models.CharField(
+        max_length=50, blank=True, help_text="The service this visit recorded (an asset's code)."
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -355,6 +358,9 @@ class Transaction(models.Model):
     )
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     occurred_at = models.DateTimeField()
+    service_code = models.CharField(
+        max_length=50, blank=True, help_text="The service this purchase paid for (an asset's code)."
+    )
 
     class Meta:
         ordering = ["-occurred_at"]
