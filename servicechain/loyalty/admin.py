@@ -63,8 +63,16 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(Asset)
 class AssetAdmin(admin.ModelAdmin):
-    list_display = ("name", "customer", "last_service_on", "interval_days", "interval_usage")
+    list_display = (
+        "name",
+        "service_code",
+        "customer",
+        "last_service_on",
+        "interval_days",
+        "interval_usage",
+    )
     raw_id_fields = ("customer",)
+    search_fields = ("name", "service_code", "customer__external_id")
 
 
 @admin.register(Reminder)

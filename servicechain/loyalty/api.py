@@ -33,6 +33,9 @@ class TierOut(Schema):
 class ReminderOut(Schema):
     id: int
     asset: str
+    service_code: str = Field(
+        description="The asset's service code; a purchase with it closes this"
+    )
     due_on: dt.date
     reason: str
     declined_on: dt.date | None
@@ -86,6 +89,11 @@ class PurchaseIn(TextIn):
     amount: Decimal
     occurred_at: dt.datetime | None = None
     employee_external_id: str | None = None
+    service_code: str = Field(
+        "",
+        description="The service this purchase paid for: closes the reminder of the "
+        "customer's asset with this code",
+    )
 
 
 class LedgerOut(Schema):
@@ -172,6 +180,7 @@ def _reminder_out(reminder: Reminder) -> dict:
     return {
         "id": reminder.pk,
         "asset": reminder.asset.name,
+        "service_code": reminder.asset.service_code,
         "due_on": reminder.due_on,
         "reason": reminder.reason,
         "declined_on": reminder.declined_on,
@@ -254,6 +263,7 @@ def transaction_create(request, org: str, payload: PurchaseIn):
         amount=payload.amount,
         occurred_at=payload.occurred_at or timezone.now(),
         employee=employee,
+        service_code=payload.service_code,
         actor=request.user,
     )
     return Status(201, _ledger_out(customer, written))

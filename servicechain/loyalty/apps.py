@@ -11,11 +11,12 @@ class LoyaltyConfig(AppConfig):
         from servicechain.org.context import register_section
         from servicechain.org.imports import register_listener
 
-        from . import cards, importers, ownership, services, signals  # noqa: F401 - home card, import kind, signals
+        from . import cards, importers, ownership, reminders, services, signals  # noqa: F401 - home card, import kind, signals
         from .achievements import register as register_badge_kind
 
         register_badge_kind()  # recognition's "a customer you look after came back N times"
         register_listener("transactions", services.ledger_earn_imported)
+        register_listener("interactions", reminders.services_recorded_imported)
         register_listener("employees", ownership.leavers_imported)
         register_section(
             "Customers due",

@@ -385,6 +385,12 @@ class Asset(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="assets")
     name = models.CharField(max_length=200)
+    service_code = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text="The product code of its service (e.g. BOILER-SVC): a purchase or visit "
+        "carrying it records the service.",
+    )
     interval_days = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1)]
     )

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -35,12 +37,15 @@ def asset_create(
     usage_unit: str = "",
     usage_per_day=None,
     usage_at_last_service: int = 0,
+    service_code: str = "",
     actor=None,
 ) -> Asset:
+    services.refuse_nul(name=name, service_code=service_code)
     asset = Asset(
         organization_id=customer.organization_id,
         customer=customer,
         name=name,
+        service_code=service_code.strip(),
         last_service_on=last_service_on,
         interval_days=interval_days,
         interval_usage=interval_usage,
@@ -182,20 +187,15 @@ def service_record(
             unit=employee.unit,
             channel=Interaction.Channel.IN_PERSON,
             started_at=when,
+            service_code=reminder.asset.service_code,
         )
     done_on = timezone.localdate(
         purchase.occurred_at if purchase else interaction.started_at if interaction else when
     )
     asset = reminder.asset
-    asset.usage_at_last_service = (
-        usage if usage is not None else rules_engine.usage_on(asset, done_on)
-    )
-    asset.last_service_on = done_on
+    _restart_clock(asset, done_on=done_on, usage=usage)
     asset.save(update_fields=["usage_at_last_service", "last_service_on"])
-    reminder.status = Reminder.Status.DONE
-    reminder.closed_at = when
-    reminder.closed_by_transaction = purchase
-    reminder.closed_by_interaction = interaction
+    _close(reminder, when=when, purchase=purchase, interaction=interaction)
     reminder.save()
     audit_record(
         action="loyalty.service_record",
@@ -205,6 +205,133 @@ def service_record(
         detail={"asset": asset.name, "on": done_on.isoformat()},
     )
     return reminder
+
+
+def _restart_clock(asset: Asset, *, done_on: dt.date, usage: int | None = None) -> None:
+    """The asset was serviced on `done_on`: its clock restarts there, at the reading given or
+    the usage projected to that day (unsaved)."""
+    asset.usage_at_last_service = (
+        usage if usage is not None else rules_engine.usage_on(asset, done_on)
+    )
+    asset.last_service_on = done_on
+
+
+def _close(
+    reminder: Reminder,
+    *,
+    when: dt.datetime,
+    purchase: Transaction | None,
+    interaction: Interaction | None,
+) -> None:
+    """The reminder is done, by the purchase or interaction that recorded the service (unsaved)."""
+    reminder.status = Reminder.Status.DONE
+    reminder.closed_at = when
+    reminder.closed_by_transaction = purchase
+    reminder.closed_by_interaction = interaction
+
+
+@dataclass(frozen=True)
+class _Done:
+    """The latest record of one service (a customer's service code) in a batch."""
+
+    on: dt.date
+    purchase: Transaction | None = None
+    interaction: Interaction | None = None
+
+    @property
+    def record(self) -> str:
+        if self.purchase is not None:
+            return f"transaction {self.purchase.external_id}"
+        return f"interaction {self.interaction.external_id}"
+
+
+def _latest_services(
+    transactions: Iterable[Transaction], interactions: Iterable[Interaction]
+) -> dict[tuple[int, str], _Done]:
+    """(customer, service code) → its latest record among those carrying a code."""
+    latest: dict[tuple[int, str], _Done] = {}
+    records = [(p, _Done(timezone.localdate(p.occurred_at), purchase=p)) for p in transactions] + [
+        (i, _Done(timezone.localdate(i.started_at), interaction=i)) for i in interactions
+    ]
+    for record, done in records:
+        if not record.service_code:
+            continue
+        key = (record.customer_id, record.service_code)
+        if key not in latest or done.on > latest[key].on:
+            latest[key] = done
+    return latest
+
+
+def services_recorded(
+    *,
+    organization: Organization,
+    transactions: Iterable[Transaction] = (),
+    interactions: Iterable[Interaction] = (),
+    actor=None,
+) -> int:
+    """The services these purchases and visits record, by their `service_code`: each asset of
+    the record's customer with that code was serviced on the record's day. An open reminder
+    on it closes as `service_record` closes one (by that purchase or interaction, audited); the
+    asset's service clock restarts on that day, reminder or not (a service done early). A
+    record dated no later than the asset's last service changes nothing, so one imported late
+    never winds the clock back; a code that matches none of the customer's assets is no error.
+
+    Runs inside the caller's transaction (an import batch or `transaction_record`), with two
+    reads for the whole batch, none for records without a code. Returns the assets serviced.
+    """
+    latest = _latest_services(transactions, interactions)
+    if not latest:
+        return 0
+    customers = {customer for customer, _ in latest}
+    codes = {code for _, code in latest}
+    # Reminders are locked before their assets, the order `service_record` takes them in.
+    open_reminders = {
+        r.asset_id: r
+        for r in Reminder.objects.select_for_update(of=("self",)).filter(
+            organization=organization,
+            status=Reminder.Status.OPEN,
+            customer_id__in=customers,
+            asset__service_code__in=codes,
+        )
+    }
+    assets = Asset.objects.select_for_update().filter(
+        organization=organization, customer_id__in=customers, service_code__in=codes
+    )
+    now = timezone.now()
+    serviced, closed = [], []
+    for asset in assets.order_by("pk"):
+        done = latest.get((asset.customer_id, asset.service_code))
+        if done is None or done.on <= asset.last_service_on:
+            continue
+        _restart_clock(asset, done_on=done.on)
+        serviced.append(asset)
+        reminder = open_reminders.get(asset.pk)
+        if reminder is not None:
+            _close(reminder, when=now, purchase=done.purchase, interaction=done.interaction)
+            closed.append(reminder)
+        audit_record(
+            action="loyalty.service_record",
+            organization=organization,
+            actor=actor,
+            target=reminder if reminder is not None else asset,
+            detail={"asset": asset.name, "on": done.on.isoformat(), "by": done.record},
+        )
+    Asset.objects.bulk_update(serviced, ["usage_at_last_service", "last_service_on"])
+    Reminder.objects.bulk_update(
+        closed, ["status", "closed_at", "closed_by_transaction", "closed_by_interaction"]
+    )
+    return len(serviced)
+
+
+def services_recorded_imported(*, organization: Organization, external_ids: list[str]) -> None:
+    """Import listener: the visits of an `interactions` import batch that carry a service
+    code record that service."""
+    visits = (
+        Interaction.objects.filter(organization=organization, external_id__in=external_ids)
+        .exclude(service_code="")
+        .only("pk", "external_id", "customer_id", "started_at", "service_code")
+    )
+    services_recorded(organization=organization, interactions=visits)
 
 
 @transaction.atomic

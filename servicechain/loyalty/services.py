@@ -280,9 +280,11 @@ def transaction_record(
     amount: Decimal,
     occurred_at: dt.datetime,
     employee=None,
+    service_code: str = "",
     actor=None,
 ) -> tuple[Transaction, int]:
-    """Record a purchase (the API's way in) and what it earns, in one transaction."""
+    """Record a purchase (the API's way in) and what it earns, in one transaction; with a
+    `service_code`, the customer's asset of that code is serviced (its reminder closes)."""
     amount = _amount(amount, "amount")
     if amount <= 0:
         raise ValidationError(
@@ -294,7 +296,7 @@ def transaction_record(
         raise ValidationError({"customer": "The customer belongs to another organisation."})
     if employee is not None and employee.organization_id != organization.pk:
         raise ValidationError({"employee": "The employee belongs to another organisation."})
-    refuse_nul(external_id=external_id)
+    refuse_nul(external_id=external_id, service_code=service_code)
     if Transaction.objects.filter(organization=organization, external_id=external_id).exists():
         raise ValidationError({"external_id": f"A transaction {external_id!r} already exists."})
     purchase = Transaction(
@@ -304,10 +306,12 @@ def transaction_record(
         employee=employee,
         amount=amount,
         occurred_at=occurred_at,
+        service_code=service_code.strip(),
     )
     purchase.full_clean()
     purchase.save()
     written = ledger_earn(organization=organization, transactions=[purchase])
+    _services_recorded(organization=organization, transactions=[purchase], actor=actor)
     audit_record(
         action="loyalty.transaction_record",
         organization=organization,
@@ -319,12 +323,24 @@ def transaction_record(
 
 
 def ledger_earn_imported(*, organization: Organization, external_ids: list[str]) -> None:
-    """Import listener: the purchases of a `transactions` import batch earn."""
-    purchases = Transaction.objects.filter(organization=organization, external_id__in=external_ids)
-    ledger_earn(
-        organization=organization,
-        transactions=purchases.only("pk", "customer_id", "amount", "occurred_at"),
+    """Import listener: the purchases of a `transactions` import batch earn, and those with a
+    service code record that service (read once for both)."""
+    purchases = list(
+        Transaction.objects.filter(organization=organization, external_id__in=external_ids).only(
+            "pk", "external_id", "customer_id", "amount", "occurred_at", "service_code"
+        )
     )
+    ledger_earn(organization=organization, transactions=purchases)
+    _services_recorded(
+        organization=organization, transactions=[p for p in purchases if p.service_code]
+    )
+
+
+def _services_recorded(**records) -> int:
+    # reminders.py builds on this module (e-mails, refusals), so it is imported when called.
+    from .reminders import services_recorded
+
+    return services_recorded(**records)
 
 
 # ----------------------------------------------------------------------------- confirming
