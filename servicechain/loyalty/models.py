@@ -554,6 +554,9 @@ class RepeatBusinessMonth(models.Model):
     groups = models.JSONField(default=list)
     buyers = models.IntegerField()
     previous_buyers = models.IntegerField()
+    repeaters = models.IntegerField(
+        null=True, help_text="The organisation's buyers of this month who bought the month before."
+    )
     published_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

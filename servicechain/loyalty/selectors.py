@@ -694,35 +694,42 @@ def repeat_rate_by_month(
     """The organisation's repeat-customer rate per month (every customer, one group), up to
     the month of `through` (default: the last finished month), through the anonymity gate:
     a month whose previous buyers (``base``, the rate's denominator) or buyers number fewer
-    than the minimum group size shows no rate (``suppressed``)."""
+    than the minimum group size shows no rate (``suppressed``).
+
+    Read from the published months (`RepeatBusinessMonth`, which `services.
+    repeat_business_publish` writes once a month has ended — the dashboard runs it before
+    reading), so a purchase posted late for a finished month never moves a rate someone
+    has read; with nothing published yet, the finished months as recorded now."""
     columns = ["month", "repeat_rate", "buyers", "base", "suppressed"]
     if through is None:
         through = last_closed_month_end(timezone.localdate())
-    rows = (
-        Transaction.objects.filter(organization=organization, occurred_at__date__lte=through)
-        .annotate(month=TruncMonth("occurred_at"))
-        .values_list("customer_id", "month")
-        .distinct()
-        .order_by()
+    last = through.year * 12 + through.month - 1
+    published = list(
+        RepeatBusinessMonth.objects.filter(
+            organization=organization, grouping="unit", period__lte=last
+        )
+        .order_by("period")
+        .values_list("period", "buyers", "previous_buyers", "repeaters")
     )
-    frame = pd.DataFrame(list(rows), columns=["customer", "month"])
-    if frame.empty:
-        return pd.DataFrame(columns=columns)
-    frame["period"] = [m.year * 12 + m.month - 1 for m in frame["month"]]
-    buyers = frame.groupby("period")["customer"].apply(set)
-    out = []
-    for period, customers in buyers.items():
-        previous = buyers.get(period - 1)
-        if previous:
-            out.append(
-                {
-                    "month": f"{period // 12:04d}-{period % 12 + 1:02d}",
-                    "repeat_rate": len(customers & previous) / len(previous),
-                    "buyers": len(customers),
-                    "base": len(previous),
-                }
-            )
-    table = pd.DataFrame(out, columns=["month", "repeat_rate", "buyers", "base"])
+    if not published:
+        months = _organisation_months(organization, end=through)
+        published = [
+            (period, buyers, months.get(period - 1, (0, 0))[0], repeaters)
+            for period, (buyers, repeaters) in sorted(months.items())
+        ]
+    table = pd.DataFrame(
+        [
+            {
+                "month": f"{period // 12:04d}-{period % 12 + 1:02d}",
+                "repeat_rate": repeaters / base,
+                "buyers": buyers,
+                "base": base,
+            }
+            for period, buyers, base, repeaters in published
+            if base and repeaters is not None
+        ],
+        columns=["month", "repeat_rate", "buyers", "base"],
+    )
     if table.empty:
         return pd.DataFrame(columns=columns)
     # a month's rate is about its previous buyers, its buyer count about its buyers: each
@@ -766,9 +773,9 @@ def repeat_business_shown(
         )
     )
     if published:
-        frame, buyers, before = _published_months(published)
+        frame, buyers, before, _ = _published_months(published)
     else:
-        frame, buyers, before = repeat_business_months(organization, by=by, end=end)
+        frame, buyers, before, _ = repeat_business_months(organization, by=by, end=end)
     lowest = -(10**9) if start is None else start.year * 12 + start.month - 1
     frame = frame[frame["period"].between(lowest, end.year * 12 + end.month - 1)]
     if frame.empty:
@@ -799,23 +806,28 @@ def repeat_business_shown(
 
 def repeat_business_months(organization: Organization, *, by: str, end: dt.date):
     """Finished months' repeat business by `by` up to `end`, as recorded now, before the
-    gate: the frame (with each group's previous-month buyers, ``base``), the organisation's
-    buyers per month and per month its previous month's buyers."""
+    gate: the frame (with each group's previous-month buyers, ``base``), and per month the
+    organisation's buyers, its previous month's buyers and its repeaters (customers who
+    bought that month and the one before)."""
     frame = repeat_business(organization, by=by, end=end)
+    months = _organisation_months(organization, end=end)
+    buyers = {p: n for p, (n, _) in months.items()}
+    repeaters = {p: r for p, (_, r) in months.items()}
     if frame.empty:
-        return frame.assign(base=[]), {}, {}
+        return frame.assign(base=[]), buyers, {}, repeaters
     frame["base"] = _previous_buyers(frame)
-    buyers = _buyers_by_period(organization, start=None, end=end)
-    return frame, buyers, {p: buyers.get(p - 1, 0) for p in buyers}
+    return frame, buyers, {p: buyers.get(p - 1, 0) for p in buyers}, repeaters
 
 
 def _published_months(published: list) -> tuple[pd.DataFrame, dict, dict]:
     frame = pd.DataFrame(
         [dict(row, period=month.period) for month in published for row in month.groups]
     )
+    if frame.empty:  # months with no group (e.g. no purchase named its serving employee)
+        frame = pd.DataFrame(columns=["group", "period", *_BUYER_FIGURES, "repeat_rate", "base"])
     buyers = {m.period: m.buyers for m in published}
     before = {m.period: m.previous_buyers for m in published}
-    return frame, buyers, before
+    return frame, buyers, before, {m.period: m.repeaters for m in published}
 
 
 def _previous_buyers(frame: pd.DataFrame) -> pd.Series:
@@ -825,19 +837,22 @@ def _previous_buyers(frame: pd.DataFrame) -> pd.Series:
     return merged["customers"].fillna(0).astype(int).to_numpy()
 
 
-def _buyers_by_period(organization, *, start, end) -> dict[int, int]:
-    """Distinct buyers per month (period) in the organisation, grouped or not."""
-    rows = Transaction.objects.filter(organization=organization, occurred_at__date__lte=end)
-    if start is not None:
-        rows = rows.filter(occurred_at__date__gte=start - dt.timedelta(days=31))
-    counts = (
-        rows.annotate(month=TruncMonth("occurred_at"))
-        .values("month")
-        .annotate(buyers=Count("customer_id", distinct=True))
-        .values_list("month", "buyers")
+def _organisation_months(organization, *, end) -> dict[int, tuple[int, int]]:
+    """Per month (period) to `end`: the organisation's distinct buyers and its repeaters
+    (buyers of the month before too), counted by the database as `repeat_business` counts
+    a group's (one group: the organisation)."""
+    period = ExtractYear("occurred_at") * 12 + ExtractMonth("occurred_at") - 1
+    customer_months = (
+        Transaction.objects.filter(organization=organization, occurred_at__date__lte=end)
+        .annotate(period=period, group=F("organization_id"))
+        .values_list("group", "customer_id", "period")
+        .annotate(visits=Count("pk"), spend=Sum("amount"))
         .order_by()
     )
-    return {m.year * 12 + m.month - 1: n for m, n in counts}
+    return {
+        int(month): (int(buyers), int(repeaters))
+        for _, month, buyers, _, _, repeaters in _per_group_month(customer_months)
+    }
 
 
 def open_reminder_count(organization: Organization) -> int:

@@ -900,7 +900,9 @@ def repeat_business_publish(
     last = end.year * 12 + end.month - 1
     if have and max(have) >= last:
         return 0
-    frame, buyers, before = selectors.repeat_business_months(organization, by=by, end=end)
+    frame, buyers, before, repeaters = selectors.repeat_business_months(
+        organization, by=by, end=end
+    )
     periods = set(frame["period"].astype(int)) | set(buyers)
     if not periods:
         return 0
@@ -918,6 +920,7 @@ def repeat_business_publish(
                 groups=json.loads(rows.to_json(orient="records")),
                 buyers=int(buyers.get(period, 0)),
                 previous_buyers=int(before.get(period, buyers.get(period - 1, 0))),
+                repeaters=int(repeaters.get(period, 0)),
             )
         )
     RepeatBusinessMonth.objects.bulk_create(months, ignore_conflicts=True)

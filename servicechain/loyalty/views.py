@@ -162,6 +162,7 @@ def _programme_page(request, scope, *, status: int = 200):
     today = timezone.localdate()
     summary = selectors.membership_summary(organization, today=today)
     liability = selectors.liability_report(organization)[-24:]
+    services.repeat_business_publish(organization=organization, by="unit", today=today)
     repeat = selectors.repeat_rate_by_month(organization).tail(24)
     return render(
         request,

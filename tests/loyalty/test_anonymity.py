@@ -104,6 +104,21 @@ def test_the_dashboard_repeat_rate_is_the_last_finished_month_and_stays_put(clie
     assert after == before and "2026-03" not in after
 
 
+def test_a_purchase_posted_late_for_a_finished_month_moves_no_repeat_rate(client):
+    """The organisation's rate for February is published when February is first read after
+    it ends; a February purchase posted afterwards (one customer coming back) must not move
+    it, or the difference names that customer's visit."""
+    organization, hr, customers = stores({"Big": 7, "Other": 6})
+    late = CustomerFactory(organization=organization, owner=customers["Big"][0].owner)
+    buy(late, "15.00", moment(JAN))  # 14 January buyers, 13 of them back in February
+    client.force_login(hr)
+    before = repeat_section(dashboard_text(client, organization))
+    assert "Repeat-customer rate 93%" in before and "2026-02: 93%" in before
+    buy(late, "25.00", moment(FEB + dt.timedelta(days=3)))  # recorded now, dated February
+    after = repeat_section(dashboard_text(client, organization))
+    assert after == before
+
+
 def repeat_section(text: str) -> str:
     """The headline and the chart's text alternative of the repeat-customer rate."""
     headline = re.search(r"Repeat-customer rate \S+ [^.]*?(?= Liability )", text).group(0)
