@@ -11,12 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from servicechain.org.models import Customer, Employee, Interaction, Organization, Transaction
-from servicechain.org.services import audit_record
+from servicechain.org.services import audit_record, audit_records
 
 from . import rules_engine, selectors, services
 from .models import Account, Asset, CustomerEmail, Reminder
@@ -276,8 +276,9 @@ def services_recorded(
     record dated no later than the asset's last service changes nothing, so one imported late
     never winds the clock back; a code that matches none of the customer's assets is no error.
 
-    Runs inside the caller's transaction (an import batch or `transaction_record`), with two
-    reads for the whole batch, none for records without a code. Returns the assets serviced.
+    Runs inside the caller's transaction (an import batch or `transaction_record`): two reads,
+    two batched updates and one insert of audit entries for the whole batch, nothing for
+    records without a code. Returns the assets serviced.
     """
     latest = _latest_services(transactions, interactions)
     if not latest:
@@ -298,7 +299,7 @@ def services_recorded(
         organization=organization, customer_id__in=customers, service_code__in=codes
     )
     now = timezone.now()
-    serviced, closed = [], []
+    serviced, closed, audited = [], [], []
     for asset in assets.order_by("pk"):
         done = latest.get((asset.customer_id, asset.service_code))
         if done is None or done.on <= asset.last_service_on:
@@ -309,18 +310,39 @@ def services_recorded(
         if reminder is not None:
             _close(reminder, when=now, purchase=done.purchase, interaction=done.interaction)
             closed.append(reminder)
-        audit_record(
-            action="loyalty.service_record",
-            organization=organization,
-            actor=actor,
-            target=reminder if reminder is not None else asset,
-            detail={"asset": asset.name, "on": done.on.isoformat(), "by": done.record},
-        )
-    Asset.objects.bulk_update(serviced, ["usage_at_last_service", "last_service_on"])
-    Reminder.objects.bulk_update(
-        closed, ["status", "closed_at", "closed_by_transaction", "closed_by_interaction"]
+        detail = {"asset": asset.name, "on": done.on.isoformat(), "by": done.record}
+        audited.append((reminder if reminder is not None else asset, detail))
+    _update_each(Asset, serviced, ["usage_at_last_service", "last_service_on"])
+    _update_each(
+        Reminder, closed, ["status", "closed_at", "closed_by_transaction", "closed_by_interaction"]
+    )
+    audit_records(
+        action="loyalty.service_record", organization=organization, actor=actor, events=audited
     )
     return len(serviced)
+
+
+def _update_each(model, objects: list, fields: list[str]) -> None:
+    """Save `fields` of each object: one parameterised UPDATE by primary key, run as one
+    executemany (psycopg pipelines it; SQLite runs it in-process). Django's bulk_update builds a
+    CASE expression per row and field, which took 85% of the time of an import batch."""
+    if not objects:
+        return
+    quote = connection.ops.quote_name
+    columns = [model._meta.get_field(name) for name in fields]
+    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
+    # Table and column names come from the model, quoted by the backend; values are parameters.
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} SET {assignments} "  # nosec B608
+        f"WHERE {quote(model._meta.pk.column)} = %s"
+    )
+    params = [
+        [column.get_db_prep_save(getattr(obj, column.attname), connection) for column in columns]
+        + [obj.pk]
+        for obj in objects
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def services_recorded_imported(*, organization: Organization, external_ids: list[str]) -> None:

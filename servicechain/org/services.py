@@ -6,8 +6,10 @@ import calendar
 import datetime as dt
 import secrets
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
@@ -42,7 +44,27 @@ def audit_record(
     detail: dict | None = None,
 ) -> AuditEvent:
     """Append one audit event for a sensitive act (export, role change, import, override)."""
-    return AuditEvent.objects.create(
+    event = _audit_event(action, organization, actor, target, detail)
+    event.save(force_insert=True)
+    return event
+
+
+def audit_records(
+    *,
+    action: str,
+    organization: Organization | None = None,
+    actor=None,
+    events: Iterable[tuple[Any, dict]],
+) -> int:
+    """Append one audit event per (target, detail) of one act done to many records at once (an
+    import batch), in one insert. Returns the events written."""
+    rows = [_audit_event(action, organization, actor, target, detail) for target, detail in events]
+    AuditEvent.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def _audit_event(action: str, organization, actor, target, detail: dict | None) -> AuditEvent:
+    return AuditEvent(
         organization=organization,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
