@@ -4,7 +4,9 @@ A programme from the demo's first month, changed once half-way (the visit points
 the next month on: what was earned before stays as it was); every purchase earns; some
 members redeem, a few purchases are returned; points of long-inactive members expire. A
 third of the customers own a product needing service (from `simulate.assets`), some due this
-week, and one of them belongs to the demo employee. Accounts of people who left are handed
+week, and one of them belongs to the demo employee; the products the shop services itself
+carry its service code (`SERVICE_CODES`), so a purchase of that service closes the reminder.
+Accounts of people who left are handed
 over: all confirmed, except one leaver's in the demo manager's area, which await them.
 """
 
@@ -27,6 +29,15 @@ RETURNS = 40
 # Shorter than the demo's year of history, so some long-inactive members' points do expire
 # (and the liability's redemption rate has expiries to learn from).
 EXPIRY_MONTHS = 6
+# The demo shop's service products, by the product they service: a purchase or visit with the
+# code records the service. Hearing aids and lawn mowers are serviced elsewhere (no code), so
+# their reminders close only when someone records the service on the card.
+SERVICE_CODES = {
+    "Boiler": "BOILER-SVC",
+    "Bicycle": "BIKE-SVC",
+    "Car": "CAR-SVC",
+    "Coffee machine": "COFFEE-SVC",
+}
 
 
 def seed_demo(*, organization, synthetic, today=None, progress=lambda message: None) -> None:
@@ -149,6 +160,7 @@ def _assets(organization, synthetic, *, today: dt.date) -> int:
                 organization=organization,
                 customer_id=ids[row.customer_external_id],
                 name=row.name,
+                service_code=SERVICE_CODES.get(row.name, ""),
                 interval_days=row.interval_days,
                 interval_usage=None
                 if row.interval_usage != row.interval_usage
@@ -191,6 +203,7 @@ def _employee_product(organization, *, today: dt.date) -> None:
         organization=organization,
         customer=customer,
         name="Boiler",
+        service_code=SERVICE_CODES["Boiler"],
         interval_days=365,
         last_service_on=today + dt.timedelta(days=3) - dt.timedelta(days=365),
     )

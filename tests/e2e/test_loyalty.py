@@ -117,6 +117,7 @@ def test_the_employee_records_a_due_service_from_the_customers_card(page, site, 
     assert any(name in tier for name in ("Member", "Silver", "Gold"))
     due = page.locator("#due-services")
     assert "Boiler" in due.inner_text()
+    assert "service code BOILER-SVC" in due.inner_text()  # a purchase with it would close it
     page.screenshot(path=str(artifacts_dir / "loyalty-customer-card.png"), full_page=True)
 
     due.get_by_role("button", name="Record service of the Boiler").click()
