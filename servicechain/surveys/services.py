@@ -498,7 +498,7 @@ def results_ensure(*, wave: Wave):
 
     if wave.status != Wave.Status.CLOSED:
         return published_results(wave)
-    snapshot = WaveSnapshot.objects.filter(wave=wave).first()
+    snapshot = WaveSnapshot.objects.filter(wave=wave).defer("tree").first()
     current = snapshot is not None and snapshot.min_group_size == wave.organization.min_group_size
     if snapshot is not None and (current or not snapshot.ready):
         return published_results(wave)
