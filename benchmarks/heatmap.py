@@ -295,6 +295,7 @@ def load(size: str, progress) -> dict[str, float]:
                 "channel": interactions["channel"],
                 "started_at": interactions["started_at"],
                 "duration_s": interactions["duration_s"],
+                "service_code": "",  # blank (NOT NULL): the simulation records no services
             }
         )
         interaction_id = dict(zip(frame["external_id"], frame["id"], strict=True))
@@ -318,6 +319,7 @@ def load(size: str, progress) -> dict[str, float]:
                     .astype("Int64"),
                     "amount": purchases["amount"],
                     "occurred_at": purchases["occurred_at"],
+                    "service_code": "",
                 }
             ),
         )
