@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from servicechain.analytics.anonymity import (
+    breakdown_disclosures,
     comments_visible,
     is_reportable,
     suppress,
@@ -447,3 +448,66 @@ def unit_trees_with_categories(draw):
 def test_an_attacker_who_knows_every_count_isolates_no_small_group(case):
     parents, own, min_n = case
     assert isolated_small_groups(parents, own, min_n) == []
+
+
+def chained_stores(seed: int):
+    """Regions of stores, each store's people in a large, a middling and a small category
+    (and a few in none): withholding one store's small cell opens a cut at the next."""
+    rng = np.random.default_rng(seed)
+    ids, parent, leaves = [0], [np.nan], []
+    for _ in range(3):
+        region = len(ids)
+        ids.append(region), parent.append(0)
+        for _ in range(7):
+            leaves.append(len(ids))
+            ids.append(len(ids)), parent.append(region)
+    own, blanks = np.zeros((len(ids), 3)), np.zeros(len(ids))
+    for store in leaves:
+        own[store] = [rng.integers(5, 30), rng.integers(0, 12), rng.integers(0, 4)]
+        blanks[store] = rng.integers(0, 3)
+    up = [-1 if np.isnan(p) else int(p) for p in parent]
+    cells, totals = own.copy(), own.sum(axis=1) + blanks
+    for i in reversed(range(len(ids))):
+        if up[i] >= 0:
+            cells[up[i]] += cells[i]
+            totals[up[i]] += totals[i]
+    return (
+        pd.DataFrame(cells, index=ids, columns=["large", "middling", "small"]),
+        pd.Series(parent, index=ids),
+        pd.Series(totals, index=ids),
+    )
+
+
+def test_a_long_chain_of_withheld_cells_settles_however_many_rounds_it_takes():
+    """The gates are repeated until nothing more is withheld; the number of rounds grows
+    with the organisation (a fixed cap of 50 stopped a 10,000-unit wave's publication), so
+    the only bound is one round per cell: the result is reached and passes every gate."""
+    rounds_needed = {}
+    for seed in range(12):
+        cells, parent, totals = chained_stores(seed)
+        for limit in range(1, 40):
+            try:
+                suppress_tree_breakdown(
+                    cells, parent=parent, totals=totals, min_n=5, max_rounds=limit
+                )
+            except AssertionError:
+                continue
+            rounds_needed[seed] = limit
+            break
+    seed = max(rounds_needed, key=rounds_needed.get)
+    assert rounds_needed[seed] >= 5, rounds_needed  # a chain, not a one-round table
+    cells, parent, totals = chained_stores(seed)
+    with pytest.raises(AssertionError):
+        suppress_tree_breakdown(
+            cells, parent=parent, totals=totals, min_n=5, max_rounds=rounds_needed[seed] - 1
+        )
+    hidden = suppress_tree_breakdown(cells, parent=parent, totals=totals, min_n=5)
+    hidden_totals = pd.Series(False, index=cells.index)
+    assert not breakdown_disclosures(
+        cells, parent=parent, totals=totals, hidden_totals=hidden_totals, hidden=hidden, min_n=5
+    )
+    for category in cells.columns:  # each category's column is a gated tree
+        column = pd.DataFrame(
+            {"parent": parent, "respondents": cells[category], "suppressed": hidden[category]}
+        )
+        assert suppress(column, min_n=5, parent="parent")["suppressed"].equals(hidden[category])
