@@ -609,13 +609,15 @@ def _any_within(times: list[dt.datetime], when: dt.datetime, window: dt.timedelt
     return i < len(times) and times[i] <= when + window
 
 
-def _replies(first: dict, responses, start, end) -> dict[int, list[tuple]]:
+def _replies(customers: set[int], start, end) -> dict[int, list[tuple]]:
     """Each customer's survey answers (time, answers) from `start` to `end`, oldest first,
     in one query."""
+    from servicechain.surveys.models import CustomerResponse
+
     replies: dict[int, list[tuple]] = {}
     rows = (
-        responses.objects.filter(
-            interaction__customer_id__in=set(first), submitted_at__gt=start, submitted_at__lte=end
+        CustomerResponse.objects.filter(
+            interaction__customer_id__in=customers, submitted_at__gt=start, submitted_at__lte=end
         )
         .order_by("submitted_at", "pk")
         .values_list("interaction__customer_id", "submitted_at", "answers")
@@ -633,8 +635,6 @@ def goodwill_quarter_figures(organization: Organization, quarter, *, days_after:
     `services.figures_publish` calls it, for the quarter before the last closed one, so every
     window has passed. Returns `{kind: {given, satisfied, returned_30, returned_90}}`, lists
     of `{unit, suppressed, people, value}` (`given`'s value: the amount)."""
-    from servicechain.surveys.models import CustomerResponse
-
     start, end = _quarter_bounds(quarter)
     spends = list(
         GoodwillSpend.objects.filter(
@@ -649,6 +649,9 @@ def goodwill_quarter_figures(organization: Organization, quarter, *, days_after:
     units = list(Unit.objects.filter(organization=organization).order_by("path"))
     min_n = organization.min_group_size
     after = dt.timedelta(days=days_after)
+    customers = {s["customer_id"] for s in spends}
+    replies = _replies(customers, start, end + after)
+    purchases = _purchase_times(customers, start, end + after)
     out = {}
     for kind, _ in GoodwillSpend.Kind.choices:
         mine = [s for s in spends if s["kind"] == kind]
@@ -660,8 +663,6 @@ def goodwill_quarter_figures(organization: Organization, quarter, *, days_after:
             for s in mine
         ]
         satisfied, returned = [], []
-        replies = _replies(first, CustomerResponse, start, end + after)
-        purchases = _purchase_times(set(first), start, end + after)
         for customer, spend in first.items():
             when = spend["created_at"]
             reply = next(
