@@ -23,29 +23,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import json
 import os
 import resource
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import heatmap  # benchmarks/heatmap.py, beside this script (as load.py imports it)
+
 DEFAULT_URL = "postgres://app:app@127.0.0.1:5432/app"
 GOAL_SECONDS = 30
 
 
-def heatmap_module():
-    spec = importlib.util.spec_from_file_location(
-        "bench_heatmap", ROOT / "benchmarks" / "heatmap.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def prepare_database(heatmap, base: str, size: str, *, fresh: bool) -> tuple[str, bool]:
+def prepare_database(base: str, size: str, *, fresh: bool) -> tuple[str, bool]:
     """The benchmark's database, copied from heatmap.py's when that one is there and idle.
     Returns its name and whether the organisation must still be loaded."""
     name = f"bench_payouts{'_quick' if size == 'small' else ''}"
@@ -118,8 +108,7 @@ def main() -> int:
     args = parser.parse_args()
     size = "small" if args.quick else "large"
     base = os.environ.get("DATABASE_URL") or DEFAULT_URL
-    heatmap = heatmap_module()
-    name, load = prepare_database(heatmap, base, size, fresh=args.reload)
+    name, load = prepare_database(base, size, fresh=args.reload)
     heatmap.setup_django(heatmap.database_url(base, name))
     from django.contrib.auth import get_user_model
     from django.db.models import Max

@@ -29,15 +29,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import json
 import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import heatmap  # benchmarks/heatmap.py, beside this script (as load.py imports it)
+
 DEFAULT_URL = "postgres://app:app@127.0.0.1:5432/app"
 SLUG = "bench"
 TARGET_POSTS = {"large": 500_000, "small": 3_000}
@@ -50,24 +49,14 @@ VALUES = [
 ]
 
 
-def heatmap_module():
-    """benchmarks/heatmap.py: its loader and COPY helpers (the same organisation)."""
-    spec = importlib.util.spec_from_file_location(
-        "bench_heatmap", ROOT / "benchmarks" / "heatmap.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def prepare_database(heatmap, base: str, size: str, *, fresh: bool) -> tuple[str, bool]:
+def prepare_database(base: str, size: str, *, fresh: bool) -> tuple[str, bool]:
     """The benchmark's database, copied from heatmap.py's when that one is there and idle.
     Returns its name and whether the organisation must still be loaded."""
     name = f"bench_recognition{'_quick' if size == 'small' else ''}"
     return name, heatmap.ensure_database(base, name, fresh=fresh, template=f"bench_{size}")
 
 
-def load_organisation(heatmap, size: str, progress):
+def load_organisation(size: str, progress):
     """heatmap.py's COPY loader for the large organisation; the demo's importers (and its
     survey seeder, for the customer ratings) for the small one."""
     from servicechain import demo
@@ -80,7 +69,7 @@ def load_organisation(heatmap, size: str, progress):
     return demo.seed_demo(size="small", seed=7, progress=progress)
 
 
-def seed_kudos(heatmap, organization, size: str, today: dt.date, progress) -> None:
+def seed_kudos(organization, size: str, today: dt.date, progress) -> None:
     """A year of kudos up to yesterday, COPY-ed with ids assigned here."""
     import numpy as np
     import pandas as pd
@@ -274,12 +263,11 @@ def main() -> int:
     args = parser.parse_args()
     size = "small" if args.quick else "large"
     base = os.environ.get("DATABASE_URL") or DEFAULT_URL
-    heatmap = heatmap_module()
 
     def progress(message: str) -> None:
         print(f"  {message}", flush=True)
 
-    name, _ = prepare_database(heatmap, base, size, fresh=args.reload)
+    name, _ = prepare_database(base, size, fresh=args.reload)
     heatmap.setup_django(heatmap.database_url(base, name))
     from django.db import connection
     from django.test import Client
@@ -293,11 +281,11 @@ def main() -> int:
     organization = Organization.objects.filter(slug__in=[SLUG, "demo"]).first()
     if organization is None:
         print(f"Loading the {size} organisation into {name} (once; later runs reuse it) …")
-        organization = load_organisation(heatmap, size, progress)
+        organization = load_organisation(size, progress)
     today = timezone.localdate()
     if not Kudos.objects.filter(organization=organization).exists():
         print("Seeding a year of kudos (once) …")
-        seed_kudos(heatmap, organization, size, today, progress)
+        seed_kudos(organization, size, today, progress)
     else:
         print(f"Reusing the {size} organisation and its kudos in {name} (--reload to start afresh)")
     employee_user, manager_user, hr_user = logins(organization)
