@@ -66,7 +66,6 @@ BATCH = 5000
 # ----------------------------------------------------------------------------- programme
 
 
-@transaction.atomic
 def refuse_nul(**texts: str | None) -> None:
     """Refuse text no database stores (PostgreSQL rejects a NUL character), naming the field,
     before anything is looked up or written."""
@@ -75,6 +74,7 @@ def refuse_nul(**texts: str | None) -> None:
             raise ValidationError({field: "The text contains a NUL character; remove it."})
 
 
+@transaction.atomic
 def programme_save(
     *,
     organization: Organization,

@@ -82,6 +82,19 @@ def test_a_programme_change_cannot_be_backdated_and_bad_settings_change_nothing(
     assert len(selectors.versions(organization).versions) == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_programme_change_is_one_transaction_of_its_own():
+    """Saved outside any caller's transaction (as a management command or task would): the
+    version and its audit entry are written together; PostgreSQL refuses the version row's
+    lock outside a transaction."""
+    organization, _, _, _ = shop()
+    programme = services.programme_save(organization=organization, points_per_visit=50)
+    assert programme.points_per_visit == 50
+    assert AuditEvent.objects.filter(
+        organization=organization, action="loyalty.programme_save"
+    ).exists()
+
+
 # ----------------------------------------------------------------------------- imports
 
 
