@@ -28,7 +28,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from servicechain.org.models import Customer, Organization, Transaction
-from servicechain.org.services import audit_record
+from servicechain.org.services import audit_record, refuse_nul
 
 from . import rules_engine, selectors
 from .models import (
@@ -64,14 +64,6 @@ BATCH = 5000
 
 
 # ----------------------------------------------------------------------------- programme
-
-
-def refuse_nul(**texts: str | None) -> None:
-    """Refuse text no database stores (PostgreSQL rejects a NUL character), naming the field,
-    before anything is looked up or written."""
-    for field, text in texts.items():
-        if text and "\x00" in text:
-            raise ValidationError({field: "The text contains a NUL character; remove it."})
 
 
 @transaction.atomic

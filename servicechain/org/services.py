@@ -49,6 +49,14 @@ def audit_record(
     return event
 
 
+def refuse_nul(**texts: str | None) -> None:
+    """Refuse text no database stores (PostgreSQL rejects a NUL character), naming the field,
+    before anything is looked up or written."""
+    for field, text in texts.items():
+        if text and "\x00" in text:
+            raise ValidationError({field: "The text contains a NUL character; remove it."})
+
+
 def audit_records(
     *,
     action: str,

@@ -21,7 +21,7 @@ from djmoney.money import Money
 from servicechain.notifications.services import notify
 from servicechain.org.access import Role
 from servicechain.org.models import Employee, Membership, Organization, Unit
-from servicechain.org.services import audit_record
+from servicechain.org.services import audit_record, refuse_nul
 
 from . import predicates, selectors
 from .access import Viewer, active_q
@@ -64,8 +64,7 @@ def clean_text(value, *, field: str, required: bool = True, limit: int = MAX_MES
     text = (value or "").strip() if isinstance(value, str) or value is None else None
     if text is None:
         raise ValidationError({field: "Write it as text."})
-    if "\x00" in text:
-        raise ValidationError({field: "The text contains a NUL character; remove it."})
+    refuse_nul(**{field: text})
     if required and not text:
         raise ValidationError({field: "This cannot be empty."})
     if len(text) > limit:
