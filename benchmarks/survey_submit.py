@@ -257,6 +257,7 @@ def start_server(
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as reply:
                 if reply.status == 200:
+                    settle(server)
                     return server
         except OSError:
             time.sleep(0.2)
@@ -264,6 +265,41 @@ def start_server(
             output = log.read_bytes() if log else server.stderr.read()
             raise RuntimeError("the server exited: " + output.decode()[-2000:])
     raise RuntimeError("the server did not answer /healthz within 60 s")
+
+
+def group_cpu_s(pgid: int) -> float:
+    """CPU seconds used so far by the live processes of process group `pgid` (Linux /proc)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # Fields after the command's closing parenthesis: state, ppid, pgrp, …, utime, stime.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def settle(server: subprocess.Popen, window_s: float = 1.0, idle_share: float = 0.05) -> float:
+    """Wait until the server's processes are idle; the seconds waited.
+
+    `servicechain serve` starts its background-task worker beside gunicorn: loading Django
+    there takes a few seconds of CPU, which would otherwise fall in the first seconds of the
+    load and count against the submissions. Idle means under `idle_share` of a core over
+    `window_s`; a server that never settles is loaded after 60 s anyway.
+    """
+    if not Path("/proc/self/stat").exists():
+        return 0.0
+    started = time.perf_counter()
+    used = group_cpu_s(server.pid)
+    while time.perf_counter() - started < 60:
+        time.sleep(window_s)
+        now = group_cpu_s(server.pid)
+        if now - used < idle_share * window_s:
+            break
+        used = now
+    return time.perf_counter() - started
 
 
 def stop_server(server: subprocess.Popen) -> None:
