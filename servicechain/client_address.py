@@ -28,12 +28,17 @@ def _is_trusted_proxy(address: str, trusted) -> bool:
 
 def client_ip(request: HttpRequest) -> str:
     """The client's IP address: REMOTE_ADDR, or the forwarded one if a trusted proxy says so."""
-    remote = request.META.get("REMOTE_ADDR", "")
+    return client_ip_of(request.META)
+
+
+def client_ip_of(environ) -> str:
+    """`client_ip` from a request's WSGI environ (its META)."""
+    remote = environ.get("REMOTE_ADDR", "")
     trusted = settings.TRUSTED_PROXIES
     if not trusted or not _is_trusted_proxy(remote, trusted):
         return remote
     client = remote
-    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+    for hop in reversed(environ.get("HTTP_X_FORWARDED_FOR", "").split(",")):
         hop = hop.strip()
         try:
             ipaddress.ip_address(hop)

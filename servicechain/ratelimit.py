@@ -29,6 +29,11 @@ from django.template.loader import render_to_string
 from .client_address import client_ip
 
 SURVEY_LINK_PREFIXES = ("/s/", "/api/respond/")
+# Set by servicechain.surveys.shortcut, which answers survey submissions in front of Django:
+# the buckets it spends from (this middleware then spends from the same ones), and a flag on
+# a request it has already charged before handing it to Django. Keys no client can set.
+ENVIRON_BUCKETS = "servicechain.survey_link_buckets"
+ENVIRON_CHARGED = "servicechain.survey_link_charged"
 # Addresses remembered per process; the least recently seen is forgotten first.
 MAX_ADDRESSES = 50_000
 # The buckets' clock (tests hold it still).
@@ -73,8 +78,11 @@ class SurveyLinkRateLimitMiddleware:
         )
 
     def __call__(self, request):
-        if request.path_info.startswith(SURVEY_LINK_PREFIXES):
-            wait = self.buckets.take(client_ip(request), clock())
+        if request.path_info.startswith(SURVEY_LINK_PREFIXES) and not request.META.get(
+            ENVIRON_CHARGED
+        ):
+            buckets = request.META.get(ENVIRON_BUCKETS, self.buckets)
+            wait = buckets.take(client_ip(request), clock())
             if wait:
                 return too_many_requests(request, retry_after=math.ceil(wait))
         return self.get_response(request)

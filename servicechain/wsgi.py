@@ -5,6 +5,12 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicechain.settings")
 application = get_wsgi_application()
 
+# Survey submissions (POST /api/respond/<token>) are recorded in front of Django's request
+# cycle; every other request, and any submission not answered 201, goes to Django.
+from servicechain.surveys.shortcut import SubmitShortcut  # noqa: E402
+
+application = SubmitShortcut(application)
+
 # Import every view (and pandas, altair, …) now: gunicorn preloads this module in its master,
 # so workers fork warm instead of making their first visitor wait seconds.
 from django.urls import get_resolver  # noqa: E402

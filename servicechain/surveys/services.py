@@ -23,7 +23,7 @@ import pandas as pd
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -1116,8 +1116,8 @@ def _aware(value) -> dt.datetime:
     return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
 
 
-def _hot_cursor():
-    """A cursor for the two statements every submission runs.
+def _hot_cursor(db):
+    """A cursor of connection `db` for the two statements every submission runs.
 
     On PostgreSQL: a server-binding psycopg cursor on Django's own connection (same
     transaction state), so each statement is parsed and planned once per connection and
@@ -1126,26 +1126,26 @@ def _hot_cursor():
     connection it belongs to and reused by later submissions (making one costs about as
     much CPU as the look-up's own Python); a new connection gets a new one.
     """
-    if connection.vendor != "postgresql":
-        return connection.cursor()
+    if db.vendor != "postgresql":
+        return db.cursor()
     import psycopg
 
-    connection.ensure_connection()
-    raw = connection.connection
-    kept = getattr(connection, "_survey_hot_cursor", None)
+    db.ensure_connection()
+    raw = db.connection
+    kept = getattr(db, "_survey_hot_cursor", None)
     if kept is None or kept[0] is not raw or kept[1].closed:
         kept = (raw, psycopg.Cursor(raw))
-        connection._survey_hot_cursor = kept
+        db._survey_hot_cursor = kept
     return contextlib.nullcontext(kept[1])
 
 
-def _hot_execute(cursor, sql: str, params) -> None:
-    if connection.vendor != "postgresql":
+def _hot_execute(db, cursor, sql: str, params) -> None:
+    if db.vendor != "postgresql":
         cursor.execute(sql, params)
         return
     # Outside Django's cursor wrapper: translate driver errors (a unique violation must
     # still arrive as django.db.IntegrityError).
-    with connection.wrap_database_errors:
+    with db.wrap_database_errors:
         cursor.execute(sql, params, prepare=True)
 
 
@@ -1153,8 +1153,9 @@ def link_resolve(token: str) -> Link:
     """The invitation behind a token, in one indexed query; UnknownLink for anything else."""
     if not tokens.looks_like_token(token):
         raise UnknownLink()
-    with _hot_cursor() as cursor:
-        _hot_execute(cursor, _LINK_SQL, [tokens.lookup_hash(token)])
+    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy looks it up
+    with _hot_cursor(db) as cursor:
+        _hot_execute(db, cursor, _LINK_SQL, [tokens.lookup_hash(token)])
         row = cursor.fetchone()
     if row is None:
         raise UnknownLink()
@@ -1190,8 +1191,11 @@ def link_check(link: Link, now: dt.datetime | None = None) -> None:
         raise AlreadySubmitted()
 
 
-def response_submit(*, token: str, answers: Any, now: dt.datetime | None = None):
-    """Record a respondent's answers, once: the hot path of every survey.
+def response_submit(
+    *, token: str, answers: Any, now: dt.datetime | None = None, returning: bool = True
+):
+    """Record a respondent's answers, once: the hot path of every survey; the stored response
+    (or None with `returning=False`: the submit shortcut answers 201 and needs none built).
 
     One indexed read resolves the token; then one transaction flips the invitation's
     `responded` flag (only if it is still unset, which serialises double submits), inserts
@@ -1208,7 +1212,7 @@ def response_submit(*, token: str, answers: Any, now: dt.datetime | None = None)
     cleaned = clean_answers(link.questions, answers)
     try:
         if connection.vendor == "postgresql":
-            response = _store_postgresql(link, token, cleaned, now)
+            response = _store_postgresql(link, token, cleaned, now, returning=returning)
         else:
             response = _store(link, token, cleaned, now)
     except IntegrityError:
@@ -1274,30 +1278,62 @@ def _store_statement(model) -> tuple[str, list]:
     return sql, fields
 
 
-def _store_postgresql(link: Link, token: str, cleaned: dict, now: dt.datetime):
+def _store_postgresql(
+    link: Link, token: str, cleaned: dict, now: dt.datetime, *, returning: bool = True
+):
     """The same three writes as `_store`, as one statement: one round trip, one commit."""
-    response = _new_response(link, token, cleaned, now)
-    model = type(response)
-    if model is Response:
-        response.id = uuid.uuid4()
+    db = connections[DEFAULT_DB_ALIAS]
+    if link.interaction_id is None:
+        # The employee response's columns as they are stored (ids, text, JSON): what
+        # `_new_response` would build, without a model instance and a conversion per field.
+        model, values = (
+            Response,
+            {
+                **_static_defaults(Response),
+                "id": uuid.uuid4(),
+                "wave_id": link.wave_id,
+                "submission_key": tokens.submission_key(token),
+                "unit_id": link.unit_id,
+                "tenure_band": link.tenure_band,
+                "job_family": link.job_family,
+            },
+        )
+    else:
+        response = _new_response(link, token, cleaned, now)
+        model = type(response)
+        values = {
+            f.attname: f.get_db_prep_save(getattr(response, f.attname), db)
+            for f in model._meta.concrete_fields
+        }
+    values["answers"] = json.dumps(cleaned)
     sql, fields = _store_statement(model)
-    params = [
-        json.dumps(cleaned)
-        if f.name == "answers"
-        else f.get_db_prep_save(getattr(response, f.attname), connection)
-        for f in fields
-    ]
+    params = [link.invitation_id, *(values[f.attname] for f in fields), tokens.draft_key(token)]
     # Outside a transaction the statement is its own (autocommit: no BEGIN/COMMIT round
     # trips); inside one (tests, callers) a savepoint keeps a unique violation contained.
-    scope = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-    with scope, _hot_cursor() as cursor:
-        _hot_execute(cursor, sql, [link.invitation_id, *params, tokens.draft_key(token)])
+    scope = transaction.atomic() if db.in_atomic_block else contextlib.nullcontext()
+    with scope, _hot_cursor(db) as cursor:
+        _hot_execute(db, cursor, sql, params)
         stored = cursor.fetchone()
     if stored is None:
         raise AlreadySubmitted()
+    if not returning:
+        return None
+    if model is Response:
+        response = Response(**{**values, "answers": cleaned})
     response.pk = stored[0]
     response._state.adding = False
     return response
+
+
+@functools.cache
+def _static_defaults(model) -> dict[str, Any]:
+    """Each field's value when none is given, as stored (e.g. a response's `source`), except
+    where the default is computed afresh for each row (ids, new dicts)."""
+    return {
+        f.attname: f.get_db_prep_save(f.get_default(), connection)
+        for f in model._meta.concrete_fields
+        if not (f.has_default() and callable(f.default))
+    }
 
 
 def draft_save(*, token: str, answers: Any, now: dt.datetime | None = None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ there is nothing to guess, and the lookup must stay one indexed equality.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 TOKEN_BYTES = 32
@@ -41,6 +42,10 @@ def draft_key(token: str) -> str:
     return _sha256(b"servicechain/draft/", token)
 
 
+# The URL-safe base64 alphabet of `new_token`, at a length that allows for older tokens.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")
+
+
 def looks_like_token(token: str) -> bool:
     """Cheap shape check so junk never reaches the database (same outcome as unknown)."""
-    return 20 <= len(token) <= 100 and all(c.isalnum() or c in "-_" for c in token)
+    return _TOKEN_SHAPE.fullmatch(token) is not None
