@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .bank import BankItem, load_bank
+from .bank import ITEM_TYPES, BankItem, load_bank
 from .models import Instrument, InstrumentItem, Item
 
 MAX_TEXT_LENGTH = 5000
@@ -88,6 +88,10 @@ def clean_answer(item: BankItem, value: Any) -> Any:
 
     Empty values (None, "") mean "not answered" and come back as None.
     """
+    if type(value) is int:  # the common case, a rating sent as a number: one range check
+        low, high = ITEM_TYPES[item.type]
+        if low is not None and low <= value <= high:
+            return value
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if item.type == "text":
@@ -130,6 +134,20 @@ def _whole_number(value: Any) -> int | None:
     return None
 
 
+# id(questions) -> (questions, their codes): the instruments' cached question tuples, indexed
+# once each rather than on every submission.
+_BY_CODE: dict[int, tuple[tuple[Question, ...], dict[str, Question]]] = {}
+
+
+def _by_code(questions: tuple[Question, ...]) -> dict[str, Question]:
+    kept = _BY_CODE.get(id(questions))
+    if kept is None or kept[0] is not questions:
+        if len(_BY_CODE) > 256:
+            _BY_CODE.clear()
+        kept = _BY_CODE[id(questions)] = (questions, {q.code: q for q in questions})
+    return kept[1]
+
+
 def clean_answers(
     questions: tuple[Question, ...], answers: Any, *, partial: bool = False
 ) -> dict[str, Any]:
@@ -140,7 +158,7 @@ def clean_answers(
     """
     if not isinstance(answers, dict):
         raise AnswerError({"answers": "must be an object mapping item codes to answers"})
-    by_code = {q.code: q for q in questions}
+    by_code = _by_code(questions)
     errors: dict[str, str] = {}
     cleaned: dict[str, Any] = {}
     for code, value in answers.items():
