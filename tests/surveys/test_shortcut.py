@@ -217,3 +217,12 @@ def test_the_rate_limit_counts_shortcut_and_django_requests_in_the_same_buckets(
         call(shortcut, f"/api/respond/{issued[2]}", {"answers": PULSE_ANSWERS}, address=quiet)[0]
         == 201
     )
+
+
+def test_the_link_reads_the_wave_s_times_as_the_same_aware_instants(links):
+    wave, issued = links
+    wave.refresh_from_db()
+    link = services.link_resolve(issued[0])
+    assert (link.opens_at, link.closes_at) == (wave.opens_at, wave.closes_at)
+    assert link.opens_at.utcoffset() is not None and link.closes_at.utcoffset() is not None
+    assert link.instrument_updated_at == wave.instrument.updated_at
