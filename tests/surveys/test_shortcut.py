@@ -226,3 +226,25 @@ def test_the_link_reads_the_wave_s_times_as_the_same_aware_instants(links):
     assert (link.opens_at, link.closes_at) == (wave.opens_at, wave.closes_at)
     assert link.opens_at.utcoffset() is not None and link.closes_at.utcoffset() is not None
     assert link.instrument_updated_at == wave.instrument.updated_at
+
+
+def test_django_s_request_signals_do_nothing_the_shortcut_leaves_out():
+    """The shortcut calls close_old_connections instead of sending the request signals: if
+    anything else ever listens to them, it must be called in the shortcut too."""
+    from django.core import signals
+
+    def receivers(signal):
+        return {
+            f"{receiver.__module__}.{receiver.__qualname__}"
+            for receiver in signal._live_receivers(sender=SubmitShortcut)[0]
+        }
+
+    assert receivers(signals.request_started) == {
+        "django.db.reset_queries",  # the query log: the shortcut's statements are not logged
+        "django.db.close_old_connections",  # called by the shortcut
+    }
+    assert receivers(signals.request_finished) == {
+        "django.db.close_old_connections",  # called by the shortcut
+        "django.core.cache.close_caches",  # no cache is used on the path
+        "django.core.handlers.base.reset_urlconf",  # no URLconf is set on the path
+    }
