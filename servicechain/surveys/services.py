@@ -1229,16 +1229,20 @@ def response_submit(
     return response
 
 
+def _employee_response_fields(link: Link, token: str) -> dict[str, Any]:
+    """What an employee response copies from its link: the frozen attributes, nothing else."""
+    return {
+        "wave_id": link.wave_id,
+        "submission_key": tokens.submission_key(token),
+        "unit_id": link.unit_id,
+        "tenure_band": link.tenure_band,
+        "job_family": link.job_family,
+    }
+
+
 def _new_response(link: Link, token: str, cleaned: dict, now: dt.datetime):
     if link.interaction_id is None:
-        return Response(
-            wave_id=link.wave_id,
-            submission_key=tokens.submission_key(token),
-            unit_id=link.unit_id,
-            tenure_band=link.tenure_band,
-            job_family=link.job_family,
-            answers=cleaned,
-        )
+        return Response(**_employee_response_fields(link, token), answers=cleaned)
     return CustomerResponse(
         wave_id=link.wave_id,
         interaction_id=link.interaction_id,
@@ -1300,11 +1304,7 @@ def _store_postgresql(
             {
                 **_static_defaults(Response),
                 "id": uuid.uuid4(),
-                "wave_id": link.wave_id,
-                "submission_key": tokens.submission_key(token),
-                "unit_id": link.unit_id,
-                "tenure_band": link.tenure_band,
-                "job_family": link.job_family,
+                **_employee_response_fields(link, token),
             },
         )
     else:

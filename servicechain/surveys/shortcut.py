@@ -154,9 +154,9 @@ class SubmitShortcut:
         try:
             headers = _answers[shape]
         except KeyError:
-            headers = _learn(environ)
-            if len(_answers) < _MAX_SHAPES:
-                _answers[shape] = headers
+            if len(_answers) >= _MAX_SHAPES:
+                return None  # not learnt per request: Django answers further shapes
+            headers = _answers[shape] = _learn(environ)
         if headers is None:
             return None
         try:
